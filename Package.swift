@@ -1,0 +1,72 @@
+// swift-tools-version: 6.0
+// Story Portal: the security-hardened gateway (L09) and data layer (L01).
+import PackageDescription
+
+let package = Package(
+    name: "StoryPortal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portal", targets: ["portal"])
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CEpoll"),
+
+        // Shared vocabulary: clock, bytes, strict JSON, base64url.
+        .target(name: "PortalCore"),
+        // HTTP/1.1 codec over bytes; knows nothing of sockets.
+        .target(name: "HTTPCodec", dependencies: ["PortalCore"]),
+        // epoll event loops, sockets, HTTP server and upstream client pool.
+        .target(name: "Net", dependencies: ["PortalCore", "HTTPCodec", "CEpoll"]),
+        // Thin Swift over OpenSSL EVP.
+        .target(name: "Crypto", dependencies: ["PortalCore", "COpenSSL"]),
+        // JWT/JWS, keys, scopes.
+        .target(name: "Auth", dependencies: ["PortalCore", "Crypto"]),
+        // Rate limiting and bans.
+        .target(name: "Limits", dependencies: ["PortalCore"]),
+        // Events and audit records on SQLite.
+        .target(name: "Store", dependencies: ["PortalCore", "CSQLite"]),
+        // Audit records and sinks.
+        .target(name: "Audit", dependencies: ["PortalCore", "Crypto"]),
+        // Metrics registry, Prometheus text, structured logger.
+        .target(name: "Telemetry", dependencies: ["PortalCore"]),
+        // Settings from environment, .env and *_FILE.
+        .target(name: "Config", dependencies: ["PortalCore"]),
+        // L01: the data layer service.
+        .target(
+            name: "DataLayer",
+            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Telemetry", "Config"]
+        ),
+        // L09: the gateway service.
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "PortalCore", "HTTPCodec", "Net", "Crypto", "Auth", "Limits", "Audit", "Telemetry", "Config",
+            ]
+        ),
+        // The command line, thin.
+        .executableTarget(
+            name: "portal",
+            dependencies: ["PortalCore", "Config", "Gateway", "DataLayer", "Auth", "Telemetry", "Net", "Store"]
+        ),
+
+        .testTarget(name: "PortalCoreTests", dependencies: ["PortalCore"]),
+        .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "PortalCore"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "HTTPCodec", "PortalCore"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "PortalCore"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore"]),
+        .testTarget(name: "LimitsTests", dependencies: ["Limits", "PortalCore"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "PortalCore"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
+        .testTarget(name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "DataLayer", "Net", "HTTPCodec", "Auth", "Limits", "Audit", "Telemetry", "Config", "PortalCore"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// Auth: placeholder until its first file lands.

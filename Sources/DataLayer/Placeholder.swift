@@ -1,0 +1,1 @@
+// DataLayer: placeholder until its first file lands.

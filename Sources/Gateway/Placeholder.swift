@@ -1,0 +1,1 @@
+// Gateway: placeholder until its first file lands.

@@ -1,0 +1,1 @@
+// Limits: placeholder until its first file lands.
