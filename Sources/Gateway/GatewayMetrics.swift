@@ -1,0 +1,40 @@
+import Telemetry
+
+/// The gateway's counters and histograms, registered once.
+///
+/// `auth_failures_total` counts presented credentials that failed verification; `unauthorized_access_total`
+/// counts requests refused for lacking a credential or a scope: the two series the guide's alerts watch.
+public final class GatewayMetrics: Sendable {
+    let authFailures: Counter
+    let unauthorizedAccess: Counter
+    let rateLimited: Counter
+    let upstreamErrors: Counter
+    let requests: LabelledCounter
+    let duration: Histogram
+
+    public init(registry: MetricsRegistry) {
+        authFailures = registry.counter("auth_failures_total", help: "Credentials that failed verification.")
+        unauthorizedAccess = registry.counter(
+            "unauthorized_access_total", help: "Requests refused for a missing credential or scope.")
+        rateLimited = registry.counter("rate_limited_total", help: "Requests refused by a rate limit.")
+        upstreamErrors = registry.counter("upstream_errors_total", help: "Upstream exchanges that failed.")
+        requests = registry.labelledCounter(
+            "http_requests_total", help: "Requests answered by the gateway.", labels: ["method", "route", "status"])
+        duration = registry.histogram(
+            "http_request_duration_seconds", help: "Time from parsed request to response.")
+    }
+
+    /// Counts one answered request; labels come from bounded sets only.
+    func observe(method: String, route: String?, status: Int, nanoseconds: UInt64) {
+        requests.increment(labels: [Self.methodLabel(method), route ?? "unmatched", String(status)])
+        duration.observe(nanoseconds: nanoseconds)
+    }
+
+    /// The method as a label: a known method, or `OTHER`.
+    static func methodLabel(_ method: String) -> String {
+        switch method {
+        case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS": method
+        default: "OTHER"
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Auth
+import Config
+import HTTPCodec
+import Net
+
+extension GatewayService {
+    /// Forwards the request to the route's upstream and relays the answer.
+    func proxy(
+        _ request: HTTPRequest, route: Route, identity: VerifiedToken?, connection: ConnectionInfo, loop: EventLoop,
+        _ exchange: Exchange, _ respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        let outbound = upstreamRequest(request, route: route, identity: identity, connection: connection, exchange)
+        upstreams.execute(
+            outbound, to: route.upstreamAddress, on: loop, timeoutNanoseconds: settings.upstreamTimeoutNanoseconds
+        ) { [self] result in
+            switch result {
+            case .success(let response):
+                finish(Self.clientResponse(response), exchange, respond)
+            case .failure(let error):
+                metrics.upstreamErrors.increment()
+                let answer: GatewayError =
+                    switch error.kind {
+                    case .timeout: .upstreamTimeout
+                    case .refused, .unreachable: .upstreamUnavailable
+                    case .invalidResponse: .upstreamBadResponse
+                    }
+                finish(answer.response(requestID: exchange.requestID), exchange, respond)
+            }
+        }
+    }
+
+    /// The request as the upstream sees it: client hop-by-hop and gateway-owned fields removed,
+    /// forwarding, request-id and consumer fields set by the gateway alone.
+    func upstreamRequest(
+        _ request: HTTPRequest, route: Route, identity: VerifiedToken?, connection: ConnectionInfo,
+        _ exchange: Exchange
+    ) -> HTTPRequest {
+        let listed = ForwardedHeaders.connectionListed(request.headers)
+        var headers = request.headers
+        let originalHost = headers.first("Host")
+        headers.removeAll { ForwardedHeaders.dropFromRequest($0.name, connectionListed: listed) }
+        headers.replaceOrAdd("Host", route.upstream.hostHeader)
+        if let originalHost { headers.add("X-Forwarded-Host", originalHost) }
+        headers.add("X-Forwarded-For", ClientAddress.forwardedFor(request.headers, peer: connection.remoteAddress,
+                                                                   trusted: settings.trustedProxies))
+        headers.add("X-Forwarded-Proto", connection.isTLS ? "https" : "http")
+        headers.add("X-Request-ID", exchange.requestID)
+        if let identity {
+            if let subject = identity.subject { headers.add("X-Consumer-ID", subject) }
+            headers.add("X-Consumer-Scopes", identity.scopes.joined(separator: " "))
+        }
+        if let key = settings.serviceKey(for: route.upstreamAddress) { headers.add("X-Service-Key", key) }
+        return HTTPRequest(
+            method: request.method, target: route.upstream.basePath + request.target, version: .http1_1,
+            headers: headers, body: request.body)
+    }
+
+    /// The upstream's response without hop-by-hop fields.
+    static func clientResponse(_ response: HTTPResponse) -> HTTPResponse {
+        let listed = ForwardedHeaders.connectionListed(response.headers)
+        var response = response
+        response.headers.removeAll { ForwardedHeaders.dropFromResponse($0.name, connectionListed: listed) }
+        return response
+    }
+}

@@ -1,0 +1,147 @@
+import Audit
+import Auth
+import Config
+import HTTPCodec
+import Limits
+import Net
+import PortalCore
+import Telemetry
+
+/// The L09 gateway: every public request passes this pipeline, and a request that fails a step
+/// gets a JSON error while the steps after it never run.
+///
+/// request id → client address → per-IP rate limit → route → authenticate → authorize → proxy →
+/// response headers → audit record and metrics.
+public final class GatewayService: HTTPHandler {
+    let settings: GatewaySettings
+    let routes: RouteTable
+    let verifier: JWTVerifier?
+    let limiter: InMemoryRateLimiter?
+    let audit: AuditLog?
+    let metrics: GatewayMetrics
+    let upstreams: UpstreamClient
+    let clock: any PortalClock
+    let ids = RequestIDGenerator()
+
+    /// - Parameters:
+    ///   - settings: the gateway's validated settings.
+    ///   - routes: the route table; a path no route names is answered 404.
+    ///   - verifier: verifies bearer tokens; nil refuses every authenticated route with 401.
+    ///   - limiter: the per-client-address limiter; nil turns per-IP limiting off.
+    ///   - audit: where security decisions are recorded; nil records nothing.
+    ///   - metrics: the gateway's counters and histograms.
+    ///   - upstreams: the pooled upstream client.
+    ///   - clock: the time source for durations.
+    public init(
+        settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: InMemoryRateLimiter?,
+        audit: AuditLog?, metrics: GatewayMetrics, upstreams: UpstreamClient, clock: any PortalClock = SystemClock()
+    ) {
+        self.settings = settings
+        self.routes = routes
+        self.verifier = verifier
+        self.limiter = limiter
+        self.audit = audit
+        self.metrics = metrics
+        self.upstreams = upstreams
+        self.clock = clock
+    }
+
+    public func handle(
+        _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
+        respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        var exchange = Exchange(
+            requestID: Self.keptRequestID(request) ?? ids.next(),
+            client: ClientAddress.resolve(request.headers, peer: connection.remoteAddress, trusted: settings.trustedProxies),
+            method: request.method,
+            startNanoseconds: clock.monotonicNanoseconds())
+
+        // Per-IP limit first: it is the cheapest check and protects everything after it.
+        if let limiter {
+            let decision = limiter.decide(key: exchange.client)
+            exchange.rateLimit = decision
+            guard decision.allowed else {
+                metrics.rateLimited.increment()
+                record(.rateLimitExceeded, outcome: .denied, exchange, reason: "per_ip")
+                return finish(GatewayError.rateLimited.response(requestID: exchange.requestID), exchange, respond)
+            }
+        }
+
+        // Route before authenticating: public routes need no credential.
+        guard let route = routes.match(path: request.path) else {
+            return finish(GatewayError.noRoute.response(requestID: exchange.requestID), exchange, respond)
+        }
+        exchange.route = route.prefix
+        guard route.allows(method: request.method) else {
+            var response = GatewayError.methodNotAllowed.response(requestID: exchange.requestID)
+            response.headers.add("Allow", route.allowedMethods.joined(separator: ", "))
+            return finish(response, exchange, respond)
+        }
+
+        var identity: VerifiedToken?
+        if !route.isPublic {
+            switch authenticate(request, &exchange) {
+            case .failure(let error):
+                return finish(error.response(requestID: exchange.requestID), exchange, respond)
+            case .success(let token):
+                identity = token
+            }
+            let required = route.requiredScopes(for: request.method)
+            if let missing = required.first(where: { !(identity?.scopes.contains($0) ?? false) }) {
+                metrics.unauthorizedAccess.increment()
+                record(.authzDenied, outcome: .denied, exchange, reason: "missing_scope:\(missing)")
+                return finish(GatewayError.insufficientScope.response(requestID: exchange.requestID), exchange, respond)
+            }
+            record(.authSuccess, outcome: .success, exchange, reason: nil)
+        }
+
+        proxy(request, route: route, identity: identity, connection: connection, loop: loop, exchange, respond)
+    }
+
+    /// Checks the `Authorization: Bearer` credential; counts and audits a failure.
+    private func authenticate(_ request: HTTPRequest, _ exchange: inout Exchange) -> Result<VerifiedToken, GatewayError> {
+        guard let header = request.headers.first("Authorization") else {
+            metrics.unauthorizedAccess.increment()
+            record(.authFailure, outcome: .failure, exchange, reason: "missing_credentials")
+            return .failure(.missingCredentials)
+        }
+        guard let token = Self.bearerToken(header) else {
+            metrics.authFailures.increment()
+            record(.authFailure, outcome: .failure, exchange, reason: "bad_scheme")
+            return .failure(.badAuthorizationScheme)
+        }
+        exchange.credentialFingerprint = AuditRecord.fingerprint(of: token)
+        guard let verifier else {
+            metrics.authFailures.increment()
+            record(.authFailure, outcome: .failure, exchange, reason: "no_keys")
+            return .failure(.invalidToken)
+        }
+        switch verifier.verify(token) {
+        case .success(let verified):
+            exchange.subject = verified.subject
+            return .success(verified)
+        case .failure(let error):
+            metrics.authFailures.increment()
+            record(.authFailure, outcome: .failure, exchange, reason: error.reason)
+            return .failure(.invalidToken)
+        }
+    }
+
+    /// The token after `Bearer ` (scheme case-insensitive, one or more spaces), or nil.
+    static func bearerToken(_ header: String) -> Substring? {
+        let utf8 = header.utf8
+        guard utf8.count > 7 else { return nil }
+        let scheme = header.prefix(6)
+        guard HTTPHeaders.namesEqual(String(scheme), "bearer") else { return nil }
+        let rest = header.dropFirst(6)
+        guard rest.first == " " else { return nil }
+        let token = rest.trimmingSpaces()
+        return token.isEmpty ? nil : token
+    }
+
+    /// The client's `X-Request-ID` when it is acceptable to keep, else nil.
+    static func keptRequestID(_ request: HTTPRequest) -> String? {
+        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id) else { return nil }
+        return id
+    }
+}

@@ -1,0 +1,40 @@
+import Config
+import Net
+
+/// The gateway's validated settings, built once at start-up.
+public struct GatewaySettings: Sendable {
+    /// Peers whose `X-Forwarded-For` is believed; empty believes nobody.
+    public var trustedProxies: CIDRSet
+    /// How long an upstream may take to answer, in nanoseconds; default 30 s.
+    public var upstreamTimeoutNanoseconds: UInt64
+    /// Keys the gateway presents, as `X-Service-Key`, to internal upstreams (the data layer).
+    public var serviceKeys: [ServiceKeyBinding]
+
+    public init(
+        trustedProxies: CIDRSet = CIDRSet(), upstreamTimeoutNanoseconds: UInt64 = 30_000_000_000,
+        serviceKeys: [ServiceKeyBinding] = []
+    ) {
+        self.trustedProxies = trustedProxies
+        self.upstreamTimeoutNanoseconds = upstreamTimeoutNanoseconds
+        self.serviceKeys = serviceKeys
+    }
+
+    /// The key to present to `address`, if it is an internal upstream.
+    func serviceKey(for address: UpstreamAddress) -> String? {
+        serviceKeys.first { $0.host == address.host && $0.port == address.port }?.key
+    }
+}
+
+/// A service key the gateway presents to one internal upstream.
+public struct ServiceKeyBinding: Sendable {
+    public var host: String
+    public var port: Int
+    /// The key itself: a secret, never logged.
+    public var key: String
+
+    public init(host: String, port: Int, key: String) {
+        self.host = host
+        self.port = port
+        self.key = key
+    }
+}

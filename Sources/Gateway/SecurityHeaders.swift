@@ -1,0 +1,15 @@
+import HTTPCodec
+
+/// The headers every gateway response carries, whoever produced it.
+enum SecurityHeaders {
+    static let always: [(String, String)] = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+
+    /// Sets the security headers on `headers`, replacing any an upstream sent.
+    static func apply(to headers: inout HTTPHeaders) {
+        for (name, value) in always { headers.replaceOrAdd(name, value) }
+    }
+}
