@@ -1,1 +1,0 @@
-// Limits: placeholder until its first file lands.
