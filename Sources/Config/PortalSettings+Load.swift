@@ -80,7 +80,8 @@ extension PortalSettings {
             }
             settings.routes = try RouteTable(json: data)
         } else {
-            settings.routes = .defaultTable(dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)
+            settings.routes = .defaultTable(
+                dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)
         }
 
         if production { try settings.refuseWeakSecrets() }

@@ -7,7 +7,9 @@ import Foundation
 /// method to scopes) gives each its own; a route uses one form or the other. Other top-level keys are
 /// left for other readers; unknown keys inside a route are errors.
 extension RouteTable {
-    private static let routeKeys: Set<String> = ["prefix", "upstream", "methods", "scopes", "public", "scopes_by_method"]
+    private static let routeKeys: Set<String> = [
+        "prefix", "upstream", "methods", "scopes", "public", "scopes_by_method",
+    ]
 
     /// Parses and validates the JSON text of a `PORTAL_CONFIG` file.
     ///
@@ -59,7 +61,8 @@ extension RouteTable {
         }
         let prefix = try parsePrefix(object["prefix"], path: path + ".prefix")
         guard let upstreamText = object["upstream"] as? String, let upstream = UpstreamURL.parse(upstreamText) else {
-            throw ConfigError.invalidRouteTable(jsonPath: path + ".upstream", reason: "expected \(UpstreamURL.expectation)")
+            throw ConfigError.invalidRouteTable(
+                jsonPath: path + ".upstream", reason: "expected \(UpstreamURL.expectation)")
         }
         let isPublic = try parsePublic(object["public"], path: path + ".public")
         var scopesByMethod: [String: [String]] = [:]
@@ -92,7 +95,9 @@ extension RouteTable {
         guard let prefix = value as? String else { throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason) }
         let bad =
             !prefix.hasPrefix("/") || prefix.contains("..") || prefix.contains("//")
-            || prefix.contains(where: { "%?#\\".contains($0) || $0.isWhitespace || !$0.isASCII || $0.asciiValue ?? 0 < 0x21 })
+            || prefix.contains(where: {
+                "%?#\\".contains($0) || $0.isWhitespace || !$0.isASCII || $0.asciiValue ?? 0 < 0x21
+            })
             || (prefix.count > 1 && prefix.hasSuffix("/"))
         guard !bad else {
             throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason + ", got \(ConfigError.quoted(prefix))")
