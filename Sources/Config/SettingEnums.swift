@@ -8,7 +8,20 @@ public enum PortalEnvironment: String, Sendable, CaseIterable {
 
 /// `LOG_LEVEL`: the lowest level the operational log writes. Default `info`.
 public enum LogLevel: String, Sendable, CaseIterable, Comparable {
-    case trace, debug, info, notice, warning, error, critical
+    /// Per-request detail, for development only.
+    case trace
+    /// Diagnostics per request.
+    case debug
+    /// Lifecycle: start, stop, reload.
+    case info
+    /// Unusual but expected conditions.
+    case notice
+    /// Something degraded; the service goes on.
+    case warning
+    /// A failed operation.
+    case error
+    /// The service cannot go on.
+    case critical
 
     private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
 
