@@ -1,0 +1,38 @@
+# Story Portal: thin wrappers. `make run` and `make test` are the two commands the README names.
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+SWIFT ?= swift
+SWIFT_FORMAT ?= swift-format
+WARNINGS := -Xswiftc -warnings-as-errors
+
+.PHONY: deps build run test bench format lint
+
+## Install the Debian packages (OpenSSL, SQLite, promtool, nginx, wrk...) when missing.
+deps:
+	./scripts/deps.sh
+
+## Release build of the `portal` binary, warnings as errors.
+build:
+	$(SWIFT) build -c release $(WARNINGS)
+
+## Build and run the gateway and the data layer on the environment's settings (see DESIGN.md).
+run: deps build
+	./.build/release/portal serve
+
+## Build everything, tests included, with warnings as errors, then run every test.
+test: deps
+	$(SWIFT) build --build-tests $(WARNINGS)
+	$(SWIFT) test
+
+## Story Portal against a plain nginx reverse proxy, side by side (bench/run.sh).
+bench: deps build
+	./bench/run.sh
+
+## Format the sources in place with the toolchain's swift-format and .swift-format.
+format:
+	$(SWIFT_FORMAT) format -i -r Sources Tests
+
+## Check formatting without changing anything.
+lint:
+	$(SWIFT_FORMAT) lint --strict -r Sources Tests

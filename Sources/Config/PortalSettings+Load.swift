@@ -1,0 +1,148 @@
+import Foundation
+
+/// Reading `PortalSettings` from an `Environment`: every key of the configuration contract.
+extension PortalSettings {
+    /// Example secrets from guides and templates; production refuses them.
+    public static let knownWeakSecrets: Set<String> = [
+        "secure_secret", "secure_password", "secure_password_here", "strong_password_here", "changeme", "secret",
+    ]
+
+    /// Minimum length of `JWT_SECRET` in production, in bytes (HS256 wants a 256-bit key).
+    public static let minimumJWTSecretBytes = 32
+
+    /// Reads and validates every setting, stopping at the first problem.
+    ///
+    /// - Parameters:
+    ///   - environment: the variables, usually `Environment.load()`.
+    ///   - readConfigFile: returns the bytes of the `PORTAL_CONFIG` file, nil when unreadable (default: disk).
+    /// - Throws: `ConfigError`, whose description is one line naming the variable and what it accepts.
+    public static func load(
+        from environment: Environment,
+        readConfigFile: (String) -> Data? = { FileManager.default.contents(atPath: $0) }
+    ) throws(ConfigError) -> PortalSettings {
+        let env = environment
+        var settings = PortalSettings()
+        settings.portalEnvironment = try env.enumeration("PORTAL_ENV", default: PortalEnvironment.development)
+        let production = settings.portalEnvironment == .production
+
+        // Tokens and limits.
+        settings.jwtSecret = try env.secret("JWT_SECRET")
+        settings.jwtExpirationSeconds = try env.int("JWT_EXPIRATION", default: 3600, range: 1...31_536_000)
+        settings.rateLimitRequestsPerMinute = try env.int(
+            "RATE_LIMIT_REQUESTS_PER_MINUTE", default: 100, range: 1...100_000_000)
+        settings.rateLimitBurst = try env.int("RATE_LIMIT_BURST", default: 20, range: 0...1_000_000)
+        settings.rateLimitByIP = try env.bool("RATE_LIMIT_BY_IP", default: true)
+
+        // TLS: both PEM paths are needed once the listener is on.
+        settings.tlsEnabled = try env.bool("TLS_ENABLED", default: false)
+        settings.tlsPort = try env.port("TLS_PORT", default: 8443, allowsZero: true)
+        settings.tlsCertPath = try nonEmptyPath(env, "TLS_CERT_PATH")
+        settings.tlsKeyPath = try nonEmptyPath(env, "TLS_KEY_PATH")
+        if settings.tlsEnabled {
+            guard settings.tlsCertPath != nil else { throw .missing("TLS_CERT_PATH", expected: "a PEM file path") }
+            guard settings.tlsKeyPath != nil else { throw .missing("TLS_KEY_PATH", expected: "a PEM file path") }
+        }
+
+        // Listeners and files.
+        settings.gatewayHost = try env.host("GATEWAY_HOST", default: "0.0.0.0")
+        settings.gatewayPort = try env.port("GATEWAY_PORT", default: 8009, allowsZero: true)
+        settings.adminHost = try env.host("ADMIN_HOST", default: "127.0.0.1")
+        settings.adminPort = try env.port("ADMIN_PORT", default: 9009, allowsZero: true)
+        settings.dataLayerHost = try env.host("DATA_LAYER_HOST", default: "127.0.0.1")
+        settings.dataLayerPort = try env.port("DATA_LAYER_PORT", default: 8001, allowsZero: true)
+        settings.portalDataDirectory = try nonEmptyPath(env, "PORTAL_DATA_DIR") ?? "./data"
+        settings.auditLogEnabled = try env.bool("AUDIT_LOG_ENABLED", default: true)
+        settings.auditLogLevel = try env.enumeration("AUDIT_LOG_LEVEL", default: AuditLogLevel.info)
+        settings.auditLogDestination =
+            try nonEmptyPath(env, "AUDIT_LOG_DESTINATION") ?? settings.portalDataDirectory + "/audit.log"
+
+        // Operational log and server limits.
+        settings.logLevel = try env.enumeration("LOG_LEVEL", default: LogLevel.info)
+        settings.logFormat = try env.enumeration("LOG_FORMAT", default: LogFormat.json)
+        settings.trustedProxies = try env.cidrList("TRUSTED_PROXIES")
+        settings.maxBodySizeBytes = try env.int("MAX_BODY_SIZE", default: 1_048_576, range: 0...1_073_741_824)
+        settings.upstreamTimeoutSeconds = try env.durationSeconds(
+            "UPSTREAM_TIMEOUT_SECONDS", default: 30, range: 0.001...3600)
+        settings.loopThreads = try env.int("LOOP_THREADS", default: activeCoreCount, range: 1...256)
+        settings.shutdownGraceSeconds = try env.durationSeconds("SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600)
+
+        // Data-layer keys, Redis and PostgreSQL.
+        settings.l01APIKeys = try env.secretList("L01_API_KEYS")
+        settings.gatewayL01APIKey = try env.secret("GATEWAY_L01_API_KEY")
+        settings.redis = try loadRedis(env)
+        settings.postgres = try loadPostgres(env)
+
+        // Routes: the file when named, else the default table towards the data layer.
+        settings.portalConfigPath = try nonEmptyPath(env, "PORTAL_CONFIG")
+        if let path = settings.portalConfigPath {
+            guard let data = readConfigFile(path) else {
+                throw .invalidValue("PORTAL_CONFIG", expected: "a readable JSON file", got: path)
+            }
+            settings.routes = try RouteTable(json: data)
+        } else {
+            settings.routes = .defaultTable(
+                dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)
+        }
+
+        if production { try settings.refuseWeakSecrets() }
+        return settings
+    }
+
+    /// Production refuses a missing, short or example `JWT_SECRET`, and example Redis, PostgreSQL or API keys.
+    private func refuseWeakSecrets() throws(ConfigError) {
+        guard let jwtSecret else {
+            throw ConfigError.weakSecret("JWT_SECRET", reason: "is required: set JWT_SECRET or JWT_SECRET_FILE")
+        }
+        try Self.refuseExample(jwtSecret, "JWT_SECRET")
+        guard jwtSecret.byteCount >= Self.minimumJWTSecretBytes else {
+            let reason = "must be at least \(Self.minimumJWTSecretBytes) bytes"
+            throw ConfigError.weakSecret("JWT_SECRET", reason: reason)
+        }
+        if let password = redis?.password { try Self.refuseExample(password, "REDIS_PASSWORD") }
+        if let password = postgres?.password { try Self.refuseExample(password, "POSTGRES_PASSWORD") }
+        if let key = gatewayL01APIKey { try Self.refuseExample(key, "GATEWAY_L01_API_KEY") }
+        for key in l01APIKeys { try Self.refuseExample(key, "L01_API_KEYS") }
+    }
+
+    private static func refuseExample(_ secret: SecretValue, _ variable: String) throws(ConfigError) {
+        if knownWeakSecrets.contains(secret.text.lowercased()) {
+            throw ConfigError.weakSecret(variable, reason: "is a known example value; generate a random secret")
+        }
+    }
+
+    private static func nonEmptyPath(_ env: Environment, _ name: String) throws(ConfigError) -> String? {
+        guard let text = try env.string(name) else { return nil }
+        guard !text.isEmpty, !text.contains("\0") else {
+            throw ConfigError.invalidValue(name, expected: "a non-empty file path", got: text)
+        }
+        return text
+    }
+
+    private static func loadRedis(_ env: Environment) throws(ConfigError) -> RedisSettings? {
+        let url = try env.secret("REDIS_URL")
+        if let url, !(url.text.hasPrefix("redis://") || url.text.hasPrefix("rediss://")) {
+            throw ConfigError.invalidValue("REDIS_URL", expected: "a redis:// or rediss:// URL", got: url.text)
+        }
+        let host: String? = try env.string("REDIS_HOST") == nil ? nil : try env.host("REDIS_HOST", default: "")
+        let port = try env.port("REDIS_PORT", default: 6379)
+        let password = try env.secret("REDIS_PASSWORD")
+        guard url != nil || host != nil else { return nil }
+        return RedisSettings(url: url, host: host, port: port, password: password)
+    }
+
+    private static func loadPostgres(_ env: Environment) throws(ConfigError) -> PostgresSettings? {
+        let url = try env.secret("DATABASE_URL")
+        if let url, !(url.text.hasPrefix("postgres://") || url.text.hasPrefix("postgresql://")) {
+            let expected = "a postgres:// or postgresql:// URL"
+            throw ConfigError.invalidValue("DATABASE_URL", expected: expected, got: url.text)
+        }
+        let host: String? = try env.string("POSTGRES_HOST") == nil ? nil : try env.host("POSTGRES_HOST", default: "")
+        let port = try env.port("POSTGRES_PORT", default: 5432)
+        let database = try env.string("POSTGRES_DB", default: "portal") ?? "portal"
+        let user = try env.string("POSTGRES_USER", default: "portal") ?? "portal"
+        let password = try env.secret("POSTGRES_PASSWORD")
+        guard url != nil || host != nil else { return nil }
+        return PostgresSettings(
+            url: url, host: host, port: port, database: database, user: user, password: password)
+    }
+}

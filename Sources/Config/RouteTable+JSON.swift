@@ -1,0 +1,161 @@
+import Foundation
+
+/// Reading the route table from the `PORTAL_CONFIG` JSON file.
+///
+/// Shape: `{"routes": [{"prefix", "upstream", "methods", "scopes", "public", "scopes_by_method"}]}`.
+/// `methods` + `scopes` give every listed method the same scopes; `scopes_by_method` (an object from
+/// method to scopes) gives each its own; a route uses one form or the other. Other top-level keys are
+/// left for other readers; unknown keys inside a route are errors.
+extension RouteTable {
+    private static let routeKeys: Set<String> = [
+        "prefix", "upstream", "methods", "scopes", "public", "scopes_by_method",
+    ]
+
+    /// Parses and validates the JSON text of a `PORTAL_CONFIG` file.
+    ///
+    /// - Throws: `ConfigError` naming `PORTAL_CONFIG` and the JSON path of the first problem, on one line.
+    public init(json data: Data) throws(ConfigError) {
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ConfigError.invalidRouteTable(jsonPath: "$", reason: "not valid JSON")
+        }
+        guard let object = root as? [String: Any] else {
+            throw ConfigError.invalidRouteTable(jsonPath: "$", reason: "expected a JSON object")
+        }
+        guard let list = object["routes"] as? [Any], !list.isEmpty else {
+            throw ConfigError.invalidRouteTable(jsonPath: "$.routes", reason: "expected a non-empty array of routes")
+        }
+        var routes: [Route] = []
+        var seen: Set<String> = []
+        for (index, item) in list.enumerated() {
+            let route = try Self.parseRoute(item, path: "$.routes[\(index)]")
+            guard seen.insert(route.prefix).inserted else {
+                let reason = "duplicate prefix \(ConfigError.quoted(route.prefix))"
+                throw ConfigError.invalidRouteTable(jsonPath: "$.routes[\(index)].prefix", reason: reason)
+            }
+            routes.append(route)
+        }
+        self.init(routes: routes)
+    }
+
+    /// Reads and parses the file at `path`.
+    ///
+    /// - Throws: `ConfigError` naming `PORTAL_CONFIG` when the file cannot be read or is invalid.
+    public init(contentsOfFile path: String) throws(ConfigError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError.invalidValue("PORTAL_CONFIG", expected: "a readable JSON file", got: path)
+        }
+        try self.init(json: data)
+    }
+
+    private static func parseRoute(_ item: Any, path: String) throws(ConfigError) -> Route {
+        guard let object = item as? [String: Any] else {
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: "expected a route object")
+        }
+        if let unknown = object.keys.sorted().first(where: { !routeKeys.contains($0) }) {
+            let known = routeKeys.sorted().joined(separator: ", ")
+            let reason = "unknown key \(ConfigError.quoted(unknown)) (known: \(known))"
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason)
+        }
+        let prefix = try parsePrefix(object["prefix"], path: path + ".prefix")
+        guard let upstreamText = object["upstream"] as? String, let upstream = UpstreamURL.parse(upstreamText) else {
+            throw ConfigError.invalidRouteTable(
+                jsonPath: path + ".upstream", reason: "expected \(UpstreamURL.expectation)")
+        }
+        let isPublic = try parsePublic(object["public"], path: path + ".public")
+        var scopesByMethod: [String: [String]] = [:]
+        if let byMethod = object["scopes_by_method"] {
+            guard object["methods"] == nil, object["scopes"] == nil else {
+                let reason = "use either scopes_by_method or methods with scopes, not both"
+                throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason)
+            }
+            guard let map = byMethod as? [String: Any], !map.isEmpty else {
+                let reason = "expected an object from method to scopes"
+                throw ConfigError.invalidRouteTable(jsonPath: path + ".scopes_by_method", reason: reason)
+            }
+            for method in map.keys.sorted() {
+                try checkMethod(method, path: path + ".scopes_by_method")
+                scopesByMethod[method] = try parseScopes(map[method], path: path + ".scopes_by_method.\(method)")
+            }
+        } else {
+            let methods = try parseMethods(object["methods"], path: path + ".methods")
+            let scopes = object["scopes"] == nil ? [] : try parseScopes(object["scopes"], path: path + ".scopes")
+            for method in methods { scopesByMethod[method] = scopes }
+        }
+        if isPublic, scopesByMethod.values.contains(where: { !$0.isEmpty }) {
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: "a public route cannot require scopes")
+        }
+        return Route(prefix: prefix, upstream: upstream, scopesByMethod: scopesByMethod, isPublic: isPublic)
+    }
+
+    private static func parsePrefix(_ value: Any?, path: String) throws(ConfigError) -> String {
+        let reason = "expected a path starting with \"/\" without \"..\", \"%\", \"?\", \"#\" or a trailing \"/\""
+        guard let prefix = value as? String else { throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason) }
+        let bad =
+            !prefix.hasPrefix("/") || prefix.contains("..") || prefix.contains("//")
+            || prefix.contains(where: {
+                "%?#\\".contains($0) || $0.isWhitespace || !$0.isASCII || $0.asciiValue ?? 0 < 0x21
+            })
+            || (prefix.count > 1 && prefix.hasSuffix("/"))
+        guard !bad else {
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason + ", got \(ConfigError.quoted(prefix))")
+        }
+        return prefix
+    }
+
+    private static func parsePublic(_ value: Any?, path: String) throws(ConfigError) -> Bool {
+        guard let value else { return false }
+        // JSONSerialization gives booleans and numbers alike as NSNumber; only a real boolean is accepted.
+        guard let number = value as? NSNumber, type(of: number) == type(of: NSNumber(value: true)),
+            let flag = value as? Bool
+        else { throw ConfigError.invalidRouteTable(jsonPath: path, reason: "expected true or false") }
+        return flag
+    }
+
+    private static func parseMethods(_ value: Any?, path: String) throws(ConfigError) -> [String] {
+        guard let list = value as? [Any], !list.isEmpty else {
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: "expected a non-empty array of methods")
+        }
+        var methods: [String] = []
+        for (index, item) in list.enumerated() {
+            guard let method = item as? String else {
+                throw ConfigError.invalidRouteTable(jsonPath: "\(path)[\(index)]", reason: "expected a method name")
+            }
+            try checkMethod(method, path: "\(path)[\(index)]")
+            guard !methods.contains(method) else {
+                let reason = "duplicate method \(ConfigError.quoted(method))"
+                throw ConfigError.invalidRouteTable(jsonPath: "\(path)[\(index)]", reason: reason)
+            }
+            methods.append(method)
+        }
+        return methods
+    }
+
+    private static func checkMethod(_ method: String, path: String) throws(ConfigError) {
+        guard Route.knownMethods.contains(method) else {
+            let known = Route.knownMethods.sorted().joined(separator: ", ")
+            let reason = "expected an upper-case method, one of \(known), got \(ConfigError.quoted(method))"
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason)
+        }
+    }
+
+    private static func parseScopes(_ value: Any?, path: String) throws(ConfigError) -> [String] {
+        guard let list = value as? [Any] else {
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: "expected an array of scopes")
+        }
+        var scopes: [String] = []
+        for (index, item) in list.enumerated() {
+            // RFC 6749 scope-token: visible ASCII except space, `"` and `\`.
+            guard let scope = item as? String, !scope.isEmpty,
+                scope.utf8.allSatisfy({ (0x21...0x7E).contains($0) && $0 != 0x22 && $0 != 0x5C })
+            else {
+                let reason = "expected a non-empty scope token of visible ASCII without spaces, quotes or backslashes"
+                throw ConfigError.invalidRouteTable(jsonPath: "\(path)[\(index)]", reason: reason)
+            }
+            if !scopes.contains(scope) { scopes.append(scope) }
+        }
+        return scopes
+    }
+}
