@@ -5,20 +5,20 @@ import HTTPCodec
 /// `X-Forwarded-For` is read from the right, skipping trusted hops, up to the first address that is not.
 enum ClientAddress {
     /// The client's address for limits, bans and audit.
-    static func resolve(_ headers: HTTPHeaders, peer: String, trusted: CIDRSet) -> String {
-        guard !trusted.isEmpty, trusted.contains(peer) else { return peer }
+    static func resolve(_ headers: HTTPHeaders, peer: String, trusted: CIDRList) -> String {
+        guard !trusted.isEmpty, trusted.contains(ipText: peer) else { return peer }
         return believedChain(headers, peer: peer, trusted: trusted).first ?? peer
     }
 
     /// The `X-Forwarded-For` value to send upstream: the believed part of the chain, then the peer.
-    static func forwardedFor(_ headers: HTTPHeaders, peer: String, trusted: CIDRSet) -> String {
-        guard !trusted.isEmpty, trusted.contains(peer) else { return peer }
+    static func forwardedFor(_ headers: HTTPHeaders, peer: String, trusted: CIDRList) -> String {
+        guard !trusted.isEmpty, trusted.contains(ipText: peer) else { return peer }
         return (believedChain(headers, peer: peer, trusted: trusted) + [peer]).joined(separator: ", ")
     }
 
     /// The hops a trusted peer vouches for, client first: everything right of (and including) the
     /// first untrusted address, read from the right. A malformed entry ends the walk.
-    private static func believedChain(_ headers: HTTPHeaders, peer: String, trusted: CIDRSet) -> [String] {
+    private static func believedChain(_ headers: HTTPHeaders, peer: String, trusted: CIDRList) -> [String] {
         var hops: [Substring] = []
         for value in headers.all("X-Forwarded-For") {
             for part in value.split(separator: ",", omittingEmptySubsequences: false) {
@@ -30,7 +30,7 @@ enum ClientAddress {
             let address = String(hop)
             guard IPAddressText.isValid(address) else { break }
             believed.insert(address, at: 0)
-            if !trusted.contains(address) { break }
+            if !trusted.contains(ipText: address) { break }
         }
         return believed
     }

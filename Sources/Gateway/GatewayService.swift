@@ -58,7 +58,7 @@ public final class GatewayService: HTTPHandler {
 
         // Per-IP limit first: it is the cheapest check and protects everything after it.
         if let limiter {
-            let decision = limiter.decide(key: exchange.client)
+            let decision = limiter.decide(key: exchange.client, policy: settings.rateLimit)
             exchange.rateLimit = decision
             guard decision.allowed else {
                 metrics.rateLimited.increment()
@@ -68,11 +68,11 @@ public final class GatewayService: HTTPHandler {
         }
 
         // Route before authenticating: public routes need no credential.
-        guard let route = routes.match(path: request.path) else {
+        guard let route = routes.match(path: request.target) else {
             return finish(GatewayError.noRoute.response(requestID: exchange.requestID), exchange, respond)
         }
         exchange.route = route.prefix
-        guard route.allows(method: request.method) else {
+        guard let required = route.requiredScopes(for: request.method) else {
             var response = GatewayError.methodNotAllowed.response(requestID: exchange.requestID)
             response.headers.add("Allow", route.allowedMethods.joined(separator: ", "))
             return finish(response, exchange, respond)
@@ -86,7 +86,6 @@ public final class GatewayService: HTTPHandler {
             case .success(let token):
                 identity = token
             }
-            let required = route.requiredScopes(for: request.method)
             if let missing = required.first(where: { !(identity?.scopes.contains($0) ?? false) }) {
                 metrics.unauthorizedAccess.increment()
                 record(.authzDenied, outcome: .denied, exchange, reason: "missing_scope:\(missing)")

@@ -1,20 +1,24 @@
 import Config
+import Limits
 import Net
 
 /// The gateway's validated settings, built once at start-up.
 public struct GatewaySettings: Sendable {
     /// Peers whose `X-Forwarded-For` is believed; empty believes nobody.
-    public var trustedProxies: CIDRSet
+    public var trustedProxies: CIDRList
     /// How long an upstream may take to answer, in nanoseconds; default 30 s.
     public var upstreamTimeoutNanoseconds: UInt64
     /// Keys the gateway presents, as `X-Service-Key`, to internal upstreams (the data layer).
     public var serviceKeys: [ServiceKeyBinding]
+    /// The per-client-address limit; default 100 a minute with a burst of 20.
+    public var rateLimit: RateLimitPolicy
 
     public init(
-        trustedProxies: CIDRSet = CIDRSet(), upstreamTimeoutNanoseconds: UInt64 = 30_000_000_000,
-        serviceKeys: [ServiceKeyBinding] = []
+        trustedProxies: CIDRList = CIDRList(), upstreamTimeoutNanoseconds: UInt64 = 30_000_000_000,
+        serviceKeys: [ServiceKeyBinding] = [], rateLimit: RateLimitPolicy = RateLimitPolicy()
     ) {
         self.trustedProxies = trustedProxies
+        self.rateLimit = rateLimit
         self.upstreamTimeoutNanoseconds = upstreamTimeoutNanoseconds
         self.serviceKeys = serviceKeys
     }
