@@ -13,15 +13,3 @@ public enum ConstantTime {
         }
     }
 }
-
-/// Cryptographically secure random bytes from OpenSSL's DRBG.
-public enum SecureRandom {
-    /// `count` random bytes.
-    public static func bytes(count: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        guard count > 0 else { return out }
-        let ok = out.withUnsafeMutableBytes { RAND_bytes($0.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(count)) }
-        precondition(ok == 1, "RAND_bytes failed: the process cannot get randomness")
-        return out
-    }
-}

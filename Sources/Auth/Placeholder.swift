@@ -1,1 +1,0 @@
-// Auth: placeholder until its first file lands.
