@@ -115,11 +115,11 @@ public final class GatewayService: HTTPHandler {
             record(.authFailure, outcome: .failure, exchange, reason: "no_keys")
             return .failure(.invalidToken)
         }
-        switch verifier.verify(token) {
-        case .success(let verified):
+        do {
+            let verified = try verifier.verify(String(token))
             exchange.subject = verified.subject
             return .success(verified)
-        case .failure(let error):
+        } catch {
             metrics.authFailures.increment()
             record(.authFailure, outcome: .failure, exchange, reason: error.reason)
             return .failure(.invalidToken)

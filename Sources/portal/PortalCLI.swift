@@ -1,0 +1,76 @@
+import Config
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Dispatches `portal <command>`; every failure is one line on stderr and a non-zero exit status.
+enum PortalCLI {
+    static let usage = """
+        Usage: portal <command> [options]
+
+        Story Portal: the security-hardened gateway (L09) and data layer (L01).
+
+        Commands:
+          serve            Run the gateway, the data layer and the admin listener in one process.
+          gateway          Run the gateway and the admin listener only (the data layer runs elsewhere).
+          data-layer       Run the data layer only.
+          token issue      Print a signed access token (HS256, key from JWT_SECRET).
+          help             Show this text.
+
+        Settings come from the environment and an optional .env file; see README.md.
+        Run `portal <command> --help` for a command's options.
+        """
+
+    /// Runs the command in `arguments` and returns the process exit status.
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let command = arguments.first else {
+            printError(usage)
+            return 2
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "serve": return try ServeCommand.run(rest, parts: .all)
+            case "gateway": return try ServeCommand.run(rest, parts: .gatewayOnly)
+            case "data-layer": return try ServeCommand.run(rest, parts: .dataLayerOnly)
+            case "token": return try TokenCommand.run(rest)
+            case "help", "--help", "-h":
+                printOut(usage)
+                return 0
+            default:
+                throw UsageError("unknown command '\(command)'; run `portal --help`")
+            }
+        } catch let error as UsageError {
+            printError("portal: \(error.description)")
+            return 2
+        } catch let error as ConfigError {
+            printError("portal: \(error.description)")
+            return 2
+        } catch {
+            printError("portal: \(error)")
+            return 1
+        }
+    }
+
+    /// Writes `text` and a newline to standard output.
+    static func printOut(_ text: String) {
+        writeAll(1, text + "\n")
+    }
+
+    /// Writes `text` and a newline to standard error (fd 2: Swift 6 cannot touch C's `stderr`).
+    static func printError(_ text: String) {
+        writeAll(2, text + "\n")
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            offset += n
+        }
+    }
+}

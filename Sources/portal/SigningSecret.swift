@@ -1,0 +1,71 @@
+import Config
+import Crypto
+import PortalCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Finds the HS256 secret: `JWT_SECRET(_FILE)`, or in development a secret generated once and kept in
+/// `$PORTAL_DATA_DIR/jwt_secret` (mode 0600), so `portal serve` and `portal token issue` agree.
+/// Production never gets here without a strong `JWT_SECRET`: settings refuse to load.
+enum SigningSecret {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    static func resolve(_ settings: PortalSettings) throws -> [UInt8] {
+        if let secret = settings.jwtSecret {
+            guard secret.byteCount >= 32 else {
+                throw Failure(description: "JWT_SECRET: expected at least 32 bytes")
+            }
+            return secret.bytes
+        }
+        let directory = settings.portalDataDirectory
+        try DataDirectory.ensure(directory)
+        let path = directory + "/jwt_secret"
+        if let existing = try readSecretFile(path) { return existing }
+        let fresh = Array(Base64URL.encode(SecureRandom.bytes(count: 32)).utf8)
+        try writeSecretFile(path, fresh)
+        return fresh
+    }
+
+    private static func readSecretFile(_ path: String) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw Failure(description: "PORTAL_DATA_DIR: cannot read \(path)")
+        }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n >= 32 else { throw Failure(description: "PORTAL_DATA_DIR: \(path) holds no usable secret") }
+        var bytes = Array(buffer[..<n])
+        while bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        return bytes
+    }
+
+    private static func writeSecretFile(_ path: String, _ bytes: [UInt8]) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(description: "PORTAL_DATA_DIR: cannot create \(path)") }
+        defer { close(fd) }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count, fsync(fd) == 0 else {
+            throw Failure(description: "PORTAL_DATA_DIR: cannot write \(path)")
+        }
+    }
+}
+
+/// The data directory: created with mode 0700 when missing.
+enum DataDirectory {
+    static func ensure(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw SigningSecret.Failure(description: "PORTAL_DATA_DIR: \(path) is not a directory")
+            }
+            return
+        }
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+            throw SigningSecret.Failure(description: "PORTAL_DATA_DIR: cannot create \(path)")
+        }
+    }
+}
