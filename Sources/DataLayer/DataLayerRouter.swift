@@ -80,7 +80,9 @@ public struct DataLayerRouter: Sendable {
     }
 
     private func create(_ request: HTTPRequest) throws -> HTTPResponse {
-        if let name = try QueryParameters(request.query).pairs.first?.name { throw DataLayerError.unknownParameter(name) }
+        if let name = try QueryParameters(request.query).pairs.first?.name {
+            throw DataLayerError.unknownParameter(name)
+        }
         guard Self.isJSONContentType(request.headers.all("Content-Type")) else {
             throw DataLayerError.unsupportedMediaType
         }

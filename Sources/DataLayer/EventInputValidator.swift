@@ -47,7 +47,8 @@ enum EventInputValidator {
         let aggregateID = try identifier(fields["aggregate_id"], field: "aggregate_id")
         guard let payload = fields["payload"] else { throw .missing("payload") }
         let payloadJSON = try object(payload, field: "payload", maxBytes: limits.maxPayloadBytes)
-        let metadataJSON = try object(fields["metadata"] ?? .object([]), field: "metadata",
+        let metadataJSON = try object(
+            fields["metadata"] ?? .object([]), field: "metadata",
             maxBytes: limits.maxMetadataBytes)
         return NewEvent(
             eventType: eventType, aggregateType: aggregateType, aggregateID: aggregateID,

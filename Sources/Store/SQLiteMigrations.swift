@@ -16,23 +16,25 @@ public struct AppliedMigration: Sendable, Equatable {
 /// Append new migrations with the next number; never edit one that has shipped.
 enum SQLiteMigrations {
     static let all: [SQLiteMigration] = [
-        SQLiteMigration(version: 1, statements: [
-            """
-            CREATE TABLE events (
-                sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-                id TEXT NOT NULL UNIQUE,
-                event_type TEXT NOT NULL,
-                aggregate_type TEXT NOT NULL,
-                aggregate_id TEXT NOT NULL,
-                payload TEXT NOT NULL,
-                metadata TEXT NOT NULL,
-                created_at INTEGER NOT NULL,
-                version INTEGER NOT NULL,
-                UNIQUE (aggregate_id, version)
-            )
-            """,
-            "CREATE INDEX events_by_type ON events (event_type, sequence)",
-        ])
+        SQLiteMigration(
+            version: 1,
+            statements: [
+                """
+                CREATE TABLE events (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    event_type TEXT NOT NULL,
+                    aggregate_type TEXT NOT NULL,
+                    aggregate_id TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    UNIQUE (aggregate_id, version)
+                )
+                """,
+                "CREATE INDEX events_by_type ON events (event_type, sequence)",
+            ])
     ]
 
     /// Applies every migration the database has not recorded yet; safe to run on every start.

@@ -52,7 +52,8 @@ struct AuditLogTests {
         log.record(denial(1))
         log.close()
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        try text.replacingOccurrences(of: "req-1", with: "req-2").write(toFile: path, atomically: false, encoding: .utf8)
+        try text.replacingOccurrences(of: "req-1", with: "req-2").write(
+            toFile: path, atomically: false, encoding: .utf8)
         #expect(throws: AuditLogError.self) { try AuditLog(path: path) }
     }
 

@@ -59,49 +59,57 @@ struct DataLayerRouterTests {
         return "{" + (parts.map(\.1) + (extra.isEmpty ? [] : [extra])).joined(separator: ",") + "}"
     }
 
-    @Test("every validation rule answers 400 with its code and the field it names", arguments: [
-        ("", "E9301", nil),
-        ("[]", "E9301", nil),
-        ("\"text\"", "E9301", nil),
-        ("null", "E9301", nil),
-        ("{\"event_type\":", "E9301", nil),
-        (body() + "garbage", "E9301", nil),
-        (body(extra: "\"payload\":{}"), "E9301", nil),
-        (body(without: "event_type"), "E9302", "event_type"),
-        (body(without: "aggregate_type"), "E9302", "aggregate_type"),
-        (body(without: "aggregate_id"), "E9302", "aggregate_id"),
-        (body(without: "payload"), "E9302", "payload"),
-        (body(replacing: ["event_type": "42"]), "E9303", "event_type"),
-        (body(replacing: ["event_type": "true"]), "E9303", "event_type"),
-        (body(replacing: ["event_type": "null"]), "E9303", "event_type"),
-        (body(replacing: ["aggregate_type": "[\"story\"]"]), "E9303", "aggregate_type"),
-        (body(replacing: ["aggregate_id": "1"]), "E9303", "aggregate_id"),
-        (body(replacing: ["payload": "[]"]), "E9303", "payload"),
-        (body(replacing: ["payload": "\"{}\""]), "E9303", "payload"),
-        (body(replacing: ["payload": "null"]), "E9303", "payload"),
-        (body(replacing: ["payload": "1"]), "E9303", "payload"),
-        (body(extra: "\"metadata\":[]"), "E9303", "metadata"),
-        (body(extra: "\"metadata\":null"), "E9303", "metadata"),
-        (body(replacing: ["event_type": "\"\""]), "E9304", "event_type"),
-        (body(replacing: ["event_type": "\"Story.Created\""]), "E9304", "event_type"),
-        (body(replacing: ["event_type": "\"1story\""]), "E9304", "event_type"),
-        (body(replacing: ["event_type": "\"story created\""]), "E9304", "event_type"),
-        (body(replacing: ["event_type": "\"story\\u0000\""]), "E9304", "event_type"),
-        (body(replacing: ["event_type": "\"a\(String(repeating: "b", count: 128))\""]), "E9304", "event_type"),
-        (body(replacing: ["aggregate_type": "\"st/ory\""]), "E9304", "aggregate_type"),
-        (body(replacing: ["aggregate_id": "\"\""]), "E9304", "aggregate_id"),
-        (body(replacing: ["aggregate_id": "\"a b\""]), "E9304", "aggregate_id"),
-        (body(replacing: ["aggregate_id": "\"../etc\""]), "E9304", "aggregate_id"),
-        (body(replacing: ["aggregate_id": "\"'; DROP TABLE events;--\""]), "E9304", "aggregate_id"),
-        (body(replacing: ["aggregate_id": "\"\(String(repeating: "x", count: 129))\""]), "E9304", "aggregate_id"),
-        (body(replacing: ["aggregate_id": "\"é\""]), "E9304", "aggregate_id"),
-        (body(extra: "\"extra\":1"), "E9307", "extra"),
-        (body(extra: "\"Event_Type\":\"x\""), "E9307", "Event_Type"),
-        (body(replacing: ["payload": String(repeating: "[", count: 40) + String(repeating: "]", count: 40)]),
-         "E9306", nil),
-        (body(replacing: ["payload": String(repeating: "{\"a\":", count: 40) + "1" + String(repeating: "}", count: 40)]),
-         "E9306", nil),
-    ] as [(String, String, String?)])
+    @Test(
+        "every validation rule answers 400 with its code and the field it names",
+        arguments: [
+            ("", "E9301", nil),
+            ("[]", "E9301", nil),
+            ("\"text\"", "E9301", nil),
+            ("null", "E9301", nil),
+            ("{\"event_type\":", "E9301", nil),
+            (body() + "garbage", "E9301", nil),
+            (body(extra: "\"payload\":{}"), "E9301", nil),
+            (body(without: "event_type"), "E9302", "event_type"),
+            (body(without: "aggregate_type"), "E9302", "aggregate_type"),
+            (body(without: "aggregate_id"), "E9302", "aggregate_id"),
+            (body(without: "payload"), "E9302", "payload"),
+            (body(replacing: ["event_type": "42"]), "E9303", "event_type"),
+            (body(replacing: ["event_type": "true"]), "E9303", "event_type"),
+            (body(replacing: ["event_type": "null"]), "E9303", "event_type"),
+            (body(replacing: ["aggregate_type": "[\"story\"]"]), "E9303", "aggregate_type"),
+            (body(replacing: ["aggregate_id": "1"]), "E9303", "aggregate_id"),
+            (body(replacing: ["payload": "[]"]), "E9303", "payload"),
+            (body(replacing: ["payload": "\"{}\""]), "E9303", "payload"),
+            (body(replacing: ["payload": "null"]), "E9303", "payload"),
+            (body(replacing: ["payload": "1"]), "E9303", "payload"),
+            (body(extra: "\"metadata\":[]"), "E9303", "metadata"),
+            (body(extra: "\"metadata\":null"), "E9303", "metadata"),
+            (body(replacing: ["event_type": "\"\""]), "E9304", "event_type"),
+            (body(replacing: ["event_type": "\"Story.Created\""]), "E9304", "event_type"),
+            (body(replacing: ["event_type": "\"1story\""]), "E9304", "event_type"),
+            (body(replacing: ["event_type": "\"story created\""]), "E9304", "event_type"),
+            (body(replacing: ["event_type": "\"story\\u0000\""]), "E9304", "event_type"),
+            (body(replacing: ["event_type": "\"a\(String(repeating: "b", count: 128))\""]), "E9304", "event_type"),
+            (body(replacing: ["aggregate_type": "\"st/ory\""]), "E9304", "aggregate_type"),
+            (body(replacing: ["aggregate_id": "\"\""]), "E9304", "aggregate_id"),
+            (body(replacing: ["aggregate_id": "\"a b\""]), "E9304", "aggregate_id"),
+            (body(replacing: ["aggregate_id": "\"../etc\""]), "E9304", "aggregate_id"),
+            (body(replacing: ["aggregate_id": "\"'; DROP TABLE events;--\""]), "E9304", "aggregate_id"),
+            (body(replacing: ["aggregate_id": "\"\(String(repeating: "x", count: 129))\""]), "E9304", "aggregate_id"),
+            (body(replacing: ["aggregate_id": "\"é\""]), "E9304", "aggregate_id"),
+            (body(extra: "\"extra\":1"), "E9307", "extra"),
+            (body(extra: "\"Event_Type\":\"x\""), "E9307", "Event_Type"),
+            (
+                body(replacing: ["payload": String(repeating: "[", count: 40) + String(repeating: "]", count: 40)]),
+                "E9306", nil
+            ),
+            (
+                body(replacing: [
+                    "payload": String(repeating: "{\"a\":", count: 40) + "1" + String(repeating: "}", count: 40)
+                ]),
+                "E9306", nil
+            ),
+        ] as [(String, String, String?)])
     func validation(body: String, code: String, field: String?) throws {
         let response = try RouterHarness().post(body)
         #expect(response.status == 400)
@@ -126,17 +134,20 @@ struct DataLayerRouterTests {
         let meta = "{\"s\":\"" + String(repeating: "x", count: 64 * 1024) + "\"}"
         let metadata = harness.post(Self.body(extra: "\"metadata\":" + meta))
         #expect(metadata.status == 400 && metadata.errorCodeAndField == ("E9305", "metadata"))
-        let huge = harness.post(Self.body(replacing: ["payload": "{\"s\":\"\(String(repeating: "x", count: 600_000))\"}"]))
+        let huge = harness.post(
+            Self.body(replacing: ["payload": "{\"s\":\"\(String(repeating: "x", count: 600_000))\"}"]))
         #expect(huge.status == 413)
         let justUnder = "{\"s\":\"" + String(repeating: "x", count: 256 * 1024 - 8) + "\"}"
         #expect(harness.post(Self.body(replacing: ["payload": justUnder])).status == 201)
     }
 
-    @Test("Content-Type must be exactly one application/json, else 415", arguments: [
-        (nil, 415), ("text/plain", 415), ("application/jsonx", 415), ("application/json; charset=latin1", 415),
-        ("application/x-www-form-urlencoded", 415), ("application/json", 201), ("Application/JSON", 201),
-        ("application/json; charset=UTF-8", 201), ("application/json;charset=\"utf-8\"", 201),
-    ] as [(String?, Int)])
+    @Test(
+        "Content-Type must be exactly one application/json, else 415",
+        arguments: [
+            (nil, 415), ("text/plain", 415), ("application/jsonx", 415), ("application/json; charset=latin1", 415),
+            ("application/x-www-form-urlencoded", 415), ("application/json", 201), ("Application/JSON", 201),
+            ("application/json; charset=UTF-8", 201), ("application/json;charset=\"utf-8\"", 201),
+        ] as [(String?, Int)])
     func contentType(value: String?, status: Int) throws {
         let response = try RouterHarness().send(
             "POST", "/api/v1/events", body: Array(Self.body().utf8), contentType: value)
@@ -149,17 +160,20 @@ struct DataLayerRouterTests {
         let harness = try RouterHarness()
         var headers = HTTPHeaders([("X-Service-Key", RouterHarness.key), ("Content-Type", "application/json")])
         headers.add("Content-Type", "application/json")
-        let request = HTTPRequest(method: "POST", target: "/api/v1/events", headers: headers, body: Array(Self.body().utf8))
+        let request = HTTPRequest(
+            method: "POST", target: "/api/v1/events", headers: headers, body: Array(Self.body().utf8))
         #expect(harness.router.route(request).status == 415)
     }
 
-    @Test("GET by id: 400 for what is not a UUID, 404 for an unknown one", arguments: [
-        ("/api/v1/events/not-a-uuid", 400), ("/api/v1/events/00000000-0000-4000-8000-00000000000", 400),
-        ("/api/v1/events/00000000-0000-4000-8000-00000000000g", 400), ("/api/v1/events/%27%20OR%201=1", 400),
-        ("/api/v1/events/00000000-0000-4000-8000-000000000000", 404), ("/api/v1/events/", 404),
-        ("/api/v1/events/00000000-0000-4000-8000-000000000000/x", 404),
-        ("/api/v1/events/00000000-0000-4000-8000-000000000000?x=1", 400),
-    ])
+    @Test(
+        "GET by id: 400 for what is not a UUID, 404 for an unknown one",
+        arguments: [
+            ("/api/v1/events/not-a-uuid", 400), ("/api/v1/events/00000000-0000-4000-8000-00000000000", 400),
+            ("/api/v1/events/00000000-0000-4000-8000-00000000000g", 400), ("/api/v1/events/%27%20OR%201=1", 400),
+            ("/api/v1/events/00000000-0000-4000-8000-000000000000", 404), ("/api/v1/events/", 404),
+            ("/api/v1/events/00000000-0000-4000-8000-000000000000/x", 404),
+            ("/api/v1/events/00000000-0000-4000-8000-000000000000?x=1", 400),
+        ])
     func fetchByBadID(target: String, status: Int) throws {
         let response = try RouterHarness().send("GET", target)
         #expect(response.status == status)

@@ -3,6 +3,7 @@ import Foundation
 import HTTPCodec
 import PortalCore
 import Store
+import Synchronization
 
 /// A router over a fresh SQLite store in a temporary directory, on a fixed clock.
 struct RouterHarness {
@@ -30,7 +31,8 @@ struct RouterHarness {
 
     /// Appends an event and returns its decoded JSON.
     func append(aggregate: String, type: String = "story.created", n: Int = 0) throws -> [String: Any] {
-        let body = "{\"event_type\":\"\(type)\",\"aggregate_type\":\"story\",\"aggregate_id\":\"\(aggregate)\","
+        let body =
+            "{\"event_type\":\"\(type)\",\"aggregate_type\":\"story\",\"aggregate_id\":\"\(aggregate)\","
             + "\"payload\":{\"n\":\(n)}}"
         let response = post(body)
         guard response.status == 201 else { throw HarnessError.unexpectedStatus(response.status) }
@@ -56,4 +58,13 @@ extension HTTPResponse {
         let error = (try? jsonObject())?["error"] as? [String: Any]
         return (error?["code"] as? String, error?["field"] as? String)
     }
+}
+
+/// A thread-safe count that escaping callbacks can capture.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+
+    func increment() { count.withLock { $0 += 1 } }
+
+    var value: Int { count.withLock { $0 } }
 }
