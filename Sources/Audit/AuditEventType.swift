@@ -2,6 +2,7 @@
 public struct AuditEventType: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
     public let rawValue: String
 
+    /// A type by its dotted name, for kinds beyond the constants below.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     public static let authSuccess = AuditEventType(rawValue: "auth.success")

@@ -33,6 +33,7 @@ public struct AuditRecord: Sendable, Equatable {
     /// The `prevHash` of a file's first record.
     public static let genesisHash = String(repeating: "0", count: 64)
 
+    /// A record to pass to `AuditLog.record(_:)`; optional fields left nil are written as `null`.
     public init(
         type: AuditEventType, outcome: AuditOutcome, requestID: String? = nil, clientAddress: String? = nil,
         subject: String? = nil, route: String? = nil, reason: String? = nil, tokenFingerprint: String? = nil

@@ -10,6 +10,7 @@ public struct DataLayerConfiguration: Sendable {
     /// so a caller never silently gets fewer events per page than asked for.
     public var maxPageSize: Int
 
+    /// - Precondition: `1 <= defaultPageSize <= maxPageSize`.
     public init(
         eventLimits: EventInputLimits = EventInputLimits(), maxBodyBytes: Int = 512 * 1024,
         defaultPageSize: Int = 100, maxPageSize: Int = 1000

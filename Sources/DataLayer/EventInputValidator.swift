@@ -9,6 +9,7 @@ public struct EventInputLimits: Sendable {
     /// The deepest nesting of the whole body; the body object itself is level 1. Default 32.
     public var maxDepth: Int
 
+    /// Limits with the defaults stated on each property.
     public init(maxPayloadBytes: Int = 256 * 1024, maxMetadataBytes: Int = 64 * 1024, maxDepth: Int = 32) {
         self.maxPayloadBytes = maxPayloadBytes
         self.maxMetadataBytes = maxMetadataBytes

@@ -38,6 +38,7 @@ public struct StoredEvent: Sendable, Equatable {
     /// Store-wide, strictly increasing; the key for pagination.
     public var sequence: Int64
 
+    /// An event exactly as read back from a store.
     public init(
         id: String, eventType: String, aggregateType: String, aggregateID: String, payloadJSON: String,
         metadataJSON: String, createdAtMicroseconds: Int64, version: Int64, sequence: Int64
@@ -65,6 +66,7 @@ public struct EventQuery: Sendable, Equatable {
     /// At most this many events; must be at least 1. Default 100.
     public var limit: Int
 
+    /// - Precondition: `limit` is at least 1.
     public init(aggregateID: String? = nil, eventType: String? = nil, afterSequence: Int64? = nil, limit: Int = 100) {
         precondition(limit >= 1, "an event query asks for at least one event")
         self.aggregateID = aggregateID
@@ -80,6 +82,7 @@ public struct EventPage: Sendable, Equatable {
     /// The sequence to pass as `afterSequence` for the next page, or nil when no later event matched.
     public var nextAfterSequence: Int64?
 
+    /// A page and the cursor that follows it.
     public init(events: [StoredEvent], nextAfterSequence: Int64?) {
         self.events = events
         self.nextAfterSequence = nextAfterSequence
