@@ -10,7 +10,6 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case bind
         case migration
         case corruptRow
-        case closed
     }
 
     private let code: Code
@@ -46,7 +45,6 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bind: "bind"
         case .migration: "migration"
         case .corruptRow: "corrupt_row"
-        case .closed: "closed"
         }
     }
 
