@@ -1,0 +1,133 @@
+import Foundation
+import PortalCore
+
+/// An append-only, hash-chained JSON-lines audit file with group commit.
+///
+/// `record(_:)` only enqueues: a writer thread seals records into the chain, appends them and
+/// calls `fsync` at most every `commitIntervalMilliseconds` or every `batchSize` records.
+/// Records are not dropped silently: when the queue is full the caller waits up to
+/// `enqueueTimeoutMilliseconds`, and only then is the record discarded, counted in
+/// `droppedRecords` and reported to `onSinkError`. Failed writes are counted in `writeErrors`,
+/// reported, and retried on the next commit. Call `close()` at shutdown.
+public final class AuditLog: Sendable {
+    struct State {
+        var queue: [AuditRecord] = []
+        var nextSequence: UInt64
+        var durableSequence: UInt64
+        var flushRequested = false
+        var closed = false
+        var writerDone = false
+        var dropped: UInt64 = 0
+        var writeErrors: UInt64 = 0
+    }
+
+    private let state: ConditionLock<State>
+    private let level: AuditLevel
+    private let clock: any PortalClock
+    private let capacity: Int
+    private let batchSize: Int
+    private let enqueueTimeoutNanoseconds: UInt64
+    private let onSinkError: @Sendable (AuditSinkError) -> Void
+
+    /// Opens the log at `path`, continuing the chain of the file's last record, and starts the writer.
+    /// - Parameters:
+    ///   - path: `AUDIT_LOG_DESTINATION`; created with mode 0600 on the first write.
+    ///   - level: which outcomes are kept; default `.info` (all).
+    ///   - clock: stamps each record's time.
+    ///   - capacity: records that may wait for the writer; default 10 000.
+    ///   - batchSize: records that trigger a commit before the interval ends; default 256.
+    ///   - commitIntervalMilliseconds: the longest a record waits to be written; default 50 ms.
+    ///   - enqueueTimeoutMilliseconds: how long `record` waits for room in a full queue; default 200 ms.
+    ///   - onSinkError: told of every failed write, sync and dropped record, from the writer thread
+    ///     or the recording thread; for a counter such as `audit_sink_errors_total`. Must not block.
+    /// - Throws: `AuditLogError` when the file's last line is not a valid sealed record.
+    public init(
+        path: String, level: AuditLevel = .info, clock: any PortalClock = SystemClock(), capacity: Int = 10_000,
+        batchSize: Int = 256, commitIntervalMilliseconds: Int = 50, enqueueTimeoutMilliseconds: Int = 200,
+        onSinkError: @escaping @Sendable (AuditSinkError) -> Void = { _ in }
+    ) throws {
+        precondition(capacity > 0 && batchSize > 0 && commitIntervalMilliseconds > 0, "audit log sizes are positive")
+        let tail = try AuditChainTail.read(path: path)
+        state = ConditionLock(State(nextSequence: tail.lastSequence + 1, durableSequence: tail.lastSequence))
+        self.level = level
+        self.clock = clock
+        self.capacity = capacity
+        self.batchSize = batchSize
+        enqueueTimeoutNanoseconds = UInt64(max(0, enqueueTimeoutMilliseconds)) * 1_000_000
+        self.onSinkError = onSinkError
+        let writer = AuditWriter(
+            path: path, lastHash: tail.lastHash, state: state, batchSize: batchSize,
+            commitIntervalNanoseconds: UInt64(commitIntervalMilliseconds) * 1_000_000, onSinkError: onSinkError)
+        let thread = Thread { writer.run() }
+        thread.name = "audit-writer"
+        thread.start()
+    }
+
+    /// Enqueues `record` if the level admits its outcome, stamping its time and sequence.
+    /// - Returns: the sequence number given, or nil when the level filtered it out or it was dropped.
+    @discardableResult
+    public func record(_ record: AuditRecord) -> UInt64? {
+        guard level.admits(record.outcome) else { return nil }
+        let capacity = capacity
+        let batchSize = batchSize
+        let clock = clock
+        let (sequence, wakeWriter) = state.wait(
+            until: { $0.closed || $0.queue.count < capacity }, timeoutNanoseconds: enqueueTimeoutNanoseconds
+        ) { state, hasRoom -> (UInt64?, Bool) in
+            guard hasRoom, !state.closed else {
+                state.dropped += 1
+                return (nil, false)
+            }
+            var sealed = record
+            sealed.sequence = state.nextSequence
+            sealed.timeMicroseconds = clock.unixNanoseconds() / 1000
+            state.nextSequence += 1
+            state.queue.append(sealed)
+            return (sealed.sequence, state.queue.count == batchSize)
+        }
+        if sequence == nil { onSinkError(.dropped) }
+        if wakeWriter { state.broadcast() }
+        return sequence
+    }
+
+    /// Blocks until every record enqueued before the call is written and synced, or the timeout passes.
+    /// - Parameter timeoutMilliseconds: default 5000 ms.
+    /// - Returns: whether everything enqueued is durable.
+    @discardableResult
+    public func flush(timeoutMilliseconds: Int = 5000) -> Bool {
+        let target = state.withLock { state -> UInt64 in
+            state.flushRequested = true
+            return state.nextSequence - 1
+        }
+        state.broadcast()
+        return state.wait(
+            until: { $0.durableSequence >= target }, timeoutNanoseconds: Self.nanoseconds(timeoutMilliseconds)
+        ) { _, done in done }
+    }
+
+    /// Stops accepting records, writes what is queued, and stops the writer thread.
+    ///
+    /// Records arriving after `close` are dropped and counted. If writes keep failing, the writer
+    /// gives up after about a second and counts what it could not write as dropped.
+    /// - Parameter timeoutMilliseconds: default 5000 ms.
+    /// - Returns: whether the writer finished within the timeout.
+    @discardableResult
+    public func close(timeoutMilliseconds: Int = 5000) -> Bool {
+        state.withLock { $0.closed = true }
+        state.broadcast()
+        return state.wait(until: { $0.writerDone }, timeoutNanoseconds: Self.nanoseconds(timeoutMilliseconds)) {
+            _, done in done
+        }
+    }
+
+    /// Failed opens, writes and syncs of the audit file so far.
+    public var writeErrors: UInt64 { state.withLock { $0.writeErrors } }
+
+    /// Records discarded because the queue stayed full or the log was closed.
+    public var droppedRecords: UInt64 { state.withLock { $0.dropped } }
+
+    /// The sequence of the last record known to be on disk (0 when none).
+    public var durableSequence: UInt64 { state.withLock { $0.durableSequence } }
+
+    private static func nanoseconds(_ milliseconds: Int) -> UInt64 { UInt64(max(0, milliseconds)) * 1_000_000 }
+}

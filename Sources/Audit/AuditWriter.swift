@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The audit log's writer thread: seals queued records into the chain, appends, syncs.
+///
+/// `@unchecked Sendable`: handed once to the writer thread and used only there afterwards;
+/// the shared queue is reached only through the `ConditionLock`.
+final class AuditWriter: @unchecked Sendable {
+    private let path: String
+    private var lastHash: String
+    private let state: ConditionLock<AuditLog.State>
+    private let batchSize: Int
+    private let commitIntervalNanoseconds: UInt64
+    private let onSinkError: @Sendable (AuditSinkError) -> Void
+
+    private var descriptor: Int32 = -1
+    /// Sealed lines not yet written, and the sequence of the last of them.
+    private var pending: [UInt8] = []
+    private var pendingLastSequence: UInt64 = 0
+    private var pendingCount: UInt64 = 0
+    private var needsSync = false
+    private var failuresWhileClosing = 0
+
+    init(
+        path: String, lastHash: String, state: ConditionLock<AuditLog.State>, batchSize: Int,
+        commitIntervalNanoseconds: UInt64, onSinkError: @escaping @Sendable (AuditSinkError) -> Void
+    ) {
+        self.path = path
+        self.lastHash = lastHash
+        self.state = state
+        self.batchSize = batchSize
+        self.commitIntervalNanoseconds = commitIntervalNanoseconds
+        self.onSinkError = onSinkError
+    }
+
+    func run() {
+        while true {
+            // Group commit: wake when a batch is full, a flush asks, the log closes, or the interval ends.
+            let batchSize = batchSize
+            let canTake = pending.isEmpty && !needsSync
+            let (batch, closing) = state.wait(
+                until: { $0.closed || $0.flushRequested || $0.queue.count >= batchSize },
+                timeoutNanoseconds: commitIntervalNanoseconds
+            ) { state, _ -> ([AuditRecord], Bool) in
+                state.flushRequested = false
+                guard canTake else { return ([], state.closed) }
+                defer { state.queue.removeAll(keepingCapacity: true) }
+                return (state.queue, state.closed)
+            }
+            if !batch.isEmpty { state.broadcast() }
+            seal(batch)
+            if !pending.isEmpty || needsSync { commit(closing: closing) }
+            if closing && pending.isEmpty && !needsSync && state.withLock({ $0.queue.isEmpty }) { break }
+            if closing && failuresWhileClosing >= 20 { break }
+        }
+        // Whatever could not be written after the log closed is counted, never silently lost.
+        let lost = pendingCount
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        state.withLock { state in
+            state.dropped += lost + UInt64(state.queue.count)
+            state.queue.removeAll()
+            state.writerDone = true
+        }
+        state.broadcast()
+        if lost > 0 { onSinkError(.dropped) }
+    }
+
+    private func seal(_ batch: [AuditRecord]) {
+        for var record in batch {
+            record.prevHash = lastHash
+            pending.append(contentsOf: record.sealLine())
+            lastHash = record.hash
+            pendingLastSequence = record.sequence
+            pendingCount += 1
+        }
+    }
+
+    /// Writes `pending` and syncs; on failure keeps what is left for the next round.
+    private func commit(closing: Bool) {
+        if let error = writePending() ?? syncIfNeeded() {
+            state.withLock { $0.writeErrors += 1 }
+            onSinkError(error)
+            if closing {
+                // The closed log no longer waits between rounds, so pace the retries here.
+                failuresWhileClosing += 1
+                usleep(50_000)
+            }
+            return
+        }
+        let durable = pendingLastSequence
+        pendingCount = 0
+        state.withLock { $0.durableSequence = durable }
+        state.broadcast()
+    }
+
+    private func writePending() -> AuditSinkError? {
+        guard !pending.isEmpty else { return nil }
+        if descriptor < 0 {
+            descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { return .open(errno) }
+        }
+        while !pending.isEmpty {
+            let written = pending.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let error = errno
+                Glibc.close(descriptor)
+                descriptor = -1
+                return .write(error)
+            }
+            // A short write leaves the rest for the next call, never a duplicated prefix.
+            pending.removeFirst(written)
+            needsSync = true
+        }
+        return nil
+    }
+
+    private func syncIfNeeded() -> AuditSinkError? {
+        guard needsSync else { return nil }
+        guard fsync(descriptor) == 0 else { return .sync(errno) }
+        needsSync = false
+        return nil
+    }
+}

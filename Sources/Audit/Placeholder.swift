@@ -1,1 +1,0 @@
-// Audit: placeholder until its first file lands.

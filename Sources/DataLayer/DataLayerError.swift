@@ -1,0 +1,90 @@
+import HTTPCodec
+import PortalCore
+
+/// An error answer of the L01 API: status, stable code, fixed message, and the offending field.
+///
+/// Messages are fixed text chosen here; input is never echoed except a field or parameter
+/// name, which is cut to 64 bytes.
+public struct DataLayerError: Error, Sendable, Equatable {
+    /// The HTTP status, for example 400.
+    public let status: Int
+    /// The stable error code, for example `E9302`.
+    public let code: String
+    public let message: String
+    /// The body field or query parameter at fault, when there is one.
+    public let field: String?
+
+    init(status: Int, code: String, message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field.map { String($0.utf8.prefix(64)) ?? "" }
+    }
+
+    static let notFound = DataLayerError(status: 404, code: "E9001", message: "no such resource")
+    static let unauthorized = DataLayerError(status: 401, code: "E9101", message: "a valid X-Service-Key is required")
+    static let unsupportedMediaType = DataLayerError(
+        status: 415, code: "E9315", message: "Content-Type must be application/json")
+    static let bodyTooLarge = DataLayerError(status: 413, code: "E9305", message: "request body is too large")
+    static let storeFailed = DataLayerError(status: 500, code: "E9901", message: "the event store failed")
+    static let notReady = DataLayerError(status: 503, code: "E9902", message: "the event store is not ready")
+
+    static func methodNotAllowed(_ allow: String) -> DataLayerError {
+        DataLayerError(status: 405, code: "E9002", message: "method not allowed; allowed: \(allow)")
+    }
+
+    static func invalidBody(_ message: String) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9301", message: message)
+    }
+
+    static func missing(_ field: String) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9302", message: "a required field is missing", field: field)
+    }
+
+    static func wrongType(_ field: String, expected: String) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9303", message: "the field must be \(expected)", field: field)
+    }
+
+    static func invalidValue(_ field: String, _ message: String) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9304", message: message, field: field)
+    }
+
+    static func tooLarge(_ field: String, limit: Int) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9305", message: "the field is larger than \(limit) bytes", field: field)
+    }
+
+    static func tooDeep(limit: Int) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9306", message: "the body nests deeper than \(limit) levels")
+    }
+
+    static func unknownField(_ field: String) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9307", message: "unknown field", field: field)
+    }
+
+    static func invalidParameter(_ name: String, _ message: String) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9308", message: message, field: name)
+    }
+
+    static func unknownParameter(_ name: String) -> DataLayerError {
+        DataLayerError(status: 400, code: "E9309", message: "unknown query parameter", field: name)
+    }
+
+    static let invalidID = DataLayerError(
+        status: 400, code: "E9310", message: "the event id must be a UUID", field: "id")
+
+    /// The JSON response: `{"error":{"code","message","field"?}}`, plus `Allow` for a 405.
+    func response(allow: String? = nil) -> HTTPResponse {
+        var body: [UInt8] = Array("{\"error\":{\"code\":".utf8)
+        JSONEscaping.appendQuoted(code, to: &body)
+        body.append(contentsOf: Array(",\"message\":".utf8))
+        JSONEscaping.appendQuoted(message, to: &body)
+        if let field {
+            body.append(contentsOf: Array(",\"field\":".utf8))
+            JSONEscaping.appendQuoted(field, to: &body)
+        }
+        body.append(contentsOf: Array("}}".utf8))
+        var headers = HTTPHeaders()
+        if let allow { headers.add("Allow", allow) }
+        return .json(status: status, body: body, headers: headers)
+    }
+}

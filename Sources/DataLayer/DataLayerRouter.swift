@@ -1,0 +1,151 @@
+import HTTPCodec
+import Store
+
+/// The L01 API as a function from request to response.
+///
+/// Routes:
+/// - `GET /health/live`, `GET /health/ready` (pings the store): no key needed.
+/// - `POST /api/v1/events` → 201, `GET /api/v1/events/{id}` → 200 or 404,
+///   `GET /api/v1/events?aggregate_id=&event_type=&limit=&after=` → 200: need `X-Service-Key`.
+///
+/// `route` blocks on the store: call it from a worker thread, never an event loop (see `DataLayerService`).
+/// Every failure is a JSON error `{"error":{"code","message","field"?}}`; nothing in the request can crash it.
+public struct DataLayerRouter: Sendable {
+    private let store: any EventStore
+    private let authenticator: ServiceKeyAuthenticator
+    private let configuration: DataLayerConfiguration
+    private let onStoreError: @Sendable (StoreError) -> Void
+
+    static let eventsPath = "/api/v1/events"
+
+    /// - Parameters:
+    ///   - onStoreError: told of every store failure behind a 500 or 503, for logs and counters.
+    public init(
+        store: any EventStore, authenticator: ServiceKeyAuthenticator,
+        configuration: DataLayerConfiguration = DataLayerConfiguration(),
+        onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.authenticator = authenticator
+        self.configuration = configuration
+        self.onStoreError = onStoreError
+    }
+
+    /// The answer to `request`.
+    public func route(_ request: HTTPRequest) -> HTTPResponse {
+        do {
+            return try dispatch(request)
+        } catch let error as DataLayerError {
+            return error.response(allow: error.status == 405 ? Self.allow(for: request.path) : nil)
+        } catch let error as StoreError {
+            onStoreError(error)
+            return (error.isBusy ? DataLayerError.notReady : DataLayerError.storeFailed).response()
+        } catch {
+            return DataLayerError.storeFailed.response()
+        }
+    }
+
+    private func dispatch(_ request: HTTPRequest) throws -> HTTPResponse {
+        let path = request.path
+        if path == "/health/live" || path == "/health/ready" {
+            guard request.method == "GET" else { throw DataLayerError.methodNotAllowed("GET") }
+            if path == "/health/ready" {
+                do { try store.ping() } catch let error as StoreError {
+                    onStoreError(error)
+                    throw DataLayerError.notReady
+                }
+            }
+            return .json(status: 200, body: Array("{\"status\":\"ok\"}".utf8))
+        }
+        // Authenticate before routing, so that callers without a key learn nothing about paths.
+        let keys = request.headers.all("X-Service-Key")
+        guard keys.count == 1, authenticator.isValid(keys[0]) else { throw DataLayerError.unauthorized }
+        if path == Self.eventsPath {
+            switch request.method {
+            case "POST": return try create(request)
+            case "GET": return try list(request)
+            default: throw DataLayerError.methodNotAllowed("GET, POST")
+            }
+        }
+        let prefix = Self.eventsPath + "/"
+        guard path.hasPrefix(prefix) else { throw DataLayerError.notFound }
+        let id = path.dropFirst(prefix.count)
+        guard !id.isEmpty, !id.contains("/") else { throw DataLayerError.notFound }
+        guard request.method == "GET" else { throw DataLayerError.methodNotAllowed("GET") }
+        return try show(id: id, query: request.query)
+    }
+
+    private static func allow(for path: Substring) -> String {
+        path == eventsPath ? "GET, POST" : "GET"
+    }
+
+    private func create(_ request: HTTPRequest) throws -> HTTPResponse {
+        if let name = try QueryParameters(request.query).pairs.first?.name {
+            throw DataLayerError.unknownParameter(name)
+        }
+        guard Self.isJSONContentType(request.headers.all("Content-Type")) else {
+            throw DataLayerError.unsupportedMediaType
+        }
+        guard request.body.count <= configuration.maxBodyBytes else { throw DataLayerError.bodyTooLarge }
+        let input = try EventInputValidator.validate(request.body, limits: configuration.eventLimits)
+        let stored = try store.append(input)
+        var headers = HTTPHeaders()
+        headers.add("Location", Self.eventsPath + "/" + stored.id)
+        return .json(status: 201, body: EventJSON.encode(stored), headers: headers)
+    }
+
+    private func show(id: Substring, query: Substring?) throws -> HTTPResponse {
+        if let name = try QueryParameters(query).pairs.first?.name { throw DataLayerError.unknownParameter(name) }
+        guard EventID.isWellFormed(id) else { throw DataLayerError.invalidID }
+        guard let event = try store.event(id: String(id)) else { throw DataLayerError.notFound }
+        return .json(status: 200, body: EventJSON.encode(event))
+    }
+
+    private func list(_ request: HTTPRequest) throws -> HTTPResponse {
+        let parameters = try QueryParameters(request.query)
+        var query = EventQuery(limit: configuration.defaultPageSize)
+        for (name, value) in parameters.pairs {
+            switch name {
+            case "aggregate_id":
+                guard EventInputValidator.isValidIdentifier(value) else {
+                    throw DataLayerError.invalidParameter(name, "must be 1-128 of [A-Za-z0-9._:-]")
+                }
+                query.aggregateID = value
+            case "event_type":
+                guard EventInputValidator.isValidName(value) else {
+                    throw DataLayerError.invalidParameter(name, "must match ^[a-z][a-z0-9_.:-]{0,127}$")
+                }
+                query.eventType = value
+            case "limit":
+                guard value.utf8.count <= 7, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                    let limit = Int(value), (1...configuration.maxPageSize).contains(limit)
+                else {
+                    throw DataLayerError.invalidParameter(name, "must be 1 to \(configuration.maxPageSize)")
+                }
+                query.limit = limit
+            case "after":
+                guard let sequence = PageCursor.decode(value) else {
+                    throw DataLayerError.invalidParameter(name, "must be a next_after cursor from an earlier page")
+                }
+                query.afterSequence = sequence
+            default:
+                throw DataLayerError.unknownParameter(name)
+            }
+        }
+        return .json(status: 200, body: EventJSON.encode(try store.list(query)))
+    }
+
+    /// Exactly one `Content-Type` of `application/json`, any parameters, and a charset if any of UTF-8.
+    static func isJSONContentType(_ values: [String]) -> Bool {
+        guard values.count == 1 else { return false }
+        let parts = values[0].split(separator: ";", omittingEmptySubsequences: false).map {
+            $0.trimmingSpaces().lowercased()
+        }
+        guard parts.first == "application/json" else { return false }
+        for parameter in parts.dropFirst() where parameter.hasPrefix("charset=") {
+            let charset = parameter.dropFirst("charset=".count).filter { $0 != "\"" }
+            guard charset == "utf-8" || charset == "utf8" else { return false }
+        }
+        return true
+    }
+}

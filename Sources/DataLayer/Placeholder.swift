@@ -1,1 +1,0 @@
-// DataLayer: placeholder until its first file lands.

@@ -1,0 +1,163 @@
+import CSQLite
+import PortalCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The embedded event store: one SQLite file in WAL mode.
+///
+/// Guarantees: an `append` that returns has been committed with `synchronous=FULL`, so it
+/// survives a crash or power loss; versions are per aggregate and consecutive; sequences
+/// increase strictly and are never reused. Writes go through one connection behind a mutex;
+/// reads use a second connection, which WAL lets run beside a write.
+public final class SQLiteEventStore: EventStore {
+    private let writer: Mutex<SQLiteConnection>
+    private let reader: Mutex<SQLiteConnection>
+    private let clock: any PortalClock
+
+    private static let columns =
+        "id, event_type, aggregate_type, aggregate_id, payload, metadata, created_at, version, sequence"
+
+    /// Opens or creates `events.db` in `directory`, creating the directory (mode 0700) if needed,
+    /// and applies pending migrations.
+    /// - Parameters:
+    ///   - directory: the data directory (`PORTAL_DATA_DIR`).
+    ///   - fileName: the database file's name; default `events.db`.
+    ///   - busyTimeoutMilliseconds: how long a statement waits for a lock; default 5000 ms.
+    ///   - clock: the source of `created_at`.
+    /// - Throws: `StoreError` when the file cannot be opened or migrated.
+    public init(
+        directory: String, fileName: String = "events.db", busyTimeoutMilliseconds: Int32 = 5000,
+        clock: any PortalClock = SystemClock()
+    ) throws {
+        _ = mkdir(directory, 0o700)
+        let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+        let writeConnection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try Self.configure(writeConnection)
+        let now = clock.unixNanoseconds() / 1000
+        try SQLiteMigrations.apply(on: writeConnection, nowMicroseconds: now)
+        let readConnection = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try Self.configure(readConnection)
+        writer = Mutex(writeConnection)
+        reader = Mutex(readConnection)
+        self.clock = clock
+    }
+
+    /// WAL so readers never block the writer; FULL so a commit is on disk before it returns.
+    private static func configure(_ connection: SQLiteConnection) throws {
+        _ = try connection.scalarText("PRAGMA journal_mode=WAL")
+        try connection.execute("PRAGMA synchronous=FULL")
+        try connection.execute("PRAGMA foreign_keys=ON")
+    }
+
+    public func append(_ event: NewEvent) throws -> StoredEvent {
+        let id = EventID.make()
+        let createdAt = clock.unixNanoseconds() / 1000
+        return try writer.withLock { db in
+            // The version must be read and written under one write lock, or two appends race.
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                var version: Int64 = 1
+                try db.query(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE aggregate_id = ?",
+                    [.text(event.aggregateID)]
+                ) { row in version = row.integer(0) }
+                var sequence: Int64 = 0
+                try db.query(
+                    "INSERT INTO events (id, event_type, aggregate_type, aggregate_id, payload, metadata, "
+                        + "created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING sequence",
+                    [
+                        .text(id), .text(event.eventType), .text(event.aggregateType), .text(event.aggregateID),
+                        .text(event.payloadJSON), .text(event.metadataJSON), .integer(createdAt),
+                        .integer(version),
+                    ]
+                ) { row in sequence = row.integer(0) }
+                try db.execute("COMMIT")
+                return StoredEvent(
+                    id: id, eventType: event.eventType, aggregateType: event.aggregateType,
+                    aggregateID: event.aggregateID, payloadJSON: event.payloadJSON,
+                    metadataJSON: event.metadataJSON, createdAtMicroseconds: createdAt, version: version,
+                    sequence: sequence)
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    public func event(id: String) throws -> StoredEvent? {
+        try reader.withLock { db in
+            var found: StoredEvent?
+            try db.query("SELECT \(Self.columns) FROM events WHERE id = ?", [.text(id.lowercased())]) { row in
+                found = try Self.decode(row)
+            }
+            return found
+        }
+    }
+
+    public func list(_ query: EventQuery) throws -> EventPage {
+        // Four fixed statement texts (by which filters are set), so each is prepared once.
+        var sql = "SELECT \(Self.columns) FROM events WHERE sequence > ?"
+        var bindings: [SQLiteValue] = [.integer(query.afterSequence ?? 0)]
+        if let aggregateID = query.aggregateID {
+            sql += " AND aggregate_id = ?"
+            bindings.append(.text(aggregateID))
+        }
+        if let eventType = query.eventType {
+            sql += " AND event_type = ?"
+            bindings.append(.text(eventType))
+        }
+        sql += " ORDER BY sequence LIMIT ?"
+        // One row more than asked tells whether a next page exists.
+        bindings.append(.integer(Int64(query.limit) + 1))
+        var events: [StoredEvent] = []
+        try reader.withLock { db in
+            try db.query(sql, bindings) { row in events.append(try Self.decode(row)) }
+        }
+        guard events.count > query.limit else { return EventPage(events: events, nextAfterSequence: nil) }
+        events.removeLast()
+        return EventPage(events: events, nextAfterSequence: events.last?.sequence)
+    }
+
+    public func ping() throws {
+        _ = try reader.withLock { db in try db.scalarText("SELECT 1") }
+    }
+
+    /// The connection settings as SQLite reports them, for readiness checks and tests.
+    public func settings() throws -> SQLiteSettings {
+        try writer.withLock { db in
+            SQLiteSettings(
+                journalMode: try db.scalarText("PRAGMA journal_mode") ?? "",
+                synchronous: Int(try db.scalarText("PRAGMA synchronous") ?? "") ?? -1,
+                foreignKeys: try db.scalarText("PRAGMA foreign_keys") == "1",
+                busyTimeoutMilliseconds: Int(try db.scalarText("PRAGMA busy_timeout") ?? "") ?? -1)
+        }
+    }
+
+    /// The migrations recorded in `schema_migrations`, in version order.
+    public func appliedMigrations() throws -> [AppliedMigration] {
+        try writer.withLock { db in try SQLiteMigrations.applied(on: db) }
+    }
+
+    private static func decode(_ row: SQLiteRow) throws -> StoredEvent {
+        guard let id = row.text(0), let eventType = row.text(1), let aggregateType = row.text(2),
+            let aggregateID = row.text(3), let payload = row.text(4), let metadata = row.text(5)
+        else { throw StoreError.corruptRow }
+        return StoredEvent(
+            id: id, eventType: eventType, aggregateType: aggregateType, aggregateID: aggregateID,
+            payloadJSON: payload, metadataJSON: metadata, createdAtMicroseconds: row.integer(6),
+            version: row.integer(7), sequence: row.integer(8))
+    }
+}
+
+/// Connection settings as SQLite reports them.
+public struct SQLiteSettings: Sendable, Equatable {
+    /// `wal` when write-ahead logging is on.
+    public var journalMode: String
+    /// 2 is `FULL`, 3 is `EXTRA`.
+    public var synchronous: Int
+    public var foreignKeys: Bool
+    public var busyTimeoutMilliseconds: Int
+}

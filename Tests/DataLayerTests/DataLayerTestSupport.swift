@@ -1,0 +1,70 @@
+import DataLayer
+import Foundation
+import HTTPCodec
+import PortalCore
+import Store
+import Synchronization
+
+/// A router over a fresh SQLite store in a temporary directory, on a fixed clock.
+struct RouterHarness {
+    static let key = "svc-key-7f3a9c0e5b1d"
+    let router: DataLayerRouter
+
+    init(configuration: DataLayerConfiguration = DataLayerConfiguration()) throws {
+        let directory = NSTemporaryDirectory() + "data-layer-tests-" + UUID().uuidString
+        let store = try SQLiteEventStore(directory: directory, clock: ManualClock(unixSeconds: 1_767_225_600))
+        router = DataLayerRouter(
+            store: store, authenticator: ServiceKeyAuthenticator(keys: [Self.key]), configuration: configuration)
+    }
+
+    func send(
+        _ method: String, _ target: String, body: [UInt8] = [], contentType: String? = "application/json",
+        key: String? = RouterHarness.key
+    ) -> HTTPResponse {
+        var headers = HTTPHeaders()
+        if let key { headers.add("X-Service-Key", key) }
+        if let contentType { headers.add("Content-Type", contentType) }
+        return router.route(HTTPRequest(method: method, target: target, headers: headers, body: body))
+    }
+
+    func post(_ json: String) -> HTTPResponse { send("POST", "/api/v1/events", body: Array(json.utf8)) }
+
+    /// Appends an event and returns its decoded JSON.
+    func append(aggregate: String, type: String = "story.created", n: Int = 0) throws -> [String: Any] {
+        let body =
+            "{\"event_type\":\"\(type)\",\"aggregate_type\":\"story\",\"aggregate_id\":\"\(aggregate)\","
+            + "\"payload\":{\"n\":\(n)}}"
+        let response = post(body)
+        guard response.status == 201 else { throw HarnessError.unexpectedStatus(response.status) }
+        return try response.jsonObject()
+    }
+}
+
+enum HarnessError: Error {
+    case unexpectedStatus(Int)
+    case notAnObject
+}
+
+extension HTTPResponse {
+    func jsonObject() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw HarnessError.notAnObject
+        }
+        return object
+    }
+
+    /// The `error.code` and `error.field` of a JSON error body.
+    var errorCodeAndField: (code: String?, field: String?) {
+        let error = (try? jsonObject())?["error"] as? [String: Any]
+        return (error?["code"] as? String, error?["field"] as? String)
+    }
+}
+
+/// A thread-safe count that escaping callbacks can capture.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+
+    func increment() { count.withLock { $0 += 1 } }
+
+    var value: Int { count.withLock { $0 } }
+}
