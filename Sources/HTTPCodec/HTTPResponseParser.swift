@@ -53,6 +53,11 @@ public struct HTTPResponseParser: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Appends received bytes.
+    public mutating func feed(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { feed($0) }
+    }
+
     /// The complete response, or nil when more bytes are needed.
     public mutating func next() throws(HTTPParseError) -> HTTPResponse? {
         do {
