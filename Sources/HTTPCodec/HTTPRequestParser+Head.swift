@@ -74,7 +74,7 @@ extension HTTPRequestParser {
     /// Exactly `HTTP/1.0` or `HTTP/1.1`; another well-formed `HTTP/d.d` is 505, anything else 400.
     static func parseVersion(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPVersion {
         guard bytes.count == 8, bytes[0] == 0x48, bytes[1] == 0x54, bytes[2] == 0x54, bytes[3] == 0x50,
-              bytes[4] == 0x2F, bytes[6] == 0x2E
+            bytes[4] == 0x2F, bytes[6] == 0x2E
         else { throw HTTPParseError(.badStartLine) }
         let major = bytes[5]
         let minor = bytes[7]

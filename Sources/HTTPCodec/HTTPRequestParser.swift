@@ -38,8 +38,9 @@ public struct HTTPRequestParser: Sendable {
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
         self.limits = limits
         // The request line holds a method, the target and a version: allow the target plus slack.
-        scanner = HeadScanner(maxStartLineBytes: limits.maxTargetBytes + 64, startLineError: .targetTooLong,
-                              limits: limits)
+        scanner = HeadScanner(
+            maxStartLineBytes: limits.maxTargetBytes + 64, startLineError: .targetTooLong,
+            limits: limits)
     }
 
     /// Bytes received but not yet returned as part of a request.

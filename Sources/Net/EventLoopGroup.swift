@@ -49,11 +49,13 @@ public final class EventLoopGroup: Sendable {
     private static func startThread(_ body: @escaping @Sendable () -> Void) throws -> pthread_t {
         let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { arg in
-            guard let arg else { return nil }
-            Unmanaged<ThreadBody>.fromOpaque(arg).takeRetainedValue().body()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &thread, nil,
+            { arg in
+                guard let arg else { return nil }
+                Unmanaged<ThreadBody>.fromOpaque(arg).takeRetainedValue().body()
+                return nil
+            }, box)
         guard result == 0 else {
             Unmanaged<ThreadBody>.fromOpaque(box).release()
             throw SyscallError(call: "pthread_create", errno: result)

@@ -36,8 +36,10 @@ public final class HTTPServer: Sendable {
     ///   - port: port to bind; 0 picks a free one, read back with `port`.
     ///   - limits: parser limits; defaults 16 KiB head, 100 fields, 8 KiB target, 1 MiB body.
     ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress.
-    public init(host: String, port: Int, group: EventLoopGroup, handler: any HTTPHandler,
-                limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts()) {
+    public init(
+        host: String, port: Int, group: EventLoopGroup, handler: any HTTPHandler,
+        limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts()
+    ) {
         self.host = host
         self.requestedPort = port
         self.group = group

@@ -42,8 +42,9 @@ final class ServerListener: EventLoopSelectable {
             let (_, localAddress) = SocketAddress.filling { getsockname(result, $0, $1) }
             Socket.setNoDelay(result)
             let (remoteHost, remotePort) = peer.hostAndPort
-            let info = ConnectionInfo(remoteAddress: remoteHost, remotePort: remotePort,
-                                      localPort: localAddress.hostAndPort.1)
+            let info = ConnectionInfo(
+                remoteAddress: remoteHost, remotePort: remotePort,
+                localPort: localAddress.hostAndPort.1)
             let connection = ServerConnection(fd: result, info: info, listener: self)
             do {
                 try loop.register(result, connection, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)

@@ -56,14 +56,18 @@ struct SocketAddress: @unchecked Sendable {
             if family == AF_INET6 {
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { in6 in
                     _ = inet_ntop(AF_INET6, &in6.pointee.sin6_addr, &text, socklen_t(text.count))
-                    return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                            Int(UInt16(bigEndian: in6.pointee.sin6_port)))
+                    return (
+                        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        Int(UInt16(bigEndian: in6.pointee.sin6_port))
+                    )
                 }
             }
             return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { in4 in
                 _ = inet_ntop(AF_INET, &in4.pointee.sin_addr, &text, socklen_t(text.count))
-                return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
-                        Int(UInt16(bigEndian: in4.pointee.sin_port)))
+                return (
+                    String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                    Int(UInt16(bigEndian: in4.pointee.sin_port))
+                )
             }
         }
     }
@@ -83,7 +87,8 @@ enum Socket {
     /// A new non-blocking, close-on-exec TCP socket for `family`.
     static func makeTCP(family: Int32) throws(SyscallError) -> Int32 {
         try Syscall.check("socket") {
-            socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            socket(
+                family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
     }
 }

@@ -18,8 +18,10 @@ public final class UpstreamClient: Sendable {
         public var maxResponseBodyBytes: Int
 
         /// Settings with the documented defaults, each overridable.
-        public init(maxIdlePerUpstream: Int = 16, idleTimeoutNanoseconds: UInt64 = 30_000_000_000,
-                    maxResponseBodyBytes: Int = 64 * 1024 * 1024) {
+        public init(
+            maxIdlePerUpstream: Int = 16, idleTimeoutNanoseconds: UInt64 = 30_000_000_000,
+            maxResponseBodyBytes: Int = 64 * 1024 * 1024
+        ) {
             self.maxIdlePerUpstream = maxIdlePerUpstream
             self.idleTimeoutNanoseconds = idleTimeoutNanoseconds
             self.maxResponseBodyBytes = maxResponseBodyBytes
@@ -51,8 +53,9 @@ public final class UpstreamClient: Sendable {
         bytes.reserveCapacity(256 + request.body.count)
         HTTPRequestSerializer.write(request, into: &bytes)
         let idempotent = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(request.method)
-        let exchange = UpstreamExchange(bytes: bytes, method: request.method, idempotent: idempotent,
-                                        address: upstream, completion: completion)
+        let exchange = UpstreamExchange(
+            bytes: bytes, method: request.method, idempotent: idempotent,
+            address: upstream, completion: completion)
         if loop.inEventLoop {
             start(exchange, on: loop, timeoutNanoseconds: timeoutNanoseconds)
         } else {
@@ -93,8 +96,10 @@ final class UpstreamExchange: @unchecked Sendable {
     var done = false
     weak var loop: EventLoop?
 
-    init(bytes: [UInt8], method: String, idempotent: Bool, address: UpstreamAddress,
-         completion: @escaping @Sendable (Result<HTTPResponse, UpstreamError>) -> Void) {
+    init(
+        bytes: [UInt8], method: String, idempotent: Bool, address: UpstreamAddress,
+        completion: @escaping @Sendable (Result<HTTPResponse, UpstreamError>) -> Void
+    ) {
         self.bytes = bytes
         self.method = method
         self.idempotent = idempotent

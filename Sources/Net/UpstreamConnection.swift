@@ -41,8 +41,9 @@ final class UpstreamConnection: EventLoopSelectable {
         let code = errno
         if result != 0, code != EINPROGRESS {
             Syscall.close(fd)
-            throw UpstreamError(code == ECONNREFUSED ? .connectRefused : .connectFailed,
-                                detail: SyscallError(call: "connect", errno: code).description)
+            throw UpstreamError(
+                code == ECONNREFUSED ? .connectRefused : .connectFailed,
+                detail: SyscallError(call: "connect", errno: code).description)
         }
         Socket.setNoDelay(fd)
         let connection = UpstreamConnection(fd: fd, address: address, pool: pool)
@@ -90,8 +91,11 @@ final class UpstreamConnection: EventLoopSelectable {
             writeOut()
         case .active:
             if events & EPOLLOUT.rawValue != 0 { writeOut() }
-            if state == .active, events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue
-                                           | EPOLLERR.rawValue) != 0 {
+            if state == .active,
+                events
+                    & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue
+                        | EPOLLERR.rawValue) != 0
+            {
                 readable()
             }
         }
@@ -162,7 +166,8 @@ final class UpstreamConnection: EventLoopSelectable {
     private static func upstreamError(_ error: HTTPParseError) -> UpstreamError {
         switch error.status {
         case 413: UpstreamError(.responseTooLarge)
-        default: error.code == "E9315" ? UpstreamError(.closedEarly) : UpstreamError(.protocolError, detail: error.message)
+        default:
+            error.code == "E9315" ? UpstreamError(.closedEarly) : UpstreamError(.protocolError, detail: error.message)
         }
     }
 

@@ -31,7 +31,9 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
     /// A bounded short form for metric labels.
     public var label: String { kind.rawValue }
 
-    public var description: String { detail.isEmpty ? "upstream \(kind.rawValue)" : "upstream \(kind.rawValue): \(detail)" }
+    public var description: String {
+        detail.isEmpty ? "upstream \(kind.rawValue)" : "upstream \(kind.rawValue): \(detail)"
+    }
 
     public static func == (a: UpstreamError, b: UpstreamError) -> Bool { a.kind == b.kind }
 }

@@ -18,29 +18,44 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
         let host = "Host: a.test\r\n"
         // Every control byte and every byte past ASCII inside the target.
         for b in ctls + Array(0x80...0xFF) {
-            cases.append(.init(label: "target byte \(b)", raw: bytes("GET /a") + [b] + bytes("b HTTP/1.1\r\n\(host)\r\n"),
-                               status: 400))
+            cases.append(
+                .init(
+                    label: "target byte \(b)", raw: bytes("GET /a") + [b] + bytes("b HTTP/1.1\r\n\(host)\r\n"),
+                    status: 400))
         }
         // Every control byte in a field name and in a field value (HTAB is allowed in values).
         for b in ctls {
-            cases.append(.init(label: "name byte \(b)", raw: bytes("GET / HTTP/1.1\r\n\(host)X-") + [b]
-                               + bytes("A: v\r\n\r\n"), status: 400))
-            cases.append(.init(label: "value byte \(b)", raw: bytes("GET / HTTP/1.1\r\n\(host)X-A: a") + [b]
-                               + bytes("b\r\n\r\n"), status: b == 0x09 ? nil : 400))
-            cases.append(.init(label: "method byte \(b)", raw: bytes("GE") + [b] + bytes("T / HTTP/1.1\r\n\(host)\r\n"),
-                               status: 400))
+            cases.append(
+                .init(
+                    label: "name byte \(b)",
+                    raw: bytes("GET / HTTP/1.1\r\n\(host)X-") + [b]
+                        + bytes("A: v\r\n\r\n"), status: 400))
+            cases.append(
+                .init(
+                    label: "value byte \(b)",
+                    raw: bytes("GET / HTTP/1.1\r\n\(host)X-A: a") + [b]
+                        + bytes("b\r\n\r\n"), status: b == 0x09 ? nil : 400))
+            cases.append(
+                .init(
+                    label: "method byte \(b)", raw: bytes("GE") + [b] + bytes("T / HTTP/1.1\r\n\(host)\r\n"),
+                    status: 400))
         }
         // obs-text is allowed in values.
         for b in UInt8(0x80)...UInt8(0xFF) {
-            cases.append(.init(label: "value obs-text \(b)", raw: bytes("GET / HTTP/1.1\r\n\(host)X-A: ") + [b]
-                               + bytes("\r\n\r\n"), status: nil))
+            cases.append(
+                .init(
+                    label: "value obs-text \(b)",
+                    raw: bytes("GET / HTTP/1.1\r\n\(host)X-A: ") + [b]
+                        + bytes("\r\n\r\n"), status: nil))
         }
         // Separators are not token bytes: in a method or a field name they are refused.
         for c in "()<>@,;\\\"/[]?={} " {
             cases.append(.init(label: "method sep \(c)", raw: bytes("G\(c)T / HTTP/1.1\r\n\(host)\r\n"), status: 400))
             if c != " " {
-                cases.append(.init(label: "name sep \(c)", raw: bytes("GET / HTTP/1.1\r\n\(host)X\(c)A: v\r\n\r\n"),
-                                   status: 400))
+                cases.append(
+                    .init(
+                        label: "name sep \(c)", raw: bytes("GET / HTTP/1.1\r\n\(host)X\(c)A: v\r\n\r\n"),
+                        status: 400))
             }
         }
         cases += whitespaceAndLines + framing + versions + limits
@@ -80,16 +95,20 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             ("-5", 400), ("５", 400), ("99999999999999999999999", 413), ("1048577", 413),
         ]
         for (value, status) in lengths {
-            cases.append(.init(label: "CL '\(value)'", raw: bytes("\(pre)Content-Length: \(value)\r\n\r\nhello"),
-                               status: status))
+            cases.append(
+                .init(
+                    label: "CL '\(value)'", raw: bytes("\(pre)Content-Length: \(value)\r\n\r\nhello"),
+                    status: status))
         }
         let codings: [(String, Int?)] = [
             ("chunked", nil), ("CHUNKED", nil), (" chunked ", nil), ("gzip, chunked", 501), ("chunked, chunked", 400),
             ("chunked,", 400), ("identity", 501), ("chunked;q=1", 501), ("", 400), ("chunked, gzip", 400),
         ]
         for (value, status) in codings {
-            cases.append(.init(label: "TE '\(value)'", raw: bytes("\(pre)Transfer-Encoding: \(value)\r\n\r\n0\r\n\r\n"),
-                               status: status))
+            cases.append(
+                .init(
+                    label: "TE '\(value)'", raw: bytes("\(pre)Transfer-Encoding: \(value)\r\n\r\n0\r\n\r\n"),
+                    status: status))
         }
         let chunks: [(String, Int?)] = [
             ("5\r\nhello\r\n0\r\n\r\n", nil), ("5 ;a=b\r\nhello\r\n0\r\n\r\n", nil), ("5 \r\nhello\r\n0\r\n\r\n", 400),
@@ -99,11 +118,15 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             ("100001\r\n", 413), ("FFFFFFFFFFFFFFFFFF\r\n", 413),
         ]
         for (value, status) in chunks {
-            cases.append(.init(label: "chunk \(value.debugDescription)",
-                               raw: bytes("\(pre)Transfer-Encoding: chunked\r\n\r\n\(value)"), status: status))
+            cases.append(
+                .init(
+                    label: "chunk \(value.debugDescription)",
+                    raw: bytes("\(pre)Transfer-Encoding: chunked\r\n\r\n\(value)"), status: status))
         }
-        cases.append(.init(label: "TE in 1.0", raw: bytes("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-                           status: 400))
+        cases.append(
+            .init(
+                label: "TE in 1.0", raw: bytes("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+                status: 400))
         return cases
     }
 
@@ -113,7 +136,9 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             ("http/1.1", 400), ("HTTP/1", 400), ("HTTP/11", 400), ("HTTP/1.1.1", 400), ("HTTP /1.1", 400),
             ("HTTP/a.b", 400), ("", 400),
         ]
-        return table.map { v, s in .init(label: "version '\(v)'", raw: bytes("GET / \(v)\r\nHost: a\r\n\r\n"), status: s) }
+        return table.map { v, s in
+            .init(label: "version '\(v)'", raw: bytes("GET / \(v)\r\nHost: a\r\n\r\n"), status: s)
+        }
     }
 
     static var limits: [HostileCase] {
@@ -124,11 +149,14 @@ struct HostileCase: Sendable, CustomTestStringConvertible {
             .init(label: "target at limit", raw: bytes("GET \(target8k) HTTP/1.1\r\nHost: a\r\n\r\n"), status: nil),
             .init(label: "target past limit", raw: bytes("GET \(target8k)a HTTP/1.1\r\nHost: a\r\n\r\n"), status: 414),
             .init(label: "100 fields", raw: bytes("GET / HTTP/1.1\r\nHost: a\r\n\(fields100)\r\n"), status: nil),
-            .init(label: "101 fields", raw: bytes("GET / HTTP/1.1\r\nHost: a\r\n\(fields100)Y: 1\r\n\r\n"), status: 431),
+            .init(
+                label: "101 fields", raw: bytes("GET / HTTP/1.1\r\nHost: a\r\n\(fields100)Y: 1\r\n\r\n"), status: 431),
             .init(label: "16 KiB fields", raw: bytes("GET / HTTP/1.1\r\nHost: a.test\r\n\(block16k)\r\n"), status: nil),
             .init(label: "16 KiB + 1", raw: bytes("GET / HTTP/1.1\r\nHost: a.test\r\nX\(block16k)\r\n"), status: 431),
-            .init(label: "body at limit", raw: bytes("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n")
-                  + [UInt8](repeating: 0x61, count: 1 << 20), status: nil),
+            .init(
+                label: "body at limit",
+                raw: bytes("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n")
+                    + [UInt8](repeating: 0x61, count: 1 << 20), status: nil),
         ]
     }
 }

@@ -32,8 +32,9 @@ struct FramingVector: Sendable {
                 expect: c["expect"] as? String ?? "?",
                 statuses: c["status"] as? [Int] ?? [],
                 requests: (c["requests"] as? [[String: Any]] ?? []).map { r in
-                    Expected(method: r["method"] as? String ?? "", target: r["target"] as? String ?? "",
-                             body: latin1(r["body"] as? String ?? ""))
+                    Expected(
+                        method: r["method"] as? String ?? "", target: r["target"] as? String ?? "",
+                        body: latin1(r["body"] as? String ?? ""))
                 })
         }
     }

@@ -29,21 +29,24 @@ struct HTTPServerTests {
         let server = try TestServer(handler: handler)
         defer { server.stop() }
         let client = try TestClient(port: server.port)
-        client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /fast1 HTTP/1.1\r\nHost: a\r\n\r\n"
-                    + "GET /fast2 HTTP/1.1\r\nHost: a\r\n\r\n")
+        client.send(
+            "GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /fast1 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "GET /fast2 HTTP/1.1\r\nHost: a\r\n\r\n")
         let (responses, _) = client.readResponses(3)
         #expect(responses.map { String(decoding: $0.body, as: UTF8.self) } == ["/slow", "/fast1", "/fast2"])
     }
 
-    @Test("Connection: close and HTTP/1.0 without keep-alive close after the answer; 1.0 keep-alive stays open",
-          arguments: [
+    @Test(
+        "Connection: close and HTTP/1.0 without keep-alive close after the answer; 1.0 keep-alive stays open",
+        arguments: [
             ("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", true),
             ("GET / HTTP/1.0\r\n\r\n", true),
             ("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", false),
             ("GET / HTTP/1.1\r\nHost: a\r\n\r\n", false),
-          ])
+        ])
     func closing(raw: String, closes: Bool) throws {
-        let server = try TestServer(handler: RecordingHandler(), timeouts: HTTPServerTimeouts(idleNanoseconds: 400_000_000))
+        let server = try TestServer(
+            handler: RecordingHandler(), timeouts: HTTPServerTimeouts(idleNanoseconds: 400_000_000))
         defer { server.stop() }
         let client = try TestClient(port: server.port, timeoutMilliseconds: 200)
         client.send(raw)
@@ -78,8 +81,9 @@ struct HTTPServerTests {
 
     @Test("a head that stalls gets 408 and a close; an idle connection is closed silently")
     func timeouts() throws {
-        let timeouts = HTTPServerTimeouts(headNanoseconds: 200_000_000, idleNanoseconds: 200_000_000,
-                                          bodyProgressNanoseconds: 200_000_000)
+        let timeouts = HTTPServerTimeouts(
+            headNanoseconds: 200_000_000, idleNanoseconds: 200_000_000,
+            bodyProgressNanoseconds: 200_000_000)
         let server = try TestServer(handler: RecordingHandler(), timeouts: timeouts)
         defer { server.stop() }
         let stalled = try TestClient(port: server.port)
@@ -184,22 +188,34 @@ enum SocketHostileCases {
         let ctls: [UInt8] = Array(0x00...0x1F).filter { $0 != 0x09 } + [0x7F]
         var cases: [Case] = []
         for b in ctls {
-            cases.append(Case(label: "target \(b)", raw: Array("GET /a".utf8) + [b] + Array(" HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
-                              status: 400))
-            cases.append(Case(label: "name \(b)", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX".utf8) + [b]
-                              + Array(": v\r\n\r\n".utf8), status: 400))
-            cases.append(Case(label: "value \(b)", raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX: a".utf8) + [b]
-                              + Array("b\r\n\r\n".utf8), status: 400))
+            cases.append(
+                Case(
+                    label: "target \(b)", raw: Array("GET /a".utf8) + [b] + Array(" HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+                    status: 400))
+            cases.append(
+                Case(
+                    label: "name \(b)",
+                    raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX".utf8) + [b]
+                        + Array(": v\r\n\r\n".utf8), status: 400))
+            cases.append(
+                Case(
+                    label: "value \(b)",
+                    raw: Array("GET / HTTP/1.1\r\nHost: a\r\nX: a".utf8) + [b]
+                        + Array("b\r\n\r\n".utf8), status: 400))
         }
         for b in UInt8(0x80)...UInt8(0xFF) {
-            cases.append(Case(label: "target \(b)", raw: Array("GET /".utf8) + [b] + Array(" HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
-                              status: 400))
+            cases.append(
+                Case(
+                    label: "target \(b)", raw: Array("GET /".utf8) + [b] + Array(" HTTP/1.1\r\nHost: a\r\n\r\n".utf8),
+                    status: 400))
         }
         for v in ["HTTP/1.2", "HTTP/2.0"] {
             cases.append(Case(label: v, raw: Array("GET / \(v)\r\nHost: a\r\n\r\n".utf8), status: 505))
         }
-        cases.append(Case(label: "gzip", raw: Array("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n".utf8),
-                          status: 501))
+        cases.append(
+            Case(
+                label: "gzip", raw: Array("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n".utf8),
+                status: 501))
         return cases
     }
 }

@@ -16,13 +16,16 @@ struct ServerFramingVectorTests {
             client.send(vector.raw)
             let wanted = vector.expect == "reject" ? 1 : max(vector.requests.count, 1)
             let (responses, closed) = client.readResponses(wanted)
-            let seen = handler.requests.map { FramingVector.Expected(method: $0.method, target: $0.target, body: $0.body) }
+            let seen = handler.requests.map {
+                FramingVector.Expected(method: $0.method, target: $0.target, body: $0.body)
+            }
             let rejected = responses.last.map { $0.status >= 400 } ?? false
             switch vector.expect {
             case "accept":
                 #expect(seen == vector.requests, "\(vector.name)")
-                #expect(responses.count == vector.requests.count && responses.allSatisfy { $0.status == 200 },
-                        "\(vector.name)")
+                #expect(
+                    responses.count == vector.requests.count && responses.allSatisfy { $0.status == 200 },
+                    "\(vector.name)")
             case "reject":
                 #expect(seen.isEmpty, "\(vector.name): handler saw \(seen.count)")
                 #expect(rejected, "\(vector.name): no error status")
@@ -31,7 +34,8 @@ struct ServerFramingVectorTests {
                 }
                 #expect(closed || client.waitForClose(), "\(vector.name): connection left open")
                 if let body = responses.last?.body {
-                    #expect(String(decoding: body, as: UTF8.self).hasPrefix(#"{"error":{"code":"E93"#), "\(vector.name)")
+                    #expect(
+                        String(decoding: body, as: UTF8.self).hasPrefix(#"{"error":{"code":"E93"#), "\(vector.name)")
                 }
             default:
                 #expect(rejected || seen == vector.requests, "\(vector.name)")

@@ -21,11 +21,14 @@ final class RecordingHandler: HTTPHandler {
 
     var requests: [Seen] { seen.withLock { $0 } }
 
-    func handle(_ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
-                respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    func handle(
+        _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
+        respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
         seen.withLock { $0.append(Seen(method: request.method, target: request.target, body: request.body)) }
-        let response = HTTPResponse(status: 200, headers: HTTPHeaders([("X-Peer", connection.remoteAddress)]),
-                                    body: Array(request.target.utf8))
+        let response = HTTPResponse(
+            status: 200, headers: HTTPHeaders([("X-Peer", connection.remoteAddress)]),
+            body: Array(request.target.utf8))
         if request.target.hasPrefix("/slow") {
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(150)) { respond(response) }
         } else {
@@ -110,11 +113,14 @@ struct TestServer {
     let group: EventLoopGroup
     let server: HTTPServer
 
-    init(handler: any HTTPHandler, limits: HTTPParserLimits = HTTPParserLimits(),
-         timeouts: HTTPServerTimeouts = HTTPServerTimeouts(), threads: Int = 1) throws {
+    init(
+        handler: any HTTPHandler, limits: HTTPParserLimits = HTTPParserLimits(),
+        timeouts: HTTPServerTimeouts = HTTPServerTimeouts(), threads: Int = 1
+    ) throws {
         group = try EventLoopGroup(threads: threads)
-        server = HTTPServer(host: "127.0.0.1", port: 0, group: group, handler: handler, limits: limits,
-                            timeouts: timeouts)
+        server = HTTPServer(
+            host: "127.0.0.1", port: 0, group: group, handler: handler, limits: limits,
+            timeouts: timeouts)
         try server.start()
     }
 

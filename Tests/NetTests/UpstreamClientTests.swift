@@ -15,11 +15,14 @@ final class PortRecordingHandler: HTTPHandler {
 
     init(delayMilliseconds: Int = 0) { self.delayMilliseconds = delayMilliseconds }
 
-    func handle(_ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
-                respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    func handle(
+        _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
+        respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
         ports.withLock { $0.append(connection.remotePort) }
-        let response = HTTPResponse(status: 201, headers: HTTPHeaders([("X-Method", request.method)]),
-                                    body: Array("got \(request.target) \(request.body.count)".utf8))
+        let response = HTTPResponse(
+            status: 201, headers: HTTPHeaders([("X-Method", request.method)]),
+            body: Array("got \(request.target) \(request.body.count)".utf8))
         if delayMilliseconds == 0 { return respond(response) }
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(delayMilliseconds)) { respond(response) }
     }
@@ -54,8 +57,10 @@ func rawUpstream(reply: String) -> Int {
 
 @Suite("UpstreamClient against real upstreams")
 struct UpstreamClientTests {
-    static func call(_ client: UpstreamClient, _ request: HTTPRequest, port: Int, loop: EventLoop,
-                     timeoutMilliseconds: UInt64 = 2000) async throws -> Result<HTTPResponse, UpstreamError> {
+    static func call(
+        _ client: UpstreamClient, _ request: HTTPRequest, port: Int, loop: EventLoop,
+        timeoutMilliseconds: UInt64 = 2000
+    ) async throws -> Result<HTTPResponse, UpstreamError> {
         let address = try UpstreamAddress(host: "127.0.0.1", port: port)
         return await withCheckedContinuation { continuation in
             client.execute(request, to: address, on: loop, timeoutNanoseconds: timeoutMilliseconds * 1_000_000) {
@@ -102,8 +107,9 @@ struct UpstreamClientTests {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
         let port = Int(UInt16(bigEndian: address.sin_port))
-        let result = try await Self.call(UpstreamClient(), HTTPRequest(method: "GET", target: "/"), port: port,
-                                         loop: group.loops[0])
+        let result = try await Self.call(
+            UpstreamClient(), HTTPRequest(method: "GET", target: "/"), port: port,
+            loop: group.loops[0])
         #expect(throws: UpstreamError(.connectRefused)) { try result.get() }
         #expect(UpstreamError(.connectRefused).status == 502)
     }
@@ -114,26 +120,36 @@ struct UpstreamClientTests {
         defer { upstream.stop() }
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
-        let result = try await Self.call(UpstreamClient(), HTTPRequest(method: "GET", target: "/", headers:
-            HTTPHeaders([("Host", "u")])), port: upstream.port, loop: group.loops[0], timeoutMilliseconds: 100)
+        let result = try await Self.call(
+            UpstreamClient(),
+            HTTPRequest(
+                method: "GET", target: "/",
+                headers:
+                    HTTPHeaders([("Host", "u")])), port: upstream.port, loop: group.loops[0], timeoutMilliseconds: 100)
         #expect(throws: UpstreamError(.timeout)) { try result.get() }
         #expect(UpstreamError(.timeout).status == 504)
     }
 
-    @Test("responses framed by chunks, by close, and truncated ones", arguments: [
-        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n", "abcde"),
-        ("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok"),
-        ("HTTP/1.0 200 OK\r\n\r\nuntil close", "until close"),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", nil),
-        ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", nil),
-        ("HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nok", nil),
-    ])
+    @Test(
+        "responses framed by chunks, by close, and truncated ones",
+        arguments: [
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\n",
+                "abcde"
+            ),
+            ("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "ok"),
+            ("HTTP/1.0 200 OK\r\n\r\nuntil close", "until close"),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", nil),
+            ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n", nil),
+            ("HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\nok", nil),
+        ])
     func framing(reply: String, body: String?) async throws {
         let port = rawUpstream(reply: reply)
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
-        let result = try await Self.call(UpstreamClient(), HTTPRequest(method: "GET", target: "/"), port: port,
-                                         loop: group.loops[0])
+        let result = try await Self.call(
+            UpstreamClient(), HTTPRequest(method: "GET", target: "/"), port: port,
+            loop: group.loops[0])
         if let body {
             #expect(try result.get().body == Array(body.utf8))
         } else {
