@@ -1,0 +1,68 @@
+/// Writes responses to bytes for the server.
+///
+/// The serializer owns framing: it writes `Content-Length` (and `Connection: close` when asked) itself
+/// and drops any `Content-Length`, `Transfer-Encoding` or `Connection` field the handler set. A field whose
+/// name is not a token or whose value holds CR, LF, NUL or another control byte is dropped, never written.
+public enum HTTPResponseSerializer {
+    /// Appends `response` to `out`.
+    /// - Parameters:
+    ///   - keepAlive: false adds `Connection: close`.
+    ///   - isHeadRequest: true writes the head only (the `Content-Length` still states the body's size).
+    public static func write(_ response: HTTPResponse, keepAlive: Bool, isHeadRequest: Bool, into out: inout [UInt8]) {
+        // A status outside 100...599 is a handler bug; answer 500 rather than write a malformed line.
+        let status = (100...599).contains(response.status) ? response.status : 500
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &out)
+        out.append(ByteClass.sp)
+        out.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
+        out.append(contentsOf: "\r\n".utf8)
+        for field in response.headers where isWritable(field) && !isFramingField(field.name) {
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: field.value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        // 1xx and 204 carry no body and no length; 304 describes a body it does not carry.
+        let bodyless = status < 200 || status == 204 || status == 304
+        if status >= 200, status != 204 {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(response.body.count, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
+        out.append(contentsOf: "\r\n".utf8)
+        if !bodyless, !isHeadRequest { out.append(contentsOf: response.body) }
+    }
+
+    /// Whether `field` may be written: its name is a token and its value holds no CR, LF, NUL or other CTL.
+    public static func isWritable(_ field: HTTPField) -> Bool {
+        let name = field.name.utf8
+        guard !name.isEmpty, name.allSatisfy(ByteClass.isToken) else { return false }
+        return field.value.utf8.allSatisfy(ByteClass.isFieldValueByte)
+    }
+
+    /// Whether `name` is one of the fields that frame the message, which only the serializer writes.
+    static func isFramingField(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 10: HTTPHeaders.namesEqual(name, "Connection")
+        case 14: HTTPHeaders.namesEqual(name, "Content-Length")
+        case 17: HTTPHeaders.namesEqual(name, "Transfer-Encoding")
+        default: false
+        }
+    }
+
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        precondition(value >= 0, "lengths and statuses are not negative")
+        if value < 10 {
+            out.append(0x30 + UInt8(value))
+            return
+        }
+        var digits: [UInt8] = []
+        var v = value
+        while v > 0 {
+            digits.append(0x30 + UInt8(v % 10))
+            v /= 10
+        }
+        out.append(contentsOf: digits.reversed())
+    }
+}

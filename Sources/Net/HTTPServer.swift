@@ -1,0 +1,126 @@
+import CEpoll
+import HTTPCodec
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An HTTP/1.1 server: one `SO_REUSEPORT` listener per event loop, strict parsing, keep-alive, pipelining.
+///
+/// Each connection lives on the loop that accepted it. Requests go to `handler` in order; responses are
+/// written in request order whatever order `respond` is called in. A request that breaks the framing rules
+/// or a limit is answered with its status and a JSON error (`E93xx`), and the connection is closed.
+public final class HTTPServer: Sendable {
+    let host: String
+    let requestedPort: Int
+    let group: EventLoopGroup
+    let handler: any HTTPHandler
+    let limits: HTTPParserLimits
+    let timeouts: HTTPServerTimeouts
+    /// Distinguishes this server's per-loop state from others' on the same loops.
+    let id: Int
+    private let boundPort = Atomic<Int>(0)
+    private let started = Atomic<Bool>(false)
+    let isShuttingDown = Atomic<Bool>(false)
+    let openConnections = Atomic<Int>(0)
+    let openListeners = Atomic<Int>(0)
+    /// Pipelined requests in flight per connection before the server stops reading from it.
+    let maxPipelined = 16
+
+    static let ids = Atomic<Int>(1)
+
+    /// A server that is not yet listening; call `start()`.
+    /// - Parameters:
+    ///   - host: address to bind, an IPv4/IPv6 literal or `localhost` (`0.0.0.0` for every interface).
+    ///   - port: port to bind; 0 picks a free one, read back with `port`.
+    ///   - limits: parser limits; defaults 16 KiB head, 100 fields, 8 KiB target, 1 MiB body.
+    ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress.
+    public init(
+        host: String, port: Int, group: EventLoopGroup, handler: any HTTPHandler,
+        limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts()
+    ) {
+        self.host = host
+        self.requestedPort = port
+        self.group = group
+        self.handler = handler
+        self.limits = limits
+        self.timeouts = timeouts
+        self.id = Self.ids.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// The bound port once `start()` returned (the real one when 0 was asked); 0 before.
+    public var port: Int { boundPort.load(ordering: .acquiring) }
+
+    /// Binds one listener per loop and starts accepting.
+    /// - Throws: `HTTPServerError`, for example "address 0.0.0.0:8009 in use".
+    public func start() throws {
+        precondition(!started.exchange(true, ordering: .relaxed), "start() called twice")
+        guard var address = SocketAddress.resolve(host: host, port: requestedPort, passive: true) else {
+            throw HTTPServerError("cannot resolve listen address \(host):\(requestedPort)")
+        }
+        var listeners: [Int32] = []
+        do {
+            for _ in group.loops {
+                let fd = try makeListener(address)
+                listeners.append(fd)
+                if listeners.count == 1 {
+                    // Port 0: every other loop binds the port the kernel chose for the first.
+                    let (_, bound) = SocketAddress.filling { getsockname(fd, $0, $1) }
+                    address = bound
+                    boundPort.store(bound.hostAndPort.1, ordering: .releasing)
+                }
+            }
+        } catch {
+            for fd in listeners { Syscall.close(fd) }
+            throw error
+        }
+        openListeners.store(listeners.count, ordering: .releasing)
+        for (loop, fd) in zip(group.loops, listeners) {
+            loop.execute { ServerListener.start(fd: fd, server: self, loop: loop) }
+        }
+    }
+
+    private func makeListener(_ address: SocketAddress) throws -> Int32 {
+        let where_ = "\(host):\(requestedPort)"
+        let fd: Int32
+        do {
+            fd = try Socket.makeTCP(family: address.family)
+        } catch {
+            throw HTTPServerError("cannot listen on \(where_): \(error)")
+        }
+        Socket.setOption(fd, SOL_SOCKET, SO_REUSEADDR)
+        Socket.setOption(fd, SOL_SOCKET, SO_REUSEPORT)
+        if address.withSockaddr({ bind(fd, $0, $1) }) != 0 {
+            let code = errno
+            Syscall.close(fd)
+            if code == EADDRINUSE { throw HTTPServerError("address \(where_) in use") }
+            throw HTTPServerError("cannot bind \(where_): \(SyscallError(call: "bind", errno: code))")
+        }
+        if listen(fd, 1024) != 0 {
+            let code = errno
+            Syscall.close(fd)
+            throw HTTPServerError("cannot listen on \(where_): \(SyscallError(call: "listen", errno: code))")
+        }
+        return fd
+    }
+
+    /// Stops gracefully: stop accepting, let in-flight requests finish and their responses be written
+    /// (with `Connection: close`), close idle connections; at `deadline` close whatever is left.
+    /// Blocks the caller until every connection is closed; must not be called on one of the group's loops.
+    public func shutdown(deadline: Duration = .seconds(10)) {
+        precondition(!group.loops.contains { $0.inEventLoop }, "shutdown(deadline:) would block its own loop")
+        isShuttingDown.store(true, ordering: .relaxed)
+        let (seconds, attoseconds) = deadline.components
+        let grace = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+        let end = EventLoop.now() + grace
+        for loop in group.loops {
+            loop.execute { ServerListener.beginShutdown(server: self, loop: loop, graceNanoseconds: grace) }
+        }
+        // Wait a little past the deadline for the loops' forced closes to run.
+        while openConnections.load(ordering: .acquiring) > 0 || openListeners.load(ordering: .acquiring) > 0 {
+            if EventLoop.now() > end + 1_000_000_000 { break }
+            usleep(2_000)
+        }
+    }
+}

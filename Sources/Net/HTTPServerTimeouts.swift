@@ -1,0 +1,31 @@
+/// How long the server waits for a client, in nanoseconds; a client past one is answered 408 or dropped.
+public struct HTTPServerTimeouts: Sendable, Equatable {
+    /// From the first byte of a request (or the accept) to the end of its head; default 10 s. Then 408.
+    public var headNanoseconds: UInt64
+    /// Between two requests on a keep-alive connection; default 60 s. Then the connection is closed silently.
+    public var idleNanoseconds: UInt64
+    /// Longest wait for more body bytes; default 10 s. Then 408.
+    public var bodyProgressNanoseconds: UInt64
+    /// After the last response of a closing connection, how long unread input is drained; default 2 s.
+    public var lingerNanoseconds: UInt64
+
+    /// Timeouts with the documented defaults, each overridable.
+    public init(
+        headNanoseconds: UInt64 = 10_000_000_000,
+        idleNanoseconds: UInt64 = 60_000_000_000,
+        bodyProgressNanoseconds: UInt64 = 10_000_000_000,
+        lingerNanoseconds: UInt64 = 2_000_000_000
+    ) {
+        self.headNanoseconds = headNanoseconds
+        self.idleNanoseconds = idleNanoseconds
+        self.bodyProgressNanoseconds = bodyProgressNanoseconds
+        self.lingerNanoseconds = lingerNanoseconds
+    }
+}
+
+/// Why the server could not start, in one line an operator can act on.
+public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,71 @@
+import HTTPCodec
+
+extension ServerConnection {
+    /// Chooses the timeout that applies now: head, idle, body progress, linger, or none while the handler works.
+    func updateTimeout(progress: Bool) {
+        let timeouts = listener.server.timeouts
+        let now: Waiting
+        if lingering {
+            now = .linger
+        } else if !slots.isEmpty || outIndex < out.count {
+            now = .nothing
+        } else {
+            switch parser.phase {
+            case .idle: now = firstSeq == 0 ? .firstHead : .idle
+            case .head: now = waiting == .firstHead ? .firstHead : .head
+            case .body: now = .body
+            }
+        }
+        guard now != waiting || (now == .body && progress) else { return }
+        waiting = now
+        let length: UInt64
+        switch now {
+        case .nothing:
+            deadline = 0
+            return
+        case .firstHead, .head: length = timeouts.headNanoseconds
+        case .idle: length = timeouts.idleNanoseconds
+        case .body: length = timeouts.bodyProgressNanoseconds
+        case .linger: length = timeouts.lingerNanoseconds
+        }
+        deadline = EventLoop.now() &+ length
+        armTimer()
+    }
+
+    /// Keeps one timer per connection: moving a deadline later costs nothing, the timer re-arms when it fires.
+    private func armTimer() {
+        if let timer {
+            if timerAt <= deadline { return }
+            loop.cancelTimer(timer)
+        }
+        timerAt = deadline
+        timer = loop.scheduleTimer(afterNanoseconds: deadline &- min(deadline, EventLoop.now())) { [self] in
+            self.timer = nil
+            self.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        guard !closed, deadline != 0 else { return }
+        guard EventLoop.now() >= deadline else {
+            armTimer()
+            return
+        }
+        switch waiting {
+        case .nothing:
+            return
+        case .idle, .linger:
+            close()
+        case .firstHead where parser.bufferedByteCount == 0:
+            close()
+        case .firstHead, .head, .body:
+            // A client too slow to finish its request gets 408, then the connection closes.
+            stopParsing = true
+            waiting = .nothing
+            deadline = 0
+            let body = Array(#"{"error":{"code":"E9316","message":"request timeout"}}"#.utf8)
+            slots.append(Slot(response: .json(status: 408, body: body), keepAlive: false, isHead: false))
+            flushReady()
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import HTTPCodec
+
+/// One client's idle connections on one loop, per upstream. Loop thread only.
+final class UpstreamPool {
+    let loop: EventLoop
+    let configuration: UpstreamClient.Configuration
+    let limits: HTTPParserLimits
+    private var idle: [UpstreamAddress: [UpstreamConnection]] = [:]
+    /// One read buffer for every connection of this pool: reads never overlap on one thread.
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    init(loop: EventLoop, configuration: UpstreamClient.Configuration, limits: HTTPParserLimits) {
+        self.loop = loop
+        self.configuration = configuration
+        self.limits = limits
+    }
+
+    /// Sends `exchange` on the most recently idled connection, or on a new one.
+    func run(_ exchange: UpstreamExchange, allowReuse: Bool) {
+        exchange.loop = loop
+        if allowReuse, let connection = idle[exchange.address]?.popLast() {
+            connection.begin(exchange, reused: true)
+            return
+        }
+        do {
+            let connection = try UpstreamConnection.connect(to: exchange.address, pool: self)
+            connection.begin(exchange, reused: false)
+        } catch {
+            exchange.finish(.failure(error))
+        }
+    }
+
+    /// Keeps `connection` for reuse if there is room, else closes it.
+    func release(_ connection: UpstreamConnection) {
+        var list = idle[connection.address] ?? []
+        guard list.count < configuration.maxIdlePerUpstream else {
+            connection.close()
+            return
+        }
+        list.append(connection)
+        idle[connection.address] = list
+        connection.becomeIdle(timeoutNanoseconds: configuration.idleTimeoutNanoseconds)
+    }
+
+    /// Forgets an idle connection that closed or timed out.
+    func remove(_ connection: UpstreamConnection) {
+        idle[connection.address]?.removeAll { $0 === connection }
+    }
+}
