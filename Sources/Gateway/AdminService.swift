@@ -33,7 +33,7 @@ public final class AdminService: HTTPHandler {
             var headers = HTTPHeaders()
             headers.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             headers.add("Cache-Control", "no-store")
-            respond(HTTPResponse(status: 200, headers: headers, body: registry.exposition()))
+            respond(HTTPResponse(status: 200, headers: headers, body: Array(registry.exposition().utf8)))
         case "/health/live":
             respond(Self.json(200, #"{"status":"live"}"#))
         case "/health/ready":

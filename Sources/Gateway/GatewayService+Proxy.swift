@@ -6,13 +6,15 @@ import Net
 extension GatewayService {
     /// Forwards the request to the route's upstream and relays the answer.
     func proxy(
-        _ request: HTTPRequest, route: Route, identity: VerifiedToken?, connection: ConnectionInfo, loop: EventLoop,
-        _ exchange: Exchange, _ respond: @escaping @Sendable (HTTPResponse) -> Void
+        _ request: HTTPRequest, route: Route, to address: UpstreamAddress, identity: VerifiedToken?,
+        connection: ConnectionInfo, loop: EventLoop, _ exchange: Exchange,
+        _ respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
-        let outbound = upstreamRequest(request, route: route, identity: identity, connection: connection, exchange)
+        let outbound = upstreamRequest(
+            request, route: route, address: address, identity: identity, connection: connection, exchange)
         upstreams.execute(
-            outbound, to: route.upstreamAddress, on: loop, timeoutNanoseconds: settings.upstreamTimeoutNanoseconds
-        ) { [self] result in
+            outbound, to: address, on: loop, timeoutNanoseconds: settings.upstreamTimeoutNanoseconds
+        ) { [self] (result: Result<HTTPResponse, UpstreamError>) in
             switch result {
             case .success(let response):
                 finish(Self.clientResponse(response), exchange, respond)
@@ -21,8 +23,8 @@ extension GatewayService {
                 let answer: GatewayError =
                     switch error.kind {
                     case .timeout: .upstreamTimeout
-                    case .refused, .unreachable: .upstreamUnavailable
-                    case .invalidResponse: .upstreamBadResponse
+                    case .connectRefused, .connectFailed: .upstreamUnavailable
+                    case .protocolError, .closedEarly, .responseTooLarge: .upstreamBadResponse
                     }
                 finish(answer.response(requestID: exchange.requestID), exchange, respond)
             }
@@ -32,14 +34,14 @@ extension GatewayService {
     /// The request as the upstream sees it: client hop-by-hop and gateway-owned fields removed,
     /// forwarding, request-id and consumer fields set by the gateway alone.
     func upstreamRequest(
-        _ request: HTTPRequest, route: Route, identity: VerifiedToken?, connection: ConnectionInfo,
-        _ exchange: Exchange
+        _ request: HTTPRequest, route: Route, address: UpstreamAddress, identity: VerifiedToken?,
+        connection: ConnectionInfo, _ exchange: Exchange
     ) -> HTTPRequest {
         let listed = ForwardedHeaders.connectionListed(request.headers)
         var headers = request.headers
         let originalHost = headers.first("Host")
         headers.removeAll { ForwardedHeaders.dropFromRequest($0.name, connectionListed: listed) }
-        headers.replaceOrAdd("Host", route.upstream.hostHeader)
+        headers.replaceOrAdd("Host", address.description)
         if let originalHost { headers.add("X-Forwarded-Host", originalHost) }
         headers.add("X-Forwarded-For", ClientAddress.forwardedFor(request.headers, peer: connection.remoteAddress,
                                                                    trusted: settings.trustedProxies))
@@ -49,7 +51,7 @@ extension GatewayService {
             if let subject = identity.subject { headers.add("X-Consumer-ID", subject) }
             headers.add("X-Consumer-Scopes", identity.scopes.joined(separator: " "))
         }
-        if let key = settings.serviceKey(for: route.upstreamAddress) { headers.add("X-Service-Key", key) }
+        if let key = settings.serviceKey(for: address) { headers.add("X-Service-Key", key) }
         return HTTPRequest(
             method: request.method, target: route.upstream.basePath + request.target, version: .http1_1,
             headers: headers, body: request.body)

@@ -20,6 +20,8 @@ public final class GatewayService: HTTPHandler {
     let audit: AuditLog?
     let metrics: GatewayMetrics
     let upstreams: UpstreamClient
+    /// Each route's upstream, resolved once at start-up, by route prefix.
+    let upstreamAddresses: [String: UpstreamAddress]
     let clock: any PortalClock
     let ids = RequestIDGenerator()
 
@@ -32,10 +34,21 @@ public final class GatewayService: HTTPHandler {
     ///   - metrics: the gateway's counters and histograms.
     ///   - upstreams: the pooled upstream client.
     ///   - clock: the time source for durations.
+    /// - Throws: `GatewayStartError` naming the route whose upstream host does not resolve.
     public init(
         settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: InMemoryRateLimiter?,
         audit: AuditLog?, metrics: GatewayMetrics, upstreams: UpstreamClient, clock: any PortalClock = SystemClock()
-    ) {
+    ) throws(GatewayStartError) {
+        var addresses: [String: UpstreamAddress] = [:]
+        for route in routes.routes {
+            do {
+                addresses[route.prefix] = try UpstreamAddress(host: route.upstream.host, port: route.upstream.port)
+            } catch {
+                throw GatewayStartError(
+                    description: "PORTAL_CONFIG: route \(route.prefix): upstream \(route.upstream) does not resolve")
+            }
+        }
+        self.upstreamAddresses = addresses
         self.settings = settings
         self.routes = routes
         self.verifier = verifier
@@ -94,7 +107,11 @@ public final class GatewayService: HTTPHandler {
             record(.authSuccess, outcome: .success, exchange, reason: nil)
         }
 
-        proxy(request, route: route, identity: identity, connection: connection, loop: loop, exchange, respond)
+        guard let address = upstreamAddresses[route.prefix] else {
+            return finish(GatewayError.internalError.response(requestID: exchange.requestID), exchange, respond)
+        }
+        proxy(request, route: route, to: address, identity: identity, connection: connection, loop: loop,
+              exchange, respond)
     }
 
     /// Checks the `Authorization: Bearer` credential; counts and audits a failure.
@@ -143,4 +160,9 @@ public final class GatewayService: HTTPHandler {
         guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id) else { return nil }
         return id
     }
+}
+
+/// Why the gateway cannot start; one line naming the setting.
+public struct GatewayStartError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -18,6 +18,8 @@ public final class HTTPServer: Sendable {
     let handler: any HTTPHandler
     let limits: HTTPParserLimits
     let timeouts: HTTPServerTimeouts
+    /// Fields added to the answers the server writes itself (framing errors, timeouts), such as security headers.
+    let errorHeaders: HTTPHeaders
     /// Distinguishes this server's per-loop state from others' on the same loops.
     let id: Int
     private let boundPort = Atomic<Int>(0)
@@ -36,10 +38,13 @@ public final class HTTPServer: Sendable {
     ///   - port: port to bind; 0 picks a free one, read back with `port`.
     ///   - limits: parser limits; defaults 16 KiB head, 100 fields, 8 KiB target, 1 MiB body.
     ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress.
+    ///   - errorHeaders: fields added to the answers the server writes itself; default none.
     public init(
         host: String, port: Int, group: EventLoopGroup, handler: any HTTPHandler,
-        limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts()
+        limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts(),
+        errorHeaders: HTTPHeaders = HTTPHeaders()
     ) {
+        self.errorHeaders = errorHeaders
         self.host = host
         self.requestedPort = port
         self.group = group
@@ -122,5 +127,14 @@ public final class HTTPServer: Sendable {
             if EventLoop.now() > end + 1_000_000_000 { break }
             usleep(2_000)
         }
+    }
+}
+
+extension HTTPServer {
+    /// `response` with the server's `errorHeaders` added, for answers the server writes itself.
+    func withErrorHeaders(_ response: HTTPResponse) -> HTTPResponse {
+        var response = response
+        for field in errorHeaders { response.headers.replaceOrAdd(field.name, field.value) }
+        return response
     }
 }

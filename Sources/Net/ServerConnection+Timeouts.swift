@@ -64,7 +64,10 @@ extension ServerConnection {
             waiting = .nothing
             deadline = 0
             let body = Array(#"{"error":{"code":"E9316","message":"request timeout"}}"#.utf8)
-            slots.append(Slot(response: .json(status: 408, body: body), keepAlive: false, isHead: false))
+            slots.append(
+                Slot(
+                    response: listener.server.withErrorHeaders(.json(status: 408, body: body)), keepAlive: false,
+                    isHead: false))
             flushReady()
         }
     }

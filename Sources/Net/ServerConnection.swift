@@ -110,7 +110,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                 request = next
             } catch {
                 // The error answer goes after the responses already owed, then the connection closes.
-                slots.append(Slot(response: error.response(), keepAlive: false, isHead: false))
+                slots.append(Slot(response: server.withErrorHeaders(error.response()), keepAlive: false, isHead: false))
                 stopParsing = true
                 flushReady()
                 break

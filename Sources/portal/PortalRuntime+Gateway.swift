@@ -1,0 +1,65 @@
+import Audit
+import Auth
+import Config
+import Gateway
+import Limits
+import Net
+import PortalCore
+import Telemetry
+
+extension PortalRuntime {
+    /// The gateway handler with its verifier, limiter, audit trail and metrics.
+    static func makeGateway(
+        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, gatewayKey: String?,
+        audit: inout AuditLog?
+    ) throws -> GatewayService {
+        let clock = SystemClock()
+        let secret = try SigningSecret.resolve(settings)
+        let verifier = JWTVerifier(
+            keys: [try JWTVerifier.Key.hmac(secret: secret, algorithm: .hs256)], clock: clock)
+
+        let limiter = settings.rateLimitByIP ? InMemoryRateLimiter(clock: clock) : nil
+        if let limiter {
+            registry.gauge("rate_limit_tracked_keys", help: "Client addresses the limiter holds state for.") {
+                Double(limiter.trackedKeyCount)
+            }
+        }
+
+        if settings.auditLogEnabled {
+            let sinkErrors = registry.counter(
+                "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
+            do {
+                audit = try AuditLog(
+                    path: settings.auditLogDestination,
+                    level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock,
+                    onSinkError: { [logger] error in
+                        sinkErrors.labels([error.metricLabel]).increment()
+                        logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
+                    })
+            } catch {
+                throw StartError(description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
+            }
+        }
+
+        var bindings: [ServiceKeyBinding] = []
+        if let gatewayKey {
+            bindings.append(ServiceKeyBinding(host: settings.dataLayerHost, port: settings.dataLayerPort, key: gatewayKey))
+            if settings.dataLayerHost == "0.0.0.0" || settings.dataLayerHost == "localhost" {
+                bindings.append(ServiceKeyBinding(host: "127.0.0.1", port: settings.dataLayerPort, key: gatewayKey))
+            }
+        }
+        let gatewaySettings = GatewaySettings(
+            trustedProxies: settings.trustedProxies,
+            upstreamTimeoutNanoseconds: UInt64(settings.upstreamTimeoutSeconds * 1_000_000_000),
+            serviceKeys: bindings,
+            rateLimit: RateLimitPolicy(
+                requestsPerMinute: settings.rateLimitRequestsPerMinute, burst: settings.rateLimitBurst))
+        do {
+            return try GatewayService(
+                settings: gatewaySettings, routes: settings.routes, verifier: verifier, limiter: limiter, audit: audit,
+                metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient(), clock: clock)
+        } catch {
+            throw StartError(description: error.description)
+        }
+    }
+}

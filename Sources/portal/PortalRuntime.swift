@@ -1,0 +1,113 @@
+import Audit
+import Auth
+import Config
+import Crypto
+import DataLayer
+import Gateway
+import HTTPCodec
+import Limits
+import Net
+import PortalCore
+import Store
+import Telemetry
+
+/// The running parts of one `portal` process, assembled from validated settings.
+final class PortalRuntime {
+    let group: EventLoopGroup
+    let servers: [(name: String, server: HTTPServer)]
+    let audit: AuditLog?
+    let logger: Logger
+
+    private init(group: EventLoopGroup, servers: [(String, HTTPServer)], audit: AuditLog?, logger: Logger) {
+        self.group = group
+        self.servers = servers.map { (name: $0.0, server: $0.1) }
+        self.audit = audit
+        self.logger = logger
+    }
+
+    struct StartError: Error, CustomStringConvertible { let description: String }
+
+    /// Builds every part the command asked for and starts listening; any failure is one line naming its cause.
+    static func start(settings: PortalSettings, parts: ServeCommand.Parts, logger: Logger) throws -> PortalRuntime {
+        try DataDirectory.ensure(settings.portalDataDirectory)
+        let registry = MetricsRegistry()
+        let group = try EventLoopGroup(threads: settings.loopThreads)
+        let limits = HTTPParserLimits(maxBodyBytes: settings.maxBodySizeBytes)
+        var errorHeaders = HTTPHeaders()
+        errorHeaders.add("X-Content-Type-Options", "nosniff")
+        errorHeaders.add("X-Frame-Options", "DENY")
+        errorHeaders.add("Referrer-Policy", "no-referrer")
+        errorHeaders.add("Cache-Control", "no-store")
+
+        // Without configured L01 keys, one process shares a fresh internal key between its two halves.
+        var l01Keys = settings.l01APIKeys.map(\.text)
+        var gatewayKey = settings.gatewayL01APIKey?.text ?? l01Keys.first
+        if l01Keys.isEmpty && parts == .all {
+            let internalKey = Digest.hex(SecureRandom.bytes(count: 32))
+            l01Keys = [internalKey]
+            gatewayKey = internalKey
+        }
+
+        var servers: [(String, HTTPServer)] = []
+        var readiness: @Sendable () -> Bool = { true }
+        if parts != .gatewayOnly {
+            let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.")
+                .labels([])
+            let store: SQLiteEventStore
+            do {
+                store = try SQLiteEventStore(directory: settings.portalDataDirectory)
+            } catch {
+                throw StartError(description: "PORTAL_DATA_DIR: cannot open the event store: \(error)")
+            }
+            let router = DataLayerRouter(
+                store: store, authenticator: ServiceKeyAuthenticator(keys: l01Keys),
+                onStoreError: { [logger] error in
+                    storeErrors.increment()
+                    logger.error("store.error", ["error": .string(error.metricLabel)])
+                })
+            readiness = { (try? store.ping()) != nil }
+            let service = DataLayerService(router: router)
+            servers.append(
+                ("data layer", HTTPServer(
+                    host: settings.dataLayerHost, port: settings.dataLayerPort, group: group, handler: service,
+                    limits: limits, errorHeaders: errorHeaders)))
+        }
+
+        var audit: AuditLog?
+        if parts != .dataLayerOnly {
+            let gateway = try makeGateway(
+                settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit)
+            servers.append(
+                ("gateway", HTTPServer(
+                    host: settings.gatewayHost, port: settings.gatewayPort, group: group, handler: gateway,
+                    limits: limits, errorHeaders: errorHeaders)))
+            servers.append(
+                ("admin", HTTPServer(
+                    host: settings.adminHost, port: settings.adminPort, group: group,
+                    handler: AdminService(registry: registry, readiness: readiness), errorHeaders: errorHeaders)))
+        }
+
+        let runtime = PortalRuntime(group: group, servers: servers, audit: audit, logger: logger)
+        for (name, server) in servers {
+            do {
+                try server.start()
+            } catch {
+                runtime.stop(grace: 0)
+                throw StartError(description: "\(name) listener: \(error)")
+            }
+            logger.info("listener.started", ["listener": .string(name), "port": .int(server.port)])
+        }
+        return runtime
+    }
+
+    /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail.
+    func stop(grace: Double) {
+        for (_, server) in servers.reversed() {
+            server.shutdown(deadline: .milliseconds(Int64(grace * 1000)))
+        }
+        if let audit, !audit.close() {
+            logger.error("audit.close_incomplete")
+        }
+        group.shutdown()
+    }
+}
