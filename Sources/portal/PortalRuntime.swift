@@ -29,6 +29,7 @@ final class PortalRuntime {
 
     /// Builds every part the command asked for and starts listening; any failure is one line naming its cause.
     static func start(settings: PortalSettings, parts: ServeCommand.Parts, logger: Logger) throws -> PortalRuntime {
+        try refuseUnbuiltFeatures(settings)
         try DataDirectory.ensure(settings.portalDataDirectory)
         let registry = MetricsRegistry()
         let group = try EventLoopGroup(threads: settings.loopThreads)
@@ -98,6 +99,20 @@ final class PortalRuntime {
             logger.info("listener.started", ["listener": .string(name), "port": .int(server.port)])
         }
         return runtime
+    }
+
+    /// Settings whose feature this build does not have yet stop start-up, rather than being ignored:
+    /// an operator who asks for TLS must never get plain HTTP by accident.
+    static func refuseUnbuiltFeatures(_ settings: PortalSettings) throws {
+        if settings.tlsEnabled {
+            throw StartError(description: "TLS_ENABLED: the HTTPS listener is not available in this build yet")
+        }
+        if settings.redis != nil {
+            throw StartError(description: "REDIS_URL/REDIS_HOST: the Redis limiter store is not available in this build yet")
+        }
+        if settings.postgres != nil {
+            throw StartError(description: "DATABASE_URL/POSTGRES_HOST: the PostgreSQL store is not available in this build yet")
+        }
     }
 
     /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail.
