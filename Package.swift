@@ -65,8 +65,13 @@ let package = Package(
         .testTarget(name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "DataLayer", "Net", "HTTPCodec", "Auth", "Limits", "Audit", "Telemetry", "Config", "PortalCore"]
+            dependencies: [
+                "Gateway", "DataLayer", "Net", "HTTPCodec", "Auth", "Limits", "Audit", "Telemetry", "Config", "PortalCore",
+                "Store", "Crypto",
+            ]
         ),
+        // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown.
+        .testTarget(name: "PortalCommandTests", dependencies: ["portal"]),
     ],
     swiftLanguageModes: [.v6]
 )

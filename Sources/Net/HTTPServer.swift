@@ -64,6 +64,9 @@ public final class HTTPServer: Sendable {
         guard var address = SocketAddress.resolve(host: host, port: requestedPort, passive: true) else {
             throw HTTPServerError("cannot resolve listen address \(host):\(requestedPort)")
         }
+        // SO_REUSEPORT lets a second process of the same user share the port silently; a probe bound without
+        // it fails on any existing listener, so "in use" is reported instead of two servers splitting traffic.
+        if requestedPort != 0 { try probeUnused(address) }
         var listeners: [Int32] = []
         do {
             for _ in group.loops {
@@ -83,6 +86,23 @@ public final class HTTPServer: Sendable {
         openListeners.store(listeners.count, ordering: .releasing)
         for (loop, fd) in zip(group.loops, listeners) {
             loop.execute { ServerListener.start(fd: fd, server: self, loop: loop) }
+        }
+    }
+
+    private func probeUnused(_ address: SocketAddress) throws {
+        let where_ = "\(host):\(requestedPort)"
+        let fd: Int32
+        do {
+            fd = try Socket.makeTCP(family: address.family)
+        } catch {
+            throw HTTPServerError("cannot listen on \(where_): \(error)")
+        }
+        defer { Syscall.close(fd) }
+        Socket.setOption(fd, SOL_SOCKET, SO_REUSEADDR)
+        if address.withSockaddr({ bind(fd, $0, $1) }) != 0 {
+            let code = errno
+            if code == EADDRINUSE { throw HTTPServerError("address \(where_) in use") }
+            throw HTTPServerError("cannot bind \(where_): \(SyscallError(call: "bind", errno: code))")
         }
     }
 

@@ -51,54 +51,86 @@ final class PortalRuntime {
 
         var servers: [(String, HTTPServer)] = []
         var readiness: @Sendable () -> Bool = { true }
+        var settings = settings
         if parts != .gatewayOnly {
-            let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.")
-                .labels([])
-            let store: SQLiteEventStore
+            let (server, ready) = try makeDataLayer(
+                settings: settings, registry: registry, logger: logger, keys: l01Keys, group: group, limits: limits,
+                errorHeaders: errorHeaders)
+            // Started first: with DATA_LAYER_PORT=0 the gateway's default route needs the port it got.
             do {
-                store = try SQLiteEventStore(directory: settings.portalDataDirectory)
+                try server.start()
             } catch {
-                throw StartError(description: "PORTAL_DATA_DIR: cannot open the event store: \(error)")
+                group.shutdown()
+                throw StartError(description: "data layer listener: \(error)")
             }
-            let router = DataLayerRouter(
-                store: store, authenticator: ServiceKeyAuthenticator(keys: l01Keys),
-                onStoreError: { [logger] error in
-                    storeErrors.increment()
-                    logger.error("store.error", ["error": .string(error.metricLabel)])
-                })
-            readiness = { (try? store.ping()) != nil }
-            let service = DataLayerService(router: router)
-            servers.append(
-                ("data layer", HTTPServer(
-                    host: settings.dataLayerHost, port: settings.dataLayerPort, group: group, handler: service,
-                    limits: limits, errorHeaders: errorHeaders)))
+            servers.append(("data layer", server))
+            readiness = ready
+            settings.dataLayerPort = server.port
+            if settings.portalConfigPath == nil {
+                settings.routes = .defaultTable(dataLayerHost: settings.dataLayerHost, dataLayerPort: server.port)
+            }
         }
 
         var audit: AuditLog?
+        var pending: [(String, HTTPServer)] = []
         if parts != .dataLayerOnly {
-            let gateway = try makeGateway(
-                settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit)
-            servers.append(
+            let gateway: GatewayService
+            do {
+                gateway = try makeGateway(
+                    settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit)
+            } catch {
+                PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
+                throw error
+            }
+            pending.append(
                 ("gateway", HTTPServer(
                     host: settings.gatewayHost, port: settings.gatewayPort, group: group, handler: gateway,
                     limits: limits, errorHeaders: errorHeaders)))
-            servers.append(
+            pending.append(
                 ("admin", HTTPServer(
                     host: settings.adminHost, port: settings.adminPort, group: group,
                     handler: AdminService(registry: registry, readiness: readiness), errorHeaders: errorHeaders)))
         }
 
-        let runtime = PortalRuntime(group: group, servers: servers, audit: audit, logger: logger)
-        for (name, server) in servers {
+        for (name, server) in pending {
             do {
                 try server.start()
             } catch {
-                runtime.stop(grace: 0)
+                PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw StartError(description: "\(name) listener: \(error)")
             }
+            servers.append((name, server))
+        }
+        // Announced only once all are up, so a failed start prints its one error line and nothing else.
+        for (name, server) in servers {
             logger.info("listener.started", ["listener": .string(name), "port": .int(server.port)])
         }
-        return runtime
+        return PortalRuntime(group: group, servers: servers, audit: audit, logger: logger)
+    }
+
+    /// The data layer's server over the SQLite store, and its readiness check.
+    static func makeDataLayer(
+        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String], group: EventLoopGroup,
+        limits: HTTPParserLimits, errorHeaders: HTTPHeaders
+    ) throws -> (HTTPServer, @Sendable () -> Bool) {
+        let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
+        let store: SQLiteEventStore
+        do {
+            store = try SQLiteEventStore(directory: settings.portalDataDirectory)
+        } catch {
+            group.shutdown()
+            throw StartError(description: "PORTAL_DATA_DIR: cannot open the event store: \(error)")
+        }
+        let router = DataLayerRouter(
+            store: store, authenticator: ServiceKeyAuthenticator(keys: keys),
+            onStoreError: { [logger] error in
+                storeErrors.increment()
+                logger.error("store.error", ["error": .string(error.metricLabel)])
+            })
+        let server = HTTPServer(
+            host: settings.dataLayerHost, port: settings.dataLayerPort, group: group,
+            handler: DataLayerService(router: router), limits: limits, errorHeaders: errorHeaders)
+        return (server, { (try? store.ping()) != nil })
     }
 
     /// Settings whose feature this build does not have yet stop start-up, rather than being ignored:
