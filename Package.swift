@@ -65,7 +65,10 @@ let package = Package(
         .testTarget(name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore"]),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "DataLayer", "Net", "HTTPCodec", "Auth", "Limits", "Audit", "Telemetry", "Config", "PortalCore"]
+            dependencies: [
+                "Gateway", "DataLayer", "Store", "Net", "HTTPCodec", "Auth", "Crypto", "Limits", "Audit", "Telemetry",
+                "Config", "PortalCore",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
