@@ -41,7 +41,8 @@ struct GatewayPipelineTests {
             ),
             (
                 "alg HS384 with the same secret",
-                "Bearer " + harness.forgedToken(header: #"{"alg":"HS384","typ":"JWT"}"#, scopes: scopes, digest: .sha384),
+                "Bearer "
+                    + harness.forgedToken(header: #"{"alg":"HS384","typ":"JWT"}"#, scopes: scopes, digest: .sha384),
                 "E9102"
             ),
             (
