@@ -117,8 +117,9 @@ public final class GatewayService: HTTPHandler {
         guard let address = upstreamAddresses[route.prefix] else {
             return finish(GatewayError.internalError.response(requestID: exchange.requestID), exchange, respond)
         }
-        proxy(request, route: route, to: address, identity: identity, connection: connection, loop: loop,
-              exchange, respond)
+        proxy(
+            request, route: route, to: address, identity: identity, connection: connection, loop: loop,
+            exchange, respond)
     }
 
     /// Checks the `Authorization: Bearer` credential; counts and audits a failure.

@@ -73,10 +73,11 @@ struct GatewayAuditTests {
         #expect(limitedRecord?["outcome"] as? String == "denied")
 
         // No secret, and no 9-byte window of a token's signature, anywhere in the file.
-        let secrets = tokens + [
-            String(decoding: GatewayHarness.secret, as: UTF8.self),
-            String(decoding: GatewayHarness.otherSecret, as: UTF8.self), harness.serviceKey,
-        ]
+        let secrets =
+            tokens + [
+                String(decoding: GatewayHarness.secret, as: UTF8.self),
+                String(decoding: GatewayHarness.otherSecret, as: UTF8.self), harness.serviceKey,
+            ]
         for secret in secrets { #expect(!text.contains(secret)) }
         for token in tokens {
             let segments = token.split(separator: ".").map(String.init)
