@@ -66,8 +66,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "DataLayer", "Net", "HTTPCodec", "Auth", "Limits", "Audit", "Telemetry", "Config", "PortalCore",
-                "Store", "Crypto",
+                "Gateway", "DataLayer", "Store", "Net", "HTTPCodec", "Auth", "Crypto", "Limits", "Audit", "Telemetry",
+                "Config", "PortalCore",
             ]
         ),
         // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown.

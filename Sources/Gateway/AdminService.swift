@@ -39,7 +39,8 @@ public final class AdminService: HTTPHandler {
         case "/health/ready":
             let readiness = self.readiness
             checks.async {
-                respond(readiness() ? Self.json(200, #"{"status":"ready"}"#) : Self.json(503, #"{"status":"not_ready"}"#))
+                let ready = readiness()
+                respond(ready ? Self.json(200, #"{"status":"ready"}"#) : Self.json(503, #"{"status":"not_ready"}"#))
             }
         default:
             respond(Self.json(404, #"{"error":{"code":"E9001","message":"no such admin endpoint"}}"#))

@@ -27,6 +27,8 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static let insufficientScope = GatewayError(403, "E9201", "token lacks a scope this route requires")
     // E93xx validation
     public static let badRequestID = GatewayError(400, "E9301", "malformed request")
+    /// A path with a `.` or `..` segment, which an upstream might resolve outside the matched route.
+    public static let dotSegmentInPath = GatewayError(400, "E9320", "request path holds a dot segment")
     // E94xx rate limiting
     public static let rateLimited = GatewayError(429, "E9401", "rate limit exceeded")
     // E98xx upstream

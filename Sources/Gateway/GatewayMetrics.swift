@@ -24,9 +24,10 @@ public final class GatewayMetrics: Sendable {
             .labels([])
         requests = registry.counter(
             "http_requests_total", help: "Requests answered by the gateway.", labelNames: ["method", "route", "status"])
-        duration = registry.histogram(
-            "http_request_duration_seconds", help: "Time from parsed request to response, in seconds."
-        ).unlabelled
+        duration =
+            registry.histogram(
+                "http_request_duration_seconds", help: "Time from parsed request to response, in seconds."
+            ).unlabelled
     }
 
     /// Counts one answered request; labels come from bounded sets only (route prefix, known method, status).

@@ -43,8 +43,11 @@ extension GatewayService {
         headers.removeAll { ForwardedHeaders.dropFromRequest($0.name, connectionListed: listed) }
         headers.replaceOrAdd("Host", address.description)
         if let originalHost { headers.add("X-Forwarded-Host", originalHost) }
-        headers.add("X-Forwarded-For", ClientAddress.forwardedFor(request.headers, peer: connection.remoteAddress,
-                                                                   trusted: settings.trustedProxies))
+        headers.add(
+            "X-Forwarded-For",
+            ClientAddress.forwardedFor(
+                request.headers, peer: connection.remoteAddress,
+                trusted: settings.trustedProxies))
         headers.add("X-Forwarded-Proto", connection.isTLS ? "https" : "http")
         headers.add("X-Request-ID", exchange.requestID)
         if let identity {

@@ -65,7 +65,8 @@ public final class GatewayService: HTTPHandler {
     ) {
         var exchange = Exchange(
             requestID: Self.keptRequestID(request) ?? ids.next(),
-            client: ClientAddress.resolve(request.headers, peer: connection.remoteAddress, trusted: settings.trustedProxies),
+            client: ClientAddress.resolve(
+                request.headers, peer: connection.remoteAddress, trusted: settings.trustedProxies),
             method: request.method,
             startNanoseconds: clock.monotonicNanoseconds())
 
@@ -78,6 +79,11 @@ public final class GatewayService: HTTPHandler {
                 record(.rateLimitExceeded, outcome: .denied, exchange, reason: "per_ip")
                 return finish(GatewayError.rateLimited.response(requestID: exchange.requestID), exchange, respond)
             }
+        }
+
+        // A dot segment would let an upstream resolve the path outside the route that matched it.
+        guard !RequestPath.hasDotSegment(request.target) else {
+            return finish(GatewayError.dotSegmentInPath.response(requestID: exchange.requestID), exchange, respond)
         }
 
         // Route before authenticating: public routes need no credential.
@@ -102,7 +108,8 @@ public final class GatewayService: HTTPHandler {
             if let missing = required.first(where: { !(identity?.scopes.contains($0) ?? false) }) {
                 metrics.unauthorizedAccess.increment()
                 record(.authzDenied, outcome: .denied, exchange, reason: "missing_scope:\(missing)")
-                return finish(GatewayError.insufficientScope.response(requestID: exchange.requestID), exchange, respond)
+                let response = GatewayError.insufficientScope.response(requestID: exchange.requestID)
+                return finish(response, exchange, respond)
             }
             record(.authSuccess, outcome: .success, exchange, reason: nil)
         }
@@ -110,12 +117,15 @@ public final class GatewayService: HTTPHandler {
         guard let address = upstreamAddresses[route.prefix] else {
             return finish(GatewayError.internalError.response(requestID: exchange.requestID), exchange, respond)
         }
-        proxy(request, route: route, to: address, identity: identity, connection: connection, loop: loop,
-              exchange, respond)
+        proxy(
+            request, route: route, to: address, identity: identity, connection: connection, loop: loop,
+            exchange, respond)
     }
 
     /// Checks the `Authorization: Bearer` credential; counts and audits a failure.
-    private func authenticate(_ request: HTTPRequest, _ exchange: inout Exchange) -> Result<VerifiedToken, GatewayError> {
+    private func authenticate(
+        _ request: HTTPRequest, _ exchange: inout Exchange
+    ) -> Result<VerifiedToken, GatewayError> {
         guard let header = request.headers.first("Authorization") else {
             metrics.unauthorizedAccess.increment()
             record(.authFailure, outcome: .failure, exchange, reason: "missing_credentials")

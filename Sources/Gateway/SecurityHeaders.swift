@@ -13,3 +13,14 @@ enum SecurityHeaders {
         for (name, value) in always { headers.replaceOrAdd(name, value) }
     }
 }
+
+extension GatewayService {
+    /// The fields an `HTTPServer` in front of the gateway adds to the answers it writes itself (framing
+    /// errors, timeouts): the security headers every gateway response carries, and `Cache-Control: no-store`.
+    public static var serverErrorHeaders: HTTPHeaders {
+        var headers = HTTPHeaders()
+        SecurityHeaders.apply(to: &headers)
+        headers.add("Cache-Control", "no-store")
+        return headers
+    }
+}

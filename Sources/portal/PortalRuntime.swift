@@ -34,11 +34,7 @@ final class PortalRuntime {
         let registry = MetricsRegistry()
         let group = try EventLoopGroup(threads: settings.loopThreads)
         let limits = HTTPParserLimits(maxBodyBytes: settings.maxBodySizeBytes)
-        var errorHeaders = HTTPHeaders()
-        errorHeaders.add("X-Content-Type-Options", "nosniff")
-        errorHeaders.add("X-Frame-Options", "DENY")
-        errorHeaders.add("Referrer-Policy", "no-referrer")
-        errorHeaders.add("Cache-Control", "no-store")
+        let errorHeaders = GatewayService.serverErrorHeaders
 
         // Without configured L01 keys, one process shares a fresh internal key between its two halves.
         var l01Keys = settings.l01APIKeys.map(\.text)

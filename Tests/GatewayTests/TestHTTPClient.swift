@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -12,6 +14,19 @@ final class TestHTTPClient {
         func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
+
+        /// Every value of the fields named `name`, case-insensitively.
+        func all(_ name: String) -> [String] {
+            headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+        }
+
+        /// The body as a JSON object, or nil when it is not one.
+        var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        }
+
+        /// `error.code` of a JSON error body.
+        var errorCode: String? { (json?["error"] as? [String: Any])?["code"] as? String }
 
         var text: String { String(decoding: body, as: UTF8.self) }
     }
@@ -56,14 +71,17 @@ final class TestHTTPClient {
     }
 
     /// Sends a request with the given parts and reads its response.
+    /// `bodyBytes`, when given, is sent instead of `body`.
     func request(
-        _ method: String, _ target: String, headers: [(String, String)] = [], body: String? = nil
+        _ method: String, _ target: String, headers: [(String, String)] = [], body: String? = nil,
+        bodyBytes: [UInt8]? = nil
     ) throws -> Response {
+        let payload = bodyBytes ?? body.map { Array($0.utf8) }
         var raw = "\(method) \(target) HTTP/1.1\r\nHost: test.local\r\n"
         for (name, value) in headers { raw += "\(name): \(value)\r\n" }
-        if let body { raw += "Content-Length: \(body.utf8.count)\r\n" }
-        raw += "\r\n" + (body ?? "")
-        try send(raw)
+        if let payload { raw += "Content-Length: \(payload.count)\r\n" }
+        raw += "\r\n"
+        try send(Array(raw.utf8) + (payload ?? []))
         return try readResponse()
     }
 

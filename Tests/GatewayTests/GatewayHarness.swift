@@ -1,0 +1,188 @@
+import Audit
+import Auth
+import Config
+import Crypto
+import DataLayer
+import Foundation
+import Gateway
+import HTTPCodec
+import Limits
+import Net
+import PortalCore
+import Store
+import Telemetry
+
+/// Real servers on 127.0.0.1 port 0, wired as `portal serve` wires them: the data layer over SQLite in a
+/// temporary directory, a recording fake upstream, the gateway in front of both, and the admin listener.
+///
+/// Routes: `/api/v1/events` (data layer; GET `events:read`, POST `events:write`), `/echo` (fake upstream under
+/// base path `/base`; GET `echo:read`, POST and PUT `echo:write`), `/public` (fake upstream, public, GET and
+/// POST), `/refused` (a closed port, public, GET). Call `shutdown()` when done.
+final class GatewayHarness {
+    struct Options {
+        /// Generous by default, so that only the rate-limit tests meet the limit.
+        var rateLimit = RateLimitPolicy(requestsPerMinute: 60_000, burst: 1_000)
+        var trustedProxies = CIDRList()
+        var upstreamTimeoutMilliseconds: UInt64 = 5_000
+        /// Routes added to the standard four.
+        var extraRoutes: [Route] = []
+    }
+
+    static let secret = Array("gateway-tests-hs256-secret-of-at-least-32-bytes".utf8)
+    static let otherSecret = Array("a-different-secret-that-is-also-32-bytes-long!!".utf8)
+    static let audience = "story-portal"
+
+    /// The data layer's key; fresh per harness, so a leak cannot pass by accident.
+    let serviceKey = "svc-" + UUID().uuidString.lowercased()
+    /// Drives token expiry and the rate limiter; never advanced unless a test means to.
+    let clock = ManualClock()
+    let directory: String
+    let auditPath: String
+    let registry = MetricsRegistry()
+    let fake = FakeUpstream()
+    let group: EventLoopGroup
+    let audit: AuditLog
+    let upstream: HTTPServer
+    let dataLayer: HTTPServer
+    let gateway: HTTPServer
+    let admin: HTTPServer
+    private var stopped = false
+
+    init(_ options: Options = Options()) throws {
+        directory = NSTemporaryDirectory() + "gateway-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        auditPath = directory + "/audit.log"
+        group = try EventLoopGroup(threads: 1)
+        audit = try AuditLog(path: auditPath, commitIntervalMilliseconds: 5)
+        let errorHeaders = GatewayService.serverErrorHeaders
+
+        // The parts behind the gateway start first: the route table needs their ports.
+        let store = try SQLiteEventStore(directory: directory + "/data")
+        let router = DataLayerRouter(store: store, authenticator: ServiceKeyAuthenticator(keys: [serviceKey]))
+        dataLayer = HTTPServer(
+            host: "127.0.0.1", port: 0, group: group, handler: DataLayerService(router: router),
+            errorHeaders: errorHeaders)
+        upstream = HTTPServer(host: "127.0.0.1", port: 0, group: group, handler: fake)
+        try dataLayer.start()
+        try upstream.start()
+
+        let verifier = JWTVerifier(
+            keys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
+            configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock)
+        let settings = GatewaySettings(
+            trustedProxies: options.trustedProxies,
+            upstreamTimeoutNanoseconds: options.upstreamTimeoutMilliseconds * 1_000_000,
+            serviceKeys: [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)],
+            rateLimit: options.rateLimit)
+        let service = try GatewayService(
+            settings: settings,
+            routes: RouteTable(
+                routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes),
+            verifier: verifier, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
+            metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient())
+        gateway = HTTPServer(host: "127.0.0.1", port: 0, group: group, handler: service, errorHeaders: errorHeaders)
+        admin = HTTPServer(
+            host: "127.0.0.1", port: 0, group: group,
+            handler: AdminService(registry: registry, readiness: { (try? store.ping()) != nil }),
+            errorHeaders: errorHeaders)
+        try gateway.start()
+        try admin.start()
+    }
+
+    /// Stops every server and the loops, closes the audit log and removes the temporary directory.
+    func shutdown() {
+        guard !stopped else { return }
+        stopped = true
+        for server in [gateway, admin, dataLayer, upstream] { server.shutdown(deadline: .milliseconds(200)) }
+        group.shutdown()
+        audit.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { shutdown() }
+
+    static func routes(dataLayerPort: Int, upstreamPort: Int) -> [Route] {
+        let fake = UpstreamURL(host: "127.0.0.1", port: upstreamPort, basePath: "/base")
+        return [
+            Route(
+                prefix: "/api/v1/events", upstream: UpstreamURL(host: "127.0.0.1", port: dataLayerPort),
+                scopesByMethod: ["GET": ["events:read"], "POST": ["events:write"]]),
+            Route(
+                prefix: "/echo", upstream: fake,
+                scopesByMethod: ["GET": ["echo:read"], "POST": ["echo:write"], "PUT": ["echo:write"]]),
+            Route(
+                prefix: "/public", upstream: UpstreamURL(host: "127.0.0.1", port: upstreamPort),
+                scopesByMethod: ["GET": [], "POST": []], isPublic: true),
+            Route(
+                prefix: "/refused", upstream: UpstreamURL(host: "127.0.0.1", port: Self.closedPort()),
+                scopesByMethod: ["GET": []], isPublic: true),
+        ]
+    }
+
+    /// A port nothing listens on: bound, read back, then closed.
+    static func closedPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                _ = bind(fd, pointer, length)
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    // MARK: clients and tokens
+
+    func client() throws -> TestHTTPClient { try TestHTTPClient(port: gateway.port) }
+
+    /// One request to the gateway on a fresh connection.
+    func send(
+        _ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+    ) throws -> TestHTTPClient.Response {
+        try client().request(method, target, headers: headers, bodyBytes: body)
+    }
+
+    /// An HS256 token for `subject`, valid for an hour from the harness clock unless told otherwise.
+    func token(
+        scopes: [String], subject: String = "user-42", expiresInSeconds: Int64 = 3600, secret: [UInt8] = secret
+    ) throws -> String {
+        let now = clock.unixSeconds()
+        let claims = JWTClaims(
+            subject: subject, scopes: scopes, issuedAt: now - 10, expiresAt: now + expiresInSeconds,
+            audience: Self.audience)
+        return try JWTSigner.hs256(secret: secret).sign(claims)
+    }
+
+    /// A token with any header, signed with HMAC under `digest`, for algorithm-confusion tests.
+    func forgedToken(header: String, scopes: [String], digest: DigestAlgorithm = .sha256) -> String {
+        let now = clock.unixSeconds()
+        let payload =
+            #"{"sub":"user-42","aud":"\#(Self.audience)","scope":"\#(scopes.joined(separator: " "))","#
+            + #""iat":\#(now - 10),"exp":\#(now + 3600)}"#
+        let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
+        let mac = HMAC.authenticationCode(for: Array(input.utf8), key: Self.secret, using: digest)
+        return input + "." + Base64URL.encode(mac)
+    }
+
+    // MARK: metrics
+
+    /// The admin server's `/metrics` text.
+    func exposition() throws -> String {
+        let response = try TestHTTPClient(port: admin.port).request("GET", "/metrics")
+        guard response.status == 200 else { throw TestHTTPClient.Failure(description: "/metrics: \(response.status)") }
+        return response.text
+    }
+
+    /// The value of the series written exactly as `series` (name and labels), or 0 when absent.
+    func metric(_ series: String) throws -> Double {
+        for line in try exposition().split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1)) ?? .nan
+        }
+        return 0
+    }
+}
