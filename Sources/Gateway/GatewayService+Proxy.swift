@@ -51,6 +51,8 @@ extension GatewayService {
         headers.add("X-Forwarded-Proto", connection.isTLS ? "https" : "http")
         headers.add("X-Request-ID", exchange.requestID)
         if let identity {
+            // The gateway consumed the credential; upstreams learn who called from the consumer fields instead.
+            headers.remove("Authorization")
             if let subject = identity.subject { headers.add("X-Consumer-ID", subject) }
             headers.add("X-Consumer-Scopes", identity.scopes.joined(separator: " "))
         }
