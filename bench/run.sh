@@ -6,12 +6,15 @@
 # scope bench:read, with a rate limit so high that the limiter runs on every request but never refuses.
 # wrk (keep-alive) then hits, one after the other: the nginx proxy, the portal with audit on, and the portal
 # with audit off (AUDIT_LOG_ENABLED=false) to show what the audit trail costs. Prints one table: req/s,
-# p50/p99 latency, non-2xx answers, and each target's req/s and p99 relative to nginx.
+# p50/p99 latency, non-2xx answers, each target's req/s and p99 relative to nginx, and how many new upstream
+# connections the proxy opened during the measured run (from the upstream's stub_status).
 # Run by hand (`make bench`); everything this script started is stopped, by pid, on exit.
 #
 # Both sides do comparable work: the same number of worker threads (nginx worker_processes = portal
-# LOOP_THREADS), keep-alive from wrk, keep-alive to the upstream with the same idle-connection cap per worker
-# (nginx `keepalive` = the portal's fixed UpstreamClient.Configuration.maxIdlePerUpstream, 16 per loop).
+# LOOP_THREADS), keep-alive from wrk, keep-alive to the upstream. Caveat: the portal keeps at most 16 idle
+# upstream connections per loop (UpstreamClient.Configuration.maxIdlePerUpstream, not a setting), so with more
+# than 16 requests in flight per loop it closes and reopens upstream connections; the "upstream conns" column
+# shows it. BENCH_UPSTREAM_KEEPALIVE=16 gives nginx the same cap, for a like-for-like run.
 #
 # Knobs (environment):
 #   BENCH_DURATION (10s)        wrk duration of each measured run
@@ -19,7 +22,7 @@
 #   BENCH_CONNECTIONS (64)      wrk connections
 #   BENCH_THREADS (2)           wrk threads
 #   BENCH_WORKERS (nproc)       nginx proxy worker_processes and portal LOOP_THREADS
-#   BENCH_UPSTREAM_KEEPALIVE (16)  nginx idle upstream connections per worker (portal's is fixed at 16)
+#   BENCH_UPSTREAM_KEEPALIVE (64)  nginx idle upstream connections per worker (the portal's is fixed at 16)
 #   BENCH_PORT_BASE (21000)     ports used: base+1, +9, +80, +81, +909
 #   BENCH_KEEP (unset)          when set, keeps the temp dir (logs, audit trail) and prints its path
 set -euo pipefail
@@ -32,7 +35,7 @@ warmup="${BENCH_WARMUP:-2s}"
 connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
 workers="${BENCH_WORKERS:-$(nproc)}"
-upstream_keepalive="${BENCH_UPSTREAM_KEEPALIVE:-16}"
+upstream_keepalive="${BENCH_UPSTREAM_KEEPALIVE:-64}"
 base="${BENCH_PORT_BASE:-21000}"
 upstream_port=$((base + 80))
 nginx_port=$((base + 81))
@@ -112,7 +115,7 @@ CONF
 
 # The upstream gets one worker of its own; it is the same for every target, so it cancels out of the ratio.
 nginx_conf upstream 1 "server { listen 127.0.0.1:$upstream_port; keepalive_requests 1000000;
-        location / { return 200 'ok\n'; } }"
+        location = /upstream-status { stub_status; } location / { return 200 'ok\n'; } }"
 nginx_conf proxy "$workers" "upstream app { server 127.0.0.1:$upstream_port; keepalive $upstream_keepalive;
         keepalive_requests 1000000; }
     server { listen 127.0.0.1:$nginx_port; keepalive_requests 1000000;
@@ -148,12 +151,20 @@ start_portal() { # audit(true|false) name
     [ "$status" = 200 ] || { echo "bench: portal answered $status to an authorised request" >&2; exit 1; }
 }
 
-# One wrk run after a warm-up; prints "req_per_s p50_ms p99_ms non_2xx".
+# TCP connections the upstream has accepted so far (its one worker's stub_status counter).
+upstream_accepts() {
+    curl -s "http://127.0.0.1:$upstream_port/upstream-status" | awk 'NR == 3 { print $1 }'
+}
+
+# One wrk run after a warm-up; prints "req_per_s p50_ms p99_ms non_2xx upstream_connects"; the last is how
+# many new connections the proxy opened to the upstream during the measured run (0 = perfect keep-alive).
 measure() { # url [token]
     local args=(-t"$threads" -c"$connections" --latency --timeout 5s)
     [ -n "${2:-}" ] && args+=(-H "Authorization: Bearer $2")
     timeout 60 wrk "${args[@]}" -d"$warmup" "$1" >/dev/null
-    timeout 300 wrk "${args[@]}" -d"$duration" "$1" | tee -a "$work/wrk.txt" | python3 -c '
+    local before result
+    before=$(upstream_accepts)
+    result=$(timeout 300 wrk "${args[@]}" -d"$duration" "$1" | tee -a "$work/wrk.txt" | python3 -c '
 import re, sys
 text = sys.stdin.read()
 def ms(value):
@@ -166,7 +177,8 @@ errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 socket = re.search(r"Socket errors: (.*)", text)
 if socket: print(f"bench: wrk socket errors: {socket.group(1)}", file=sys.stderr)
 print(f"{rate:.0f} {p50:.3f} {p99:.3f} {errors.group(1) if errors else 0}")
-'
+')
+    echo "$result $(($(upstream_accepts) - before - 1))"
 }
 
 echo "bench: wrk -t$threads -c$connections -d$duration (warm-up $warmup), 127.0.0.1; nginx workers and" \
@@ -185,10 +197,10 @@ printf '%s\n' "${rows[@]}" | python3 -c '
 import sys
 rows = [line.split() for line in sys.stdin if line.strip()]
 base_rate, base_p99 = float(rows[0][1]), float(rows[0][3])
-print("%-16s %9s %8s %8s %8s %15s %13s" % ("target", "req/s", "p50 ms", "p99 ms", "non-2xx", "req/s vs nginx",
-                                           "p99 vs nginx"))
-for name, rate, p50, p99, errors in rows:
+print("%-16s %9s %8s %8s %8s %15s %13s %15s" % ("target", "req/s", "p50 ms", "p99 ms", "non-2xx",
+                                                "req/s vs nginx", "p99 vs nginx", "upstream conns"))
+for name, rate, p50, p99, errors, connects in rows:
     print(f"{name:<16} {float(rate):>9.0f} {float(p50):>8.3f} {float(p99):>8.3f} {int(errors):>8}"
-          f" {float(rate) / base_rate:>15.2f} {float(p99) / base_p99:>13.2f}")
+          f" {float(rate) / base_rate:>15.2f} {float(p99) / base_p99:>13.2f} {int(connects):>15}")
 '
 echo "bench: audit trail lines written in the audited run: $audit_lines" >&2
