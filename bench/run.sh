@@ -3,19 +3,40 @@
 #
 # Starts: a trivial upstream (nginx `return 200`), an nginx reverse proxy to it (keep-alive upstream), and
 # Story Portal (`.build/release/portal serve`) routing /bench to the same upstream behind a JWT needing the
-# scope bench:read, with a very high rate limit and audit on. Then wrk hits both and prints req/s, p50/p99
-# latency and the portal/nginx ratio. Run by hand (`make bench`); everything is stopped on exit.
+# scope bench:read, with a rate limit so high that the limiter runs on every request but never refuses.
+# wrk (keep-alive) then hits, one after the other: the nginx proxy, the portal with audit on, and the portal
+# with audit off (AUDIT_LOG_ENABLED=false) to show what the audit trail costs. Prints one table: req/s,
+# p50/p99 latency, non-2xx answers, each target's req/s and p99 relative to nginx, and how many new upstream
+# connections the proxy opened during the measured run (from the upstream's stub_status).
+# Run by hand (`make bench`); everything this script started is stopped, by pid, on exit.
 #
-# Knobs (environment): BENCH_DURATION (10s), BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_PORT_BASE (18000).
+# Both sides do comparable work: the same number of worker threads (nginx worker_processes = portal
+# LOOP_THREADS), keep-alive from wrk, keep-alive to the upstream. Caveat: the portal keeps at most 16 idle
+# upstream connections per loop (UpstreamClient.Configuration.maxIdlePerUpstream, not a setting), so with more
+# than 16 requests in flight per loop it closes and reopens upstream connections; the "upstream conns" column
+# shows it. BENCH_UPSTREAM_KEEPALIVE=16 gives nginx the same cap, for a like-for-like run.
+#
+# Knobs (environment):
+#   BENCH_DURATION (10s)        wrk duration of each measured run
+#   BENCH_WARMUP (2s)           wrk warm-up before each measured run, not reported
+#   BENCH_CONNECTIONS (64)      wrk connections
+#   BENCH_THREADS (2)           wrk threads
+#   BENCH_WORKERS (nproc)       nginx proxy worker_processes and portal LOOP_THREADS
+#   BENCH_UPSTREAM_KEEPALIVE (64)  nginx idle upstream connections per worker (the portal's is fixed at 16)
+#   BENCH_PORT_BASE (21000)     ports used: base+1, +9, +80, +81, +909
+#   BENCH_KEEP (unset)          when set, keeps the temp dir (logs, audit trail) and prints its path
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 portal="${root}/.build/release/portal"
 duration="${BENCH_DURATION:-10s}"
+warmup="${BENCH_WARMUP:-2s}"
 connections="${BENCH_CONNECTIONS:-64}"
 threads="${BENCH_THREADS:-2}"
-base="${BENCH_PORT_BASE:-18000}"
+workers="${BENCH_WORKERS:-$(nproc)}"
+upstream_keepalive="${BENCH_UPSTREAM_KEEPALIVE:-64}"
+base="${BENCH_PORT_BASE:-21000}"
 upstream_port=$((base + 80))
 nginx_port=$((base + 81))
 portal_port=$((base + 9))
@@ -25,20 +46,31 @@ data_layer_port=$((base + 1))
 for tool in nginx wrk curl python3; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool is missing; run 'make deps'" >&2; exit 1; }
 done
+[ -x "$portal" ] || { echo "bench: $portal is missing; run 'swift build -c release' first" >&2; exit 1; }
+
+# The portal listens with SO_REUSEPORT, so a port another process holds would be shared silently and split
+# the load: refuse to start unless every port binds without it (SO_REUSEADDR only skips TIME_WAIT leftovers).
+for port in $upstream_port $nginx_port $portal_port $admin_port $data_layer_port; do
+    python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))
+' "$port" 2>/dev/null ||
+        { echo "bench: port $port is in use; set BENCH_PORT_BASE" >&2; exit 1; }
+done
 
 work=$(mktemp -d /tmp/portal-bench.XXXXXX)
 pids=()
 cleanup() {
-    # Stop only what this script started, by pid.
+    # Stop only what this script started, by pid; SIGTERM lets the portal flush its audit trail.
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
     for pid in "${pids[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
-    rm -rf "$work"
+    if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # Waits up to 10 s for `curl` to get any HTTP answer from $1.
 wait_for() {
@@ -48,6 +80,15 @@ wait_for() {
     done
     echo "bench: nothing answers at $1" >&2
     return 1
+}
+
+# Stops one process this script started, by pid, and forgets it.
+stop() { # pid
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    local kept=()
+    for pid in "${pids[@]}"; do [ "$pid" = "$1" ] || kept+=("$pid"); done
+    pids=("${kept[@]}")
 }
 
 # nginx config shared by both instances: unprivileged, everything under the temp dir, no access log.
@@ -72,43 +113,58 @@ CONF
     pids+=($!)
 }
 
-nginx_conf upstream 1 "server { listen 127.0.0.1:$upstream_port; location / { return 200 'ok\n'; } }"
-nginx_conf proxy auto "upstream app { server 127.0.0.1:$upstream_port; keepalive 64; }
-    server { listen 127.0.0.1:$nginx_port;
+# The upstream gets one worker of its own; it is the same for every target, so it cancels out of the ratio.
+nginx_conf upstream 1 "server { listen 127.0.0.1:$upstream_port; keepalive_requests 1000000;
+        location = /upstream-status { stub_status; } location / { return 200 'ok\n'; } }"
+nginx_conf proxy "$workers" "upstream app { server 127.0.0.1:$upstream_port; keepalive $upstream_keepalive;
+        keepalive_requests 1000000; }
+    server { listen 127.0.0.1:$nginx_port; keepalive_requests 1000000;
         location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
 wait_for "http://127.0.0.1:$upstream_port/"
 wait_for "http://127.0.0.1:$nginx_port/bench"
 
-# Story Portal, when the binary exists (it lands with the Gateway and portal targets).
-portal_url=""
-token=""
-if [ -x "$portal" ]; then
-    cat >"$work/portal.json" <<JSON
+# Story Portal settings shared by both portal cases (names: Sources/Config/PortalSettings+Load.swift).
+cat >"$work/portal.json" <<JSON
 {"routes": [{"prefix": "/bench", "upstream": "http://127.0.0.1:$upstream_port",
              "methods": ["GET"], "scopes": ["bench:read"]}]}
 JSON
-    export PORTAL_ENV=development PORTAL_CONFIG="$work/portal.json" PORTAL_DATA_DIR="$work/data"
-    export JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-    export GATEWAY_HOST=127.0.0.1 GATEWAY_PORT=$portal_port ADMIN_PORT=$admin_port DATA_LAYER_PORT=$data_layer_port
-    export RATE_LIMIT_REQUESTS_PER_MINUTE=100000000 RATE_LIMIT_BURST=1000000 AUDIT_LOG_ENABLED=true LOG_LEVEL=warning
-    mkdir -p "$work/data"
-    token=$("$portal" token issue --sub bench --scope "bench:read" --ttl 600)
-    "$portal" serve >"$work/portal.log" 2>&1 &
-    pids+=($!)
+export PORTAL_ENV=development PORTAL_CONFIG="$work/portal.json"
+export JWT_SECRET="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+export GATEWAY_HOST=127.0.0.1 GATEWAY_PORT=$portal_port ADMIN_PORT=$admin_port DATA_LAYER_PORT=$data_layer_port
+export RATE_LIMIT_REQUESTS_PER_MINUTE=100000000 RATE_LIMIT_BURST=1000000 RATE_LIMIT_BY_IP=true
+export LOOP_THREADS=$workers LOG_LEVEL=warning AUDIT_LOG_LEVEL=INFO
+portal_pid=""
+token=""
+
+# Starts `portal serve` with audit on or off, in a fresh data dir, and checks an authorised request passes.
+start_portal() { # audit(true|false) name
+    export AUDIT_LOG_ENABLED=$1 PORTAL_DATA_DIR="$work/data-$2"
+    mkdir -p "$PORTAL_DATA_DIR"
+    token=$("$portal" token issue --sub bench --scope "bench:read" --ttl 3600)
+    "$portal" serve >"$work/portal-$2.log" 2>&1 &
+    portal_pid=$!
+    pids+=("$portal_pid")
     wait_for "http://127.0.0.1:$portal_port/bench"
+    local status
     status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
         "http://127.0.0.1:$portal_port/bench")
     [ "$status" = 200 ] || { echo "bench: portal answered $status to an authorised request" >&2; exit 1; }
-    portal_url="http://127.0.0.1:$portal_port/bench"
-else
-    echo "bench: $portal not built yet; measuring nginx only" >&2
-fi
+}
 
-# One wrk run; prints "req_per_s p50_ms p99_ms".
-measure() { # url [authorization]
-    local args=(-t"$threads" -c"$connections" -d"$duration" --latency --timeout 5s)
+# TCP connections the upstream has accepted so far (its one worker's stub_status counter).
+upstream_accepts() {
+    curl -s "http://127.0.0.1:$upstream_port/upstream-status" | awk 'NR == 3 { print $1 }'
+}
+
+# One wrk run after a warm-up; prints "req_per_s p50_ms p99_ms non_2xx upstream_connects"; the last is how
+# many new connections the proxy opened to the upstream during the measured run (0 = perfect keep-alive).
+measure() { # url [token]
+    local args=(-t"$threads" -c"$connections" --latency --timeout 5s)
     [ -n "${2:-}" ] && args+=(-H "Authorization: Bearer $2")
-    timeout 120 wrk "${args[@]}" "$1" | python3 -c '
+    timeout 60 wrk "${args[@]}" -d"$warmup" "$1" >/dev/null
+    local before result
+    before=$(upstream_accepts)
+    result=$(timeout 300 wrk "${args[@]}" -d"$duration" "$1" | tee -a "$work/wrk.txt" | python3 -c '
 import re, sys
 text = sys.stdin.read()
 def ms(value):
@@ -118,17 +174,33 @@ rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
 p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
 p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-if errors: print(f"warning: {errors.group(1)} non-2xx responses", file=sys.stderr)
-print(f"{rate:.0f} {p50:.3f} {p99:.3f}")
-'
+socket = re.search(r"Socket errors: (.*)", text)
+if socket: print(f"bench: wrk socket errors: {socket.group(1)}", file=sys.stderr)
+print(f"{rate:.0f} {p50:.3f} {p99:.3f} {errors.group(1) if errors else 0}")
+')
+    echo "$result $(($(upstream_accepts) - before - 1))"
 }
 
-echo "wrk -t$threads -c$connections -d$duration, 127.0.0.1, upstream: nginx return 200" >&2
-read -r nginx_rate nginx_p50 nginx_p99 < <(measure "http://127.0.0.1:$nginx_port/bench")
-printf '%-14s %12s %10s %10s\n' target "req/s" "p50 ms" "p99 ms"
-printf '%-14s %12s %10s %10s\n' "nginx proxy" "$nginx_rate" "$nginx_p50" "$nginx_p99"
-if [ -n "$portal_url" ]; then
-    read -r portal_rate portal_p50 portal_p99 < <(measure "$portal_url" "$token")
-    printf '%-14s %12s %10s %10s\n' "story portal" "$portal_rate" "$portal_p50" "$portal_p99"
-    python3 -c "print(f'ratio portal/nginx: req/s {$portal_rate / $nginx_rate:.2f}, p99 {$portal_p99 / $nginx_p99:.2f}')"
-fi
+echo "bench: wrk -t$threads -c$connections -d$duration (warm-up $warmup), 127.0.0.1; nginx workers and" \
+    "LOOP_THREADS $workers; upstream keepalive $upstream_keepalive per worker; upstream: nginx return 200" >&2
+rows=()
+rows+=("nginx-proxy $(measure "http://127.0.0.1:$nginx_port/bench")")
+start_portal true audit
+rows+=("portal $(measure "http://127.0.0.1:$portal_port/bench" "$token")")
+audit_lines=$(wc -l <"$work/data-audit/audit.log" 2>/dev/null || echo 0)
+stop "$portal_pid"
+start_portal false no-audit
+rows+=("portal-no-audit $(measure "http://127.0.0.1:$portal_port/bench" "$token")")
+stop "$portal_pid"
+
+printf '%s\n' "${rows[@]}" | python3 -c '
+import sys
+rows = [line.split() for line in sys.stdin if line.strip()]
+base_rate, base_p99 = float(rows[0][1]), float(rows[0][3])
+print("%-16s %9s %8s %8s %8s %15s %13s %15s" % ("target", "req/s", "p50 ms", "p99 ms", "non-2xx",
+                                                "req/s vs nginx", "p99 vs nginx", "upstream conns"))
+for name, rate, p50, p99, errors, connects in rows:
+    print(f"{name:<16} {float(rate):>9.0f} {float(p50):>8.3f} {float(p99):>8.3f} {int(errors):>8}"
+          f" {float(rate) / base_rate:>15.2f} {float(p99) / base_p99:>13.2f} {int(connects):>15}")
+'
+echo "bench: audit trail lines written in the audited run: $audit_lines" >&2
