@@ -6,7 +6,7 @@ extension JWTVerifier {
     /// Its description never shows secret bytes.
     public struct Key: Sendable, CustomStringConvertible {
         enum Material: Sendable {
-            case secret([UInt8])
+            case secret(HMACKey)
             case publicKey(PublicKey)
         }
 
@@ -27,7 +27,7 @@ extension JWTVerifier {
         ) throws(JWTError) -> Key {
             guard algorithm.isHMAC, let digest = algorithm.digest else { throw JWTError(.invalidKey, "not HMAC") }
             guard secret.count >= digest.byteCount else { throw JWTError(.invalidKey, "secret too short") }
-            return Key(algorithm: algorithm, keyID: kid, material: .secret(secret))
+            return Key(algorithm: algorithm, keyID: kid, material: .secret(HMACKey(secret: secret, using: digest)))
         }
 
         /// A public key pinned to `algorithm`, which must suit it: RSA (2048 bits or more) for RS*/PS*,
@@ -50,9 +50,8 @@ extension JWTVerifier {
         /// Whether `signature` signs `input` under this key and its pinned algorithm.
         func verifies(_ signature: [UInt8], over input: ArraySlice<UInt8>) -> Bool {
             switch (material, algorithm) {
-            case (.secret(let secret), .hs256), (.secret(let secret), .hs384), (.secret(let secret), .hs512):
-                guard let digest = algorithm.digest else { return false }
-                return HMAC.isValidAuthenticationCode(signature, for: input, key: secret, using: digest)
+            case (.secret(let key), .hs256), (.secret(let key), .hs384), (.secret(let key), .hs512):
+                return key.isValidAuthenticationCode(signature, for: input)
             case (.publicKey(let key), .rs256), (.publicKey(let key), .rs384), (.publicKey(let key), .rs512):
                 guard let digest = algorithm.digest else { return false }
                 return key.isValidRSASignature(signature, for: input, digest: digest, padding: .pkcs1v15)
