@@ -97,6 +97,18 @@ final class TestClient {
         }
     }
 
+    /// Reads raw bytes until `marker` has arrived, the peer closes, or the timeout passes.
+    func readRaw(until marker: String) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: received, as: UTF8.self).contains(marker) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     /// Whether the peer closes (EOF or reset) within the receive timeout, discarding any bytes.
     func waitForClose() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
