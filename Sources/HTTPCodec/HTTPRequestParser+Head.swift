@@ -43,7 +43,7 @@ extension HTTPRequestParser {
             default:
                 break
             }
-            headers.add(String(decoding: name, as: UTF8.self), ByteClass.string(value))
+            headers.add(ByteClass.field(name: name, value: value, text: ByteClass.string(value)))
         }
         if version == .http1_1 ? hostCount != 1 : hostCount > 1 { throw HTTPParseError(.badHost) }
         let request = HTTPRequest(method: method, target: target, version: version, headers: headers)
