@@ -1,6 +1,10 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Where an existing audit file's chain ends, so that a restarted log continues it.
 struct AuditChainTail: Equatable {
     var lastSequence: UInt64
@@ -8,24 +12,40 @@ struct AuditChainTail: Equatable {
 
     static let empty = AuditChainTail(lastSequence: 0, lastHash: AuditRecord.genesisHash)
 
-    /// Reads the last complete line of the file at `path`.
+    /// Reads the last complete line of the file at `path`, first repairing a torn tail.
     ///
     /// A missing or unreadable file (a directory, say) starts a new chain: writing to it will fail
-    /// and be counted. A partial last line, from a crash mid-write, is ignored.
+    /// and be counted. A last line without its newline is a write torn by a crash: its bytes are
+    /// copied to `<path>.torn-<unixMicroseconds>` (mode 0600, synced) and the file is truncated to
+    /// its last complete line, so the next record starts on a line of its own and the chain
+    /// continues from the last whole record.
+    /// - Parameter unixMicroseconds: names the copy of a torn tail; the caller's clock reading.
     /// - Throws: `AuditLogError.corruptTail` when the last complete line is not a record whose
-    ///   hash matches its content.
-    static func read(path: String) throws -> AuditChainTail {
+    ///   hash matches its content, or a torn tail is longer than any record can be;
+    ///   `AuditLogError.tornTailNotRepaired` when the torn bytes could not be set aside or cut off.
+    static func read(path: String, unixMicroseconds: Int64) throws -> AuditChainTail {
         guard let handle = FileHandle(forReadingAtPath: path) else { return .empty }
         defer { try? handle.close() }
         // Lines are bounded (every field is cut to 1 KiB), so the tail holds the last whole line.
         guard let size = try? handle.seekToEnd(), size > 0 else { return .empty }
         let window: UInt64 = 64 * 1024
-        guard (try? handle.seek(toOffset: size > window ? size - window : 0)) != nil,
+        let windowStart = size > window ? size - window : 0
+        guard (try? handle.seek(toOffset: windowStart)) != nil,
             let data = try? handle.readToEnd()
         else { return .empty }
         var bytes = [UInt8](data)
-        guard let lastNewline = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return .empty }
-        bytes.removeSubrange(lastNewline...)
+        if bytes.last != UInt8(ascii: "\n") {
+            // No newline within a window far longer than any record: not a torn write, refuse.
+            let lineEnd = bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }
+            guard lineEnd != nil || windowStart == 0 else { throw AuditLogError.corruptTail }
+            let keep = lineEnd ?? 0
+            let torn = Array(bytes[keep...])
+            try setAside(torn, to: path + ".torn-\(unixMicroseconds)")
+            try truncate(path, toLength: windowStart + UInt64(keep))
+            bytes.removeSubrange(keep...)
+        }
+        guard !bytes.isEmpty else { return .empty }
+        bytes.removeLast()
         let start = (bytes.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
         return try parse(Array(bytes[start...]))
     }
@@ -44,5 +64,32 @@ struct AuditChainTail: Equatable {
         let canonical = Array(line.dropLast(suffix.count)) + [UInt8(ascii: "}")]
         guard Digest.hex(Digest.sha256(canonical)) == hash else { throw AuditLogError.corruptTail }
         return AuditChainTail(lastSequence: sequence, lastHash: hash)
+    }
+}
+
+extension AuditChainTail {
+    /// Writes `bytes` to a new file at `path` (never replacing one) and syncs it.
+    private static func setAside(_ bytes: [UInt8], to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw AuditLogError.tornTailNotRepaired }
+        defer { close(descriptor) }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else { throw AuditLogError.tornTailNotRepaired }
+            written += result
+        }
+        guard fsync(descriptor) == 0 else { throw AuditLogError.tornTailNotRepaired }
+    }
+
+    /// Cuts the file at `path` to `length` bytes and syncs it.
+    private static func truncate(_ path: String, toLength length: UInt64) throws {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw AuditLogError.tornTailNotRepaired }
+        defer { close(descriptor) }
+        guard ftruncate(descriptor, off_t(length)) == 0, fsync(descriptor) == 0 else {
+            throw AuditLogError.tornTailNotRepaired
+        }
     }
 }

@@ -40,14 +40,18 @@ public final class AuditLog: Sendable {
     ///   - enqueueTimeoutMilliseconds: how long `record` waits for room in a full queue; default 200 ms.
     ///   - onSinkError: told of every failed write, sync and dropped record, from the writer thread
     ///     or the recording thread; for a counter such as `audit_sink_errors_total`. Must not block.
-    /// - Throws: `AuditLogError` when the file's last line is not a valid sealed record.
+    ///
+    /// A last line torn by a crash (no trailing newline) is copied to `<path>.torn-<unixMicroseconds>`
+    /// and cut off before writing resumes; see `AuditChainTail.read(path:unixMicroseconds:)`.
+    /// - Throws: `AuditLogError` when the file's last complete line is not a valid sealed record,
+    ///   or a torn last line could not be set aside.
     public init(
         path: String, level: AuditLevel = .info, clock: any PortalClock = SystemClock(), capacity: Int = 10_000,
         batchSize: Int = 256, commitIntervalMilliseconds: Int = 50, enqueueTimeoutMilliseconds: Int = 200,
         onSinkError: @escaping @Sendable (AuditSinkError) -> Void = { _ in }
     ) throws {
         precondition(capacity > 0 && batchSize > 0 && commitIntervalMilliseconds > 0, "audit log sizes are positive")
-        let tail = try AuditChainTail.read(path: path)
+        let tail = try AuditChainTail.read(path: path, unixMicroseconds: clock.unixNanoseconds() / 1000)
         state = ConditionLock(State(nextSequence: tail.lastSequence + 1, durableSequence: tail.lastSequence))
         self.level = level
         self.clock = clock

@@ -40,6 +40,8 @@ public struct AuditLogError: Error, Sendable, Equatable, CustomStringConvertible
     public let reason: String
 
     static let corruptTail = AuditLogError(reason: "the last line of the audit file is not a valid sealed record")
+    static let tornTailNotRepaired = AuditLogError(
+        reason: "the torn last line of the audit file could not be set aside and cut off")
 
     public var description: String { "AuditLogError(\(reason))" }
 }

@@ -1,3 +1,4 @@
+import PortalCore
 import Store
 
 /// Limits on what `POST /api/v1/events` accepts.
@@ -28,20 +29,20 @@ enum EventInputValidator {
     static func validate(_ body: [UInt8], limits: EventInputLimits) throws(DataLayerError) -> NewEvent {
         let document: JSONValue
         do {
-            document = try StrictJSONParser.parse(body, maxDepth: limits.maxDepth)
+            document = try JSONParser(maximumDepth: max(1, limits.maxDepth)).parse(body)
         } catch {
             switch error.reason {
-            case .tooDeep: throw .tooDeep(limit: limits.maxDepth)
-            case .invalidUTF8: throw .invalidBody("the body is not valid UTF-8 JSON")
-            case .duplicateKey: throw .invalidBody("the body repeats a member name")
-            case .syntax, .trailingData: throw .invalidBody("the body is not valid JSON")
+            case "too_deep": throw .tooDeep(limit: limits.maxDepth)
+            case "invalid_utf8", "lone_surrogate": throw .invalidBody("the body is not valid UTF-8 JSON")
+            case "duplicate_member": throw .invalidBody("the body repeats a member name")
+            default: throw .invalidBody("the body is not valid JSON")
             }
         }
-        guard case .object(let members) = document else { throw .invalidBody("the body must be a JSON object") }
+        guard case .object(let root) = document else { throw .invalidBody("the body must be a JSON object") }
         var fields: [String: JSONValue] = [:]
-        for member in members {
-            guard knownFields.contains(member.key) else { throw .unknownField(member.key) }
-            fields[member.key] = member.value
+        for member in root.members {
+            guard knownFields.contains(member.name) else { throw .unknownField(member.name) }
+            fields[member.name] = member.value
         }
         let eventType = try name(fields["event_type"], field: "event_type", maxLength: 128)
         let aggregateType = try name(fields["aggregate_type"], field: "aggregate_type", maxLength: 128)
@@ -49,7 +50,7 @@ enum EventInputValidator {
         guard let payload = fields["payload"] else { throw .missing("payload") }
         let payloadJSON = try object(payload, field: "payload", maxBytes: limits.maxPayloadBytes)
         let metadataJSON = try object(
-            fields["metadata"] ?? .object([]), field: "metadata",
+            fields["metadata"] ?? .object(JSONObject(members: [])), field: "metadata",
             maxBytes: limits.maxMetadataBytes)
         return NewEvent(
             eventType: eventType, aggregateType: aggregateType, aggregateID: aggregateID,
@@ -96,7 +97,7 @@ enum EventInputValidator {
 
     private static func object(_ value: JSONValue, field: String, maxBytes: Int) throws(DataLayerError) -> String {
         guard case .object = value else { throw .wrongType(field, expected: "an object") }
-        let text = value.serialized
+        let text = String(decoding: value.serialized(), as: UTF8.self)
         guard text.utf8.count <= maxBytes else { throw .tooLarge(field, limit: maxBytes) }
         return text
     }

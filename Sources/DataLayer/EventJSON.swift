@@ -20,7 +20,7 @@ enum EventJSON {
         out.append(contentsOf: Array(",\"metadata\":".utf8))
         out.append(contentsOf: Array(event.metadataJSON.utf8))
         out.append(contentsOf: Array(",\"created_at\":".utf8))
-        JSONEscaping.appendQuoted(Timestamp.rfc3339(unixMicroseconds: event.createdAtMicroseconds), to: &out)
+        JSONEscaping.appendQuoted(RFC3339.format(unixMicroseconds: event.createdAtMicroseconds), to: &out)
         out.append(contentsOf: Array(",\"version\":\(event.version)}".utf8))
     }
 

@@ -1,11 +1,29 @@
 /// One header field as received or to be sent.
 public struct HTTPField: Sendable, Equatable {
     public var name: String
-    public var value: String
+    /// The value as text; bytes that are not UTF-8 (obs-text) read as ISO-8859-1. Setting it clears `rawValue`.
+    public var value: String {
+        didSet { rawValue = nil }
+    }
+    /// The value's bytes exactly as received, kept only when they are not valid UTF-8 (obs-text such as
+    /// Latin-1), so that serializers forward them unchanged; nil for UTF-8 values and fields built in code.
+    public private(set) var rawValue: [UInt8]?
 
     public init(name: String, value: String) {
         self.name = name
         self.value = value
+    }
+
+    /// A received field whose value bytes are not valid UTF-8: `value` is their ISO-8859-1 reading.
+    init(name: String, value: String, rawValue: [UInt8]) {
+        self.name = name
+        self.value = value
+        self.rawValue = rawValue
+    }
+
+    /// Appends the value's wire bytes: `rawValue` when kept, else the UTF-8 of `value`.
+    func appendValue(to out: inout [UInt8]) {
+        if let rawValue { out.append(contentsOf: rawValue) } else { out.append(contentsOf: value.utf8) }
     }
 }
 
@@ -28,6 +46,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence {
     /// Appends a field, keeping any that share its name.
     public mutating func add(_ name: String, _ value: String) {
         fields.append(HTTPField(name: name, value: value))
+    }
+
+    /// Appends a field as built, keeping its raw bytes if it has them.
+    mutating func add(_ field: HTTPField) {
+        fields.append(field)
     }
 
     /// Removes every field called `name`, then appends one.

@@ -7,19 +7,20 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
     enum Kind: Sendable, Equatable {
         case badStartLine, badFieldLine, obsFold, badLineEnding, badHost, badContentLength
         case conflictingFraming, badTransferEncoding, badChunk, targetTooLong, headerTooLarge
-        case bodyTooLarge, unsupportedCoding, unsupportedVersion, truncated
+        case bodyTooLarge, unsupportedCoding, unsupportedVersion, truncated, expectationFailed
     }
 
     let kind: Kind
 
     init(_ kind: Kind) { self.kind = kind }
 
-    /// The status that answers this error: 400, 413, 414, 431, 501 or 505.
+    /// The status that answers this error: 400, 413, 414, 417, 431, 501 or 505.
     public var status: Int {
         switch kind {
         case .targetTooLong: 414
         case .headerTooLarge: 431
         case .bodyTooLarge: 413
+        case .expectationFailed: 417
         case .unsupportedCoding: 501
         case .unsupportedVersion: 505
         default: 400
@@ -44,6 +45,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .unsupportedCoding: "E9313"
         case .unsupportedVersion: "E9314"
         case .truncated: "E9315"
+        case .expectationFailed: "E9317"
         }
     }
 
@@ -65,6 +67,7 @@ public struct HTTPParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .unsupportedCoding: "transfer coding not implemented"
         case .unsupportedVersion: "HTTP version not supported"
         case .truncated: "message ended early"
+        case .expectationFailed: "only the 100-continue expectation is supported"
         }
     }
 

@@ -1,8 +1,12 @@
 extension HTTPRequestParser {
     /// Parses a complete head (request line, field lines, empty line) and decides the body's framing.
+    ///
+    /// `expectsContinue` is true when an HTTP/1.1 client sent `Expect: 100-continue` and a body
+    /// follows. An `Expect` of anything else is refused with 417, after every framing check, so a
+    /// head that also breaks a limit is answered with that limit's status.
     static func parseHead(
         _ head: UnsafeRawBufferPointer, startLineEnd: Int, limits: HTTPParserLimits
-    ) throws(HTTPParseError) -> (HTTPRequest, Framing) {
+    ) throws(HTTPParseError) -> (HTTPRequest, Framing, expectsContinue: Bool) {
         let line = UnsafeRawBufferPointer(rebasing: head[..<(startLineEnd - 2)])
         let (method, target, version) = try parseRequestLine(line, limits: limits)
         var headers = HTTPHeaders()
@@ -10,6 +14,8 @@ extension HTTPRequestParser {
         var contentLength: Int?
         var sawTransferEncoding = false
         var chunked = false
+        var sawContinue = false
+        var sawOtherExpectation = false
         let fields = UnsafeRawBufferPointer(rebasing: head[startLineEnd...])
         try FieldLine.forEach(in: fields) { (line, nameRange, valueRange) throws(HTTPParseError) in
             let name = UnsafeRawBufferPointer(rebasing: line[nameRange])
@@ -28,21 +34,34 @@ extension HTTPRequestParser {
                 // Codings may be split over several fields; only a final `chunked` is understood.
                 try FramingRules.transferCodings(value, sawChunked: &chunked)
                 sawTransferEncoding = true
+            case 6 where ByteClass.equalsIgnoringCase(name, "expect"):
+                if ByteClass.equalsIgnoringCase(value, "100-continue") {
+                    sawContinue = true
+                } else {
+                    sawOtherExpectation = true
+                }
             default:
                 break
             }
-            headers.add(String(decoding: name, as: UTF8.self), ByteClass.string(value))
+            headers.add(ByteClass.field(name: name, value: value, text: ByteClass.string(value)))
         }
         if version == .http1_1 ? hostCount != 1 : hostCount > 1 { throw HTTPParseError(.badHost) }
         let request = HTTPRequest(method: method, target: target, version: version, headers: headers)
+        let framing: Framing
         if sawTransferEncoding {
             if contentLength != nil { throw HTTPParseError(.conflictingFraming) }
             if version == .http1_0 { throw HTTPParseError(.badTransferEncoding) }
             if !chunked { throw HTTPParseError(.unsupportedCoding) }
-            return (request, .chunked)
+            framing = .chunked
+        } else if let length = contentLength, length > 0 {
+            framing = .length(length)
+        } else {
+            framing = .none
         }
-        if let length = contentLength, length > 0 { return (request, .length(length)) }
-        return (request, .none)
+        if sawOtherExpectation { throw HTTPParseError(.expectationFailed) }
+        // RFC 9110 §10.1.1: an HTTP/1.0 client cannot take a 100 response, so its expectation is ignored.
+        let hasBody = if case .none = framing { false } else { true }
+        return (request, framing, sawContinue && hasBody && version == .http1_1)
     }
 
     /// `method SP request-target SP HTTP-version`, each part strictly checked.

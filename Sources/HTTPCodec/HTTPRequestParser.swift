@@ -33,6 +33,7 @@ public struct HTTPRequestParser: Sendable {
     private var readIndex = 0
     private var scanner: HeadScanner
     private var state = State.head
+    private var continueOwed = false
 
     /// A parser with `limits` (defaults: 16 KiB head, 100 fields, 8 KiB target, 1 MiB body).
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
@@ -52,6 +53,15 @@ public struct HTTPRequestParser: Sendable {
         case .head, .failed: bufferedByteCount == 0 ? .idle : .head
         case .body, .chunked: .body
         }
+    }
+
+    /// Whether the client is waiting for `100 Continue` before it sends the body now being read.
+    ///
+    /// True at most once per request, and only while its body is incomplete: the caller should then
+    /// write `HTTP/1.1 100 Continue` (after any answers still owed) and read on.
+    public mutating func takeContinueRequest() -> Bool {
+        defer { continueOwed = false }
+        return continueOwed && phase == .body
     }
 
     /// Appends received bytes.
@@ -88,7 +98,8 @@ public struct HTTPRequestParser: Sendable {
             case .failed(let error):
                 throw error
             case .head:
-                guard let (request, framing) = try parseHeadIfComplete() else { return nil }
+                guard let (request, framing, expectsContinue) = try parseHeadIfComplete() else { return nil }
+                continueOwed = expectsContinue
                 switch framing {
                 case .none: return request
                 case .length(let length): state = .body(request, remaining: length)
@@ -123,7 +134,7 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    private mutating func parseHeadIfComplete() throws(HTTPParseError) -> (HTTPRequest, Framing)? {
+    private mutating func parseHeadIfComplete() throws(HTTPParseError) -> (HTTPRequest, Framing, Bool)? {
         // Empty lines before a request line are ignored (RFC 9112 §2.2), so a stray CRLF after a body is harmless.
         while bufferedByteCount >= 2, buffer[readIndex] == ByteClass.cr, buffer[readIndex + 1] == ByteClass.lf {
             readIndex += 2
@@ -132,21 +143,21 @@ public struct HTTPRequestParser: Sendable {
         let limits = self.limits
         var scanner = self.scanner
         let parsed = try buffer.withUnsafeBytes { all in
-            Result { () throws(HTTPParseError) -> (HTTPRequest, Framing, Int)? in
+            Result { () throws(HTTPParseError) -> (HTTPRequest, Framing, Bool, Int)? in
                 let head = UnsafeRawBufferPointer(rebasing: all[start...])
                 guard let length = try scanner.scan(head), let lineEnd = scanner.startLineEnd else { return nil }
-                let (request, framing) = try Self.parseHead(
+                let (request, framing, expectsContinue) = try Self.parseHead(
                     UnsafeRawBufferPointer(rebasing: head[..<length]), startLineEnd: lineEnd, limits: limits)
-                return (request, framing, length)
+                return (request, framing, expectsContinue, length)
             }
         }.get()
-        guard let (request, framing, length) = parsed else {
+        guard let (request, framing, expectsContinue, length) = parsed else {
             self.scanner = scanner
             return nil
         }
         scanner.reset()
         self.scanner = scanner
         readIndex += length
-        return (request, framing)
+        return (request, framing, expectsContinue)
     }
 }

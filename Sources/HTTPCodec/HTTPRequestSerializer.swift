@@ -16,7 +16,7 @@ public enum HTTPRequestSerializer {
             if n == 17, HTTPHeaders.namesEqual(field.name, "Transfer-Encoding") { continue }
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: field.value.utf8)
+            field.appendValue(to: &out)
             out.append(contentsOf: "\r\n".utf8)
         }
         let method = request.method

@@ -86,7 +86,7 @@ extension HTTPResponseParser {
             default:
                 break
             }
-            headers.add(String(decoding: name, as: UTF8.self), text)
+            headers.add(ByteClass.field(name: name, value: value, text: text))
         }
         let keepAlive = !close && (version == .http1_1 || keepAliveToken)
         let response = HTTPResponse(status: status, headers: headers)

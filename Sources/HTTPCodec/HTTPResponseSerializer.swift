@@ -19,7 +19,7 @@ public enum HTTPResponseSerializer {
         for field in response.headers where isWritable(field) && !isFramingField(field.name) {
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: ": ".utf8)
-            out.append(contentsOf: field.value.utf8)
+            field.appendValue(to: &out)
             out.append(contentsOf: "\r\n".utf8)
         }
         // 1xx and 204 carry no body and no length; 304 describes a body it does not carry.
@@ -38,6 +38,7 @@ public enum HTTPResponseSerializer {
     public static func isWritable(_ field: HTTPField) -> Bool {
         let name = field.name.utf8
         guard !name.isEmpty, name.allSatisfy(ByteClass.isToken) else { return false }
+        if let raw = field.rawValue { return raw.allSatisfy(ByteClass.isFieldValueByte) }
         return field.value.utf8.allSatisfy(ByteClass.isFieldValueByte)
     }
 

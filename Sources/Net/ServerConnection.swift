@@ -32,6 +32,8 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     var outIndex = 0
     /// No more requests are read from this connection: close after the owed responses.
     var stopParsing = false
+    /// The client waits for `100 Continue`, to be written once the answers owed before it are out.
+    var continueOwed = false
     var readClosed = false
     var lingering = false
     var closed = false
@@ -106,7 +108,15 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         while !stopParsing, !closed, slots.count < server.maxPipelined {
             let request: HTTPRequest
             do {
-                guard let next = try parser.next() else { break }
+                guard let next = try parser.next() else {
+                    if parser.takeContinueRequest() {
+                        continueOwed = true
+                        flushReady()
+                    }
+                    break
+                }
+                // The body came without waiting: a 100 still owed would now be out of place.
+                continueOwed = false
                 request = next
             } catch {
                 // The error answer goes after the responses already owed, then the connection closes.
@@ -159,12 +169,18 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                 stopParsing = true
             }
         }
+        if continueOwed, slots.isEmpty {
+            continueOwed = false
+            if !stopParsing { out.append(contentsOf: Self.continueLine) }
+        }
         writeOut()
         if !closed, readPaused, !readClosed, !lingering, slots.count < listener.server.maxPipelined {
             readPaused = false
             updateInterest()
         }
     }
+
+    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     func writeOut() {
         while outIndex < out.count {

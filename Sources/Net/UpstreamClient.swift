@@ -6,7 +6,8 @@ import Synchronization
 /// Each event loop keeps its own pool of idle keep-alive connections per upstream, stored on the loop and
 /// touched only on its thread, so the per-request path takes no lock. An exchange that was sent on a reused
 /// connection which turns out closed before any response byte arrived is retried once on a fresh
-/// connection, for idempotent methods only.
+/// connection, for idempotent methods only. A POST or PATCH is never retried: once any byte of it went out,
+/// the upstream may have acted on it, so it fails with `closedEarly` (502) rather than risk applying it twice.
 public final class UpstreamClient: Sendable {
     /// Pool and size settings.
     public struct Configuration: Sendable, Equatable {

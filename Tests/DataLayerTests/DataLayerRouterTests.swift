@@ -69,6 +69,8 @@ struct DataLayerRouterTests {
             ("{\"event_type\":", "E9301", nil),
             (body() + "garbage", "E9301", nil),
             (body(extra: "\"payload\":{}"), "E9301", nil),
+            (body(replacing: ["payload": "{\"\u{E9}\":1,\"e\u{301}\":2}"]), "E9301", nil),
+            (body(replacing: ["payload": "{\"s\":\"\\ud800\"}"]), "E9301", nil),
             (body(without: "event_type"), "E9302", "event_type"),
             (body(without: "aggregate_type"), "E9302", "aggregate_type"),
             (body(without: "aggregate_id"), "E9302", "aggregate_id"),
@@ -115,6 +117,16 @@ struct DataLayerRouterTests {
         #expect(response.status == 400)
         #expect(response.errorCodeAndField.code == code)
         #expect(response.errorCodeAndField.field == field)
+    }
+
+    @Test("the body may nest 32 levels deep (the body object is level 1); 33 levels answer E9306")
+    func depthBoundary() throws {
+        let harness = try RouterHarness()
+        let nested = { (levels: Int) in String(repeating: "[", count: levels) + String(repeating: "]", count: levels) }
+        #expect(harness.post(Self.body(replacing: ["payload": "{\"a\":" + nested(30) + "}"])).status == 201)
+        let over = harness.post(Self.body(replacing: ["payload": "{\"a\":" + nested(31) + "}"]))
+        #expect(over.status == 400)
+        #expect(over.errorCodeAndField.code == "E9306")
     }
 
     @Test("a body that is not UTF-8 is refused with 400")

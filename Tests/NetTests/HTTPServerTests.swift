@@ -126,20 +126,9 @@ struct HTTPServerTests {
     @Test("binding a port in use fails with a clear message")
     func portInUse() throws {
         // A plain listener without SO_REUSEPORT holds the port, so the server's bind must fail.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = boundLoopbackSocket()
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(fd, $0, length)
-                _ = getsockname(fd, $0, &length)
-            }
-        }
         listen(fd, 1)
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
         let server = HTTPServer(host: "127.0.0.1", port: port, group: group, handler: RecordingHandler())

@@ -97,6 +97,18 @@ final class TestClient {
         }
     }
 
+    /// Reads raw bytes until `marker` has arrived, the peer closes, or the timeout passes.
+    func readRaw(until marker: String) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: received, as: UTF8.self).contains(marker) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     /// Whether the peer closes (EOF or reset) within the receive timeout, discarding any bytes.
     func waitForClose() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -130,4 +142,20 @@ struct TestServer {
         server.shutdown(deadline: .milliseconds(500))
         group.shutdown()
     }
+}
+
+/// A plain TCP socket bound to 127.0.0.1 on a port the kernel chose, not yet listening.
+func boundLoopbackSocket() -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            _ = bind(fd, $0, length)
+            _ = getsockname(fd, $0, &length)
+        }
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }

@@ -30,19 +30,8 @@ final class PortRecordingHandler: HTTPHandler {
 
 /// A one-shot raw upstream: accepts one connection, reads a head, writes `reply` and closes.
 func rawUpstream(reply: String) -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            _ = bind(fd, $0, length)
-            _ = getsockname(fd, $0, &length)
-        }
-    }
+    let (fd, port) = boundLoopbackSocket()
     listen(fd, 4)
-    let port = Int(UInt16(bigEndian: address.sin_port))
     DispatchQueue.global().async {
         let client = accept(fd, nil, nil)
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -92,21 +81,10 @@ struct UpstreamClientTests {
 
     @Test("a closed port fails with connectRefused, mapped to 502")
     func refused() async throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                _ = bind(fd, $0, length)
-                _ = getsockname(fd, $0, &length)
-            }
-        }
+        let (fd, port) = boundLoopbackSocket()
         close(fd)
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let result = try await Self.call(
             UpstreamClient(), HTTPRequest(method: "GET", target: "/"), port: port,
             loop: group.loops[0])

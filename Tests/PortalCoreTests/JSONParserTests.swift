@@ -87,4 +87,47 @@ struct JSONParserTests {
         #expect(try parser.parse(bytes) == value)
         #expect(String(decoding: bytes, as: UTF8.self).hasPrefix(#"{"z":[1,2.50,{"q":null}],"s":"tab\t"#))
     }
+
+    @Test(
+        "serialises compactly, keeping member order and each number's literal text",
+        arguments: [
+            (" { \"a\" : [1, -0.5e+10, true, false, null] } ", "{\"a\":[1,-0.5e+10,true,false,null]}"),
+            ("{\"big\":123456789012345678901234567890}", "{\"big\":123456789012345678901234567890}"),
+            ("{\"s\":\"\\u00e9\\ud83d\\ude00\\n\\/\"}", "{\"s\":\"é😀\\n/\"}"),
+            ("{\"b\":1,\"a\":2}", "{\"b\":1,\"a\":2}"),
+            ("[\"x\",{}]", "[\"x\",{}]"),
+        ])
+    func serialisesVerbatim(input: String, expected: String) throws {
+        #expect(try parser.parse(input).serialized() == Array(expected.utf8))
+    }
+
+    @Test("booleans and numbers stay distinct: 1 is not true, 0 is not false")
+    func boolsAreNotNumbers() throws {
+        let expected: JSONValue = .array([
+            .number(JSONNumber(text: "1")), .bool(true), .number(JSONNumber(text: "0")), .bool(false),
+        ])
+        #expect(try parser.parse("[1,true,0,false]") == expected)
+    }
+
+    @Test("a configured maximumDepth of 32 allows 32 levels and refuses 33")
+    func configuredDepth() throws {
+        let parser = JSONParser(maximumDepth: 32)
+        _ = try parser.parse(String(repeating: "[", count: 32) + String(repeating: "]", count: 32))
+        let over = String(repeating: "[", count: 33) + String(repeating: "]", count: 33)
+        #expect { _ = try parser.parse(over) } throws: { ($0 as? JSONParseError)?.reason == "too_deep" }
+    }
+
+    @Test(
+        "invalid UTF-8 inside a string is refused as invalid_utf8",
+        arguments: [[0xC3, 0x28], [0xFF], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xE2, 0x82]] as [[UInt8]])
+    func invalidUTF8Reason(bad: [UInt8]) {
+        let body = Array("{\"a\":\"".utf8) + bad + Array("\"}".utf8)
+        #expect { _ = try parser.parse(body) } throws: { ($0 as? JSONParseError)?.reason == "invalid_utf8" }
+    }
+
+    @Test("member names that are canonically equivalent (NFC and NFD) count as duplicates")
+    func canonicallyEquivalentNames() {
+        let text = "{\"\u{E9}\":1,\"e\u{301}\":2}"
+        #expect { _ = try parser.parse(text) } throws: { ($0 as? JSONParseError)?.reason == "duplicate_member" }
+    }
 }

@@ -1,22 +1,12 @@
-/// RFC 3339 timestamps in UTC with microseconds, from the proleptic Gregorian calendar, without Foundation.
-///
-/// The same arithmetic as the Audit module's; both would move to PortalCore once it offers one.
-enum Timestamp {
-    static func rfc3339(unixMicroseconds: Int64) -> String {
-        let micros = unixMicroseconds.quotientAndRemainder(dividingBy: 1_000_000)
-        var seconds = micros.quotient
-        var fraction = micros.remainder
-        if fraction < 0 {
-            fraction += 1_000_000
-            seconds -= 1
-        }
-        let dayAndSecond = seconds.quotientAndRemainder(dividingBy: 86_400)
-        var days = dayAndSecond.quotient
-        var second = dayAndSecond.remainder
-        if second < 0 {
-            second += 86_400
-            days -= 1
-        }
+/// RFC 3339 timestamps in UTC, computed from the proleptic Gregorian calendar without Foundation.
+public enum RFC3339 {
+    /// Formats a time as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, always UTC and always six fraction digits,
+    /// for example `2026-01-01T00:00:00.000000Z`. Times before 1970 are handled; years below 1000
+    /// are zero-padded to four digits.
+    /// - Parameter unixMicroseconds: microseconds since 1970-01-01T00:00:00Z.
+    public static func format(unixMicroseconds: Int64) -> String {
+        let (seconds, fraction) = floorDivide(unixMicroseconds, by: 1_000_000)
+        let (days, second) = floorDivide(seconds, by: 86_400)
         // Days since 1970-01-01 to a civil date, counting in 400-year eras that start on March 1.
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
@@ -29,6 +19,12 @@ enum Timestamp {
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
         return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(second / 3600, 2) + ":"
             + pad(second / 60 % 60, 2) + ":" + pad(second % 60, 2) + "." + pad(fraction, 6) + "Z"
+    }
+
+    /// Division rounding toward negative infinity, so the remainder is never negative.
+    private static func floorDivide(_ value: Int64, by divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
+        return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {
