@@ -17,16 +17,20 @@ public final class HMACKey: @unchecked Sendable {
         precondition(mac != nil, "OpenSSL has no HMAC implementation")
         defer { EVP_MAC_free(mac) }
         guard let context = EVP_MAC_CTX_new(mac) else { preconditionFailure("EVP_MAC_CTX_new failed") }
-        let keyed: Int32 = algorithm.openSSLName.withCString { name in
-            let digestParameter = UnsafeMutablePointer<OSSL_PARAM>.allocate(capacity: 2)
-            defer { digestParameter.deallocate() }
-            digestParameter[0] = OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: name), 0)
-            digestParameter[1] = OSSL_PARAM_construct_end()
-            let placeholder: [UInt8] = [0]
-            return secret.withUnsafeBytes { key in
-                placeholder.withUnsafeBytes { p in
-                    let pointer = (key.baseAddress ?? p.baseAddress)!.assumingMemoryBound(to: UInt8.self)
-                    return EVP_MAC_init(context, pointer, key.count, digestParameter)
+        // OSSL_PARAM keeps pointers to its key and value: both must outlive EVP_MAC_init.
+        let keyed: Int32 = "digest".withCString { parameterName in
+            algorithm.openSSLName.withCString { name in
+                let digestParameter = UnsafeMutablePointer<OSSL_PARAM>.allocate(capacity: 2)
+                defer { digestParameter.deallocate() }
+                digestParameter[0] = OSSL_PARAM_construct_utf8_string(
+                    parameterName, UnsafeMutablePointer(mutating: name), 0)
+                digestParameter[1] = OSSL_PARAM_construct_end()
+                let placeholder: [UInt8] = [0]
+                return secret.withUnsafeBytes { key in
+                    placeholder.withUnsafeBytes { p in
+                        let pointer = (key.baseAddress ?? p.baseAddress)!.assumingMemoryBound(to: UInt8.self)
+                        return EVP_MAC_init(context, pointer, key.count, digestParameter)
+                    }
                 }
             }
         }

@@ -17,12 +17,20 @@ struct HMACTests {
             if tag.count == full.count {
                 #expect(HMAC.isValidAuthenticationCode(tag, for: message, key: key) == accepted, "tcId \(item.id)")
             }
+            // The prepared key must agree with the one-shot function on every case, including repeated use.
+            let prepared = HMACKey(secret: key, using: .sha256)
+            #expect(prepared.authenticationCode(for: message) == full, "tcId \(item.id)")
+            #expect(prepared.authenticationCode(for: message) == full, "tcId \(item.id), second use")
         }
     }
 
     @Test("RFC 4231 case 2 for SHA-256, -384 and -512")
     func rfc4231() {
         let key = Array("Jefe".utf8), message = Array("what do ya want for nothing?".utf8)
+        for algorithm in [DigestAlgorithm.sha256, .sha384, .sha512] {
+            #expect(HMACKey(secret: key, using: algorithm).authenticationCode(for: message)
+                == HMAC.authenticationCode(for: message, key: key, using: algorithm))
+        }
         #expect(Digest.hex(HMAC.authenticationCode(for: message, key: key, using: .sha256))
             == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let sha384 = HMAC.authenticationCode(for: message, key: key, using: .sha384)
