@@ -23,10 +23,10 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static let missingCredentials = GatewayError(401, "E9101", "authentication required")
     public static let invalidToken = GatewayError(401, "E9102", "invalid or expired token")
     public static let badAuthorizationScheme = GatewayError(401, "E9103", "authorization must use the Bearer scheme")
+    public static let duplicateCredentials = GatewayError(400, "E9104", "more than one Authorization header")
     // E92xx authorization
     public static let insufficientScope = GatewayError(403, "E9201", "token lacks a scope this route requires")
     // E93xx validation
-    public static let badRequestID = GatewayError(400, "E9301", "malformed request")
     /// A path with a `.` or `..` segment, which an upstream might resolve outside the matched route.
     public static let dotSegmentInPath = GatewayError(400, "E9320", "request path holds a dot segment")
     // E94xx rate limiting

@@ -72,7 +72,7 @@ public final class GatewayService: HTTPHandler {
 
         // Per-IP limit first: it is the cheapest check and protects everything after it.
         if let limiter {
-            let decision = limiter.decide(key: exchange.client, policy: settings.rateLimit)
+            let decision = limiter.decide(key: ClientKey.limitKey(exchange.client), policy: settings.rateLimit)
             exchange.rateLimit = decision
             guard decision.allowed else {
                 metrics.rateLimited.increment()
@@ -126,7 +126,14 @@ public final class GatewayService: HTTPHandler {
     private func authenticate(
         _ request: HTTPRequest, _ exchange: inout Exchange
     ) -> Result<VerifiedToken, GatewayError> {
-        guard let header = request.headers.first("Authorization") else {
+        let credentials = request.headers.all("Authorization")
+        // Two credentials are ambiguous: which one an upstream or a log would believe is anyone's guess.
+        if credentials.count > 1 {
+            metrics.authFailures.increment()
+            record(.authFailure, outcome: .failure, exchange, reason: "duplicate_credentials")
+            return .failure(.duplicateCredentials)
+        }
+        guard let header = credentials.first else {
             metrics.unauthorizedAccess.increment()
             record(.authFailure, outcome: .failure, exchange, reason: "missing_credentials")
             return .failure(.missingCredentials)
@@ -144,6 +151,12 @@ public final class GatewayService: HTTPHandler {
         }
         do {
             let verified = try verifier.verify(String(token))
+            // A subject or scope that cannot travel in a header field would silently vanish upstream.
+            guard Self.isHeaderSafe(verified.subject ?? ""), verified.scopes.allSatisfy(Self.isHeaderSafe) else {
+                metrics.authFailures.increment()
+                record(.authFailure, outcome: .failure, exchange, reason: "unusable_claims")
+                return .failure(.invalidToken)
+            }
             exchange.subject = verified.subject
             return .success(verified)
         } catch {
@@ -163,6 +176,11 @@ public final class GatewayService: HTTPHandler {
         guard rest.first == " " else { return nil }
         let token = rest.trimmingSpaces()
         return token.isEmpty ? nil : token
+    }
+
+    /// Whether `text` can be written in a header field: no control bytes (CR, LF, NUL, DEL and the rest).
+    static func isHeaderSafe(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F }
     }
 
     /// The client's `X-Request-ID` when it is acceptable to keep, else nil.

@@ -65,6 +65,34 @@ struct GatewayPipelineTests {
         #expect(harness.fake.seen.isEmpty)
     }
 
+    @Test("two Authorization fields are refused with 400 E9104 whatever their order, and reach no upstream")
+    func duplicateCredentials() throws {
+        let harness = try GatewayHarness()
+        defer { harness.shutdown() }
+        let good = "Bearer " + (try harness.token(scopes: ["echo:read"]))
+        for pair in [[good, "Bearer attacker-chosen"], ["Bearer attacker-chosen", good], [good, good]] {
+            let response = try harness.send("GET", "/echo/x", headers: pair.map { ("Authorization", $0) })
+            #expect(response.status == 400)
+            #expect(response.errorCode == "E9104")
+        }
+        #expect(harness.fake.seen.isEmpty)
+    }
+
+    @Test(
+        "a token whose subject or scope holds a control byte is refused, not forwarded without its identity",
+        arguments: ["user\r\nX-Admin: 1", "user\u{0}", "user\u{7F}", "tab\tbed"])
+    func controlBytesInClaims(subject: String) throws {
+        let harness = try GatewayHarness()
+        defer { harness.shutdown() }
+        let bySubject = try harness.token(scopes: ["echo:read"], subject: subject)
+        let byScope = try harness.token(scopes: ["echo:read", "x\r\ny"])
+        for token in [bySubject, byScope] {
+            let response = try harness.send("GET", "/echo/x", headers: [("Authorization", "Bearer " + token)])
+            #expect(response.status == 401)
+        }
+        #expect(harness.fake.seen.isEmpty)
+    }
+
     @Test("a valid token without the route's scope gets 403 E9201 and moves unauthorized_access_total")
     func missingScope() throws {
         let harness = try GatewayHarness()

@@ -67,6 +67,28 @@ struct GatewayRateLimitTests {
         #expect(proxyItself.status == 200)
     }
 
+    @Test(
+        "respelling a forwarded address, or moving within one IPv6 /64, does not buy a fresh allowance",
+        arguments: [
+            ("2001:db8::1", ["2001:DB8::1", "2001:0db8:0000::1", "2001:db8::2", "2001:db8::ffff:1"]),
+            ("10.0.0.1", ["::ffff:10.0.0.1", "::FFFF:10.0.0.1"]),
+        ])
+    func respelledAddressesShareOneLimit(first: String, respellings: [String]) throws {
+        let trusted = try CIDRList(parsing: "127.0.0.1/32")
+        let harness = try GatewayHarness(GatewayHarness.Options(rateLimit: Self.small, trustedProxies: trusted))
+        defer { harness.shutdown() }
+        for _ in 0..<Self.small.capacity {
+            #expect(try harness.send("GET", "/public/x", headers: [("X-Forwarded-For", first)]).status == 200)
+        }
+        for spelling in respellings {
+            let response = try harness.send("GET", "/public/x", headers: [("X-Forwarded-For", spelling)])
+            #expect(response.status == 429, "\(spelling) escaped the limit of \(first)")
+        }
+        // Another /64 (or another IPv4 address) is another client.
+        let neighbour = first.contains(":") ? "2001:db8:0:1::1" : "10.0.0.2"
+        #expect(try harness.send("GET", "/public/x", headers: [("X-Forwarded-For", neighbour)]).status == 200)
+    }
+
     @Test("without a trusted proxy a client cannot escape its limit by sending X-Forwarded-For")
     func untrustedForwardedForIsIgnored() throws {
         let harness = try GatewayHarness(GatewayHarness.Options(rateLimit: Self.small))
