@@ -58,7 +58,7 @@ public struct DataLayerError: Error, Sendable, Equatable {
     }
 
     static func unknownField(_ field: String) -> DataLayerError {
-        DataLayerError(status: 400, code: "E9307", message: "unknown field", field: field)
+        DataLayerError(status: 400, code: "E9307", message: "unknown field", field: echoable(field))
     }
 
     static func invalidParameter(_ name: String, _ message: String) -> DataLayerError {
@@ -66,7 +66,19 @@ public struct DataLayerError: Error, Sendable, Equatable {
     }
 
     static func unknownParameter(_ name: String) -> DataLayerError {
-        DataLayerError(status: 400, code: "E9309", message: "unknown query parameter", field: name)
+        DataLayerError(status: 400, code: "E9309", message: "unknown query parameter", field: echoable(name))
+    }
+
+    /// A client-chosen name, echoed only when it is a plain identifier (1–32 of `a-z A-Z 0-9 _ . -`):
+    /// anything else might be a credential pasted in the wrong place, and errors never echo those.
+    static func echoable(_ name: String) -> String? {
+        let utf8 = name.utf8
+        guard (1...32).contains(utf8.count) else { return nil }
+        let plain = utf8.allSatisfy { b in
+            (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
+                || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
+        }
+        return plain ? name : nil
     }
 
     static let invalidID = DataLayerError(

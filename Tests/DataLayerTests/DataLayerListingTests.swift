@@ -65,6 +65,21 @@ struct DataLayerListingTests {
         #expect(response.errorCodeAndField.field == field)
     }
 
+    @Test(
+        "an unknown parameter or field name that is not a plain identifier is not echoed back",
+        arguments: [
+            "/api/v1/events?eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl=1",
+            "/api/v1/events?%3Cscript%3E=1", "/api/v1/events?" + String(repeating: "a", count: 33) + "=1",
+        ])
+    func unknownNamesNotEchoed(target: String) throws {
+        let response = try RouterHarness().send("GET", target)
+        #expect(response.status == 400)
+        #expect(response.errorCodeAndField.code == "E9309")
+        #expect(response.errorCodeAndField.field == nil)
+        let text = String(decoding: response.body, as: UTF8.self)
+        #expect(!text.contains("eyJ") && !text.contains("script") && !text.contains("aaaa"))
+    }
+
     @Test("limit 1000 is accepted and the default page size applies without one")
     func limitBounds() throws {
         let harness = try RouterHarness(configuration: DataLayerConfiguration(defaultPageSize: 2))
