@@ -21,9 +21,10 @@ final class StaleAfterOneUpstream: Sendable {
 
     init() {
         let (fd, chosenPort) = boundLoopbackSocket()
-        // accept() and, inherited by accepted sockets, recv() give up after 5 s, so the serving thread always
-        // ends; long enough for a loaded machine.
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        // accept() and, inherited by accepted sockets, recv() give up after 30 s, so the serving thread always
+        // ends. It must outlast the gap between the two requests on a heavily loaded machine: a timeout there
+        // closes the pooled connection while idle, and the client then rightly opens a fresh one with no retry.
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         listen(fd, 4)
         listener = fd
