@@ -16,7 +16,7 @@ deps:
 build:
 	$(SWIFT) build -c release $(WARNINGS)
 
-## Build and run the gateway and the data layer on the environment's settings (see DESIGN.md).
+## Build and run the gateway and the data layer on the environment's settings (see README.md).
 run: deps build
 	./.build/release/portal serve
 

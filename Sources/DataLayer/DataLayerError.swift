@@ -69,23 +69,31 @@ public struct DataLayerError: Error, Sendable, Equatable {
         DataLayerError(status: 400, code: "E9309", message: "unknown query parameter", field: echoable(name))
     }
 
+    /// A request id worth echoing: 1–64 of `A-Z a-z 0-9 . _ -`, as the gateway writes them.
+    static func echoableRequestID(_ id: String) -> String? {
+        isPlain(id, maxBytes: 64) ? id : nil
+    }
+
     /// A client-chosen name, echoed only when it is a plain identifier (1–32 of `a-z A-Z 0-9 _ . -`):
     /// anything else might be a credential pasted in the wrong place, and errors never echo those.
     static func echoable(_ name: String) -> String? {
-        let utf8 = name.utf8
-        guard (1...32).contains(utf8.count) else { return nil }
-        let plain = utf8.allSatisfy { b in
+        isPlain(name, maxBytes: 32) ? name : nil
+    }
+
+    private static func isPlain(_ text: String, maxBytes: Int) -> Bool {
+        let utf8 = text.utf8
+        guard (1...maxBytes).contains(utf8.count) else { return false }
+        return utf8.allSatisfy { b in
             (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39)
                 || b == UInt8(ascii: "_") || b == UInt8(ascii: ".") || b == UInt8(ascii: "-")
         }
-        return plain ? name : nil
     }
 
     static let invalidID = DataLayerError(
         status: 400, code: "E9310", message: "the event id must be a UUID", field: "id")
 
     /// The JSON response: `{"error":{"code","message","field"?}}`, plus `Allow` for a 405.
-    func response(allow: String? = nil) -> HTTPResponse {
+    func response(allow: String? = nil, requestID: String? = nil) -> HTTPResponse {
         var body: [UInt8] = Array("{\"error\":{\"code\":".utf8)
         JSONEscaping.appendQuoted(code, to: &body)
         body.append(contentsOf: Array(",\"message\":".utf8))
@@ -93,6 +101,10 @@ public struct DataLayerError: Error, Sendable, Equatable {
         if let field {
             body.append(contentsOf: Array(",\"field\":".utf8))
             JSONEscaping.appendQuoted(field, to: &body)
+        }
+        if let requestID {
+            body.append(contentsOf: Array(",\"request_id\":".utf8))
+            JSONEscaping.appendQuoted(requestID, to: &body)
         }
         body.append(contentsOf: Array("}}".utf8))
         var headers = HTTPHeaders()

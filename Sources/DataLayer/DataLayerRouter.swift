@@ -32,16 +32,21 @@ public struct DataLayerRouter: Sendable {
     }
 
     /// The answer to `request`.
+    ///
+    /// Error bodies carry the caller's `X-Request-ID` (the gateway's id) when it is a plain token, so one id
+    /// follows a request from the gateway's answer into this layer's.
     public func route(_ request: HTTPRequest) -> HTTPResponse {
+        let requestID = request.headers.first("X-Request-ID").flatMap(DataLayerError.echoableRequestID)
         do {
             return try dispatch(request)
         } catch let error as DataLayerError {
-            return error.response(allow: error.status == 405 ? Self.allow(for: request.path) : nil)
+            return error.response(
+                allow: error.status == 405 ? Self.allow(for: request.path) : nil, requestID: requestID)
         } catch let error as StoreError {
             onStoreError(error)
-            return (error.isBusy ? DataLayerError.notReady : DataLayerError.storeFailed).response()
+            return (error.isBusy ? DataLayerError.notReady : DataLayerError.storeFailed).response(requestID: requestID)
         } catch {
-            return DataLayerError.storeFailed.response()
+            return DataLayerError.storeFailed.response(requestID: requestID)
         }
     }
 

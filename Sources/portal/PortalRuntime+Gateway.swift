@@ -37,13 +37,15 @@ extension PortalRuntime {
                         logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
                     })
             } catch {
-                throw StartError(description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
+                throw StartError(
+                    description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
             }
         }
 
         var bindings: [ServiceKeyBinding] = []
         if let gatewayKey {
-            bindings.append(ServiceKeyBinding(host: settings.dataLayerHost, port: settings.dataLayerPort, key: gatewayKey))
+            bindings.append(
+                ServiceKeyBinding(host: settings.dataLayerHost, port: settings.dataLayerPort, key: gatewayKey))
             if settings.dataLayerHost == "0.0.0.0" || settings.dataLayerHost == "localhost" {
                 bindings.append(ServiceKeyBinding(host: "127.0.0.1", port: settings.dataLayerPort, key: gatewayKey))
             }

@@ -31,6 +31,7 @@ final class PortalRuntime {
     static func start(settings: PortalSettings, parts: ServeCommand.Parts, logger: Logger) throws -> PortalRuntime {
         try refuseUnbuiltFeatures(settings)
         try DataDirectory.ensure(settings.portalDataDirectory)
+        _ = try DataDirectoryLock.acquire(settings.portalDataDirectory)
         let registry = MetricsRegistry()
         let group = try EventLoopGroup(threads: settings.loopThreads)
         let limits = HTTPParserLimits(maxBodyBytes: settings.maxBodySizeBytes)
@@ -79,13 +80,19 @@ final class PortalRuntime {
                 throw error
             }
             pending.append(
-                ("gateway", HTTPServer(
-                    host: settings.gatewayHost, port: settings.gatewayPort, group: group, handler: gateway,
-                    limits: limits, errorHeaders: errorHeaders)))
+                (
+                    "gateway",
+                    HTTPServer(
+                        host: settings.gatewayHost, port: settings.gatewayPort, group: group, handler: gateway,
+                        limits: limits, errorHeaders: errorHeaders)
+                ))
             pending.append(
-                ("admin", HTTPServer(
-                    host: settings.adminHost, port: settings.adminPort, group: group,
-                    handler: AdminService(registry: registry, readiness: readiness), errorHeaders: errorHeaders)))
+                (
+                    "admin",
+                    HTTPServer(
+                        host: settings.adminHost, port: settings.adminPort, group: group,
+                        handler: AdminService(registry: registry, readiness: readiness), errorHeaders: errorHeaders)
+                ))
         }
 
         for (name, server) in pending {
@@ -136,10 +143,12 @@ final class PortalRuntime {
             throw StartError(description: "TLS_ENABLED: the HTTPS listener is not available in this build yet")
         }
         if settings.redis != nil {
-            throw StartError(description: "REDIS_URL/REDIS_HOST: the Redis limiter store is not available in this build yet")
+            throw StartError(
+                description: "REDIS_URL/REDIS_HOST: the Redis limiter store is not available in this build yet")
         }
         if settings.postgres != nil {
-            throw StartError(description: "DATABASE_URL/POSTGRES_HOST: the PostgreSQL store is not available in this build yet")
+            throw StartError(
+                description: "DATABASE_URL/POSTGRES_HOST: the PostgreSQL store is not available in this build yet")
         }
     }
 

@@ -69,3 +69,20 @@ enum DataDirectory {
         }
     }
 }
+
+/// An exclusive lock on the data directory for the life of the process: two servers appending to one
+/// audit chain or one store would fork the chain and break its sequence.
+enum DataDirectoryLock {
+    /// Takes the lock or throws a one-line error naming the directory; the descriptor stays open until exit.
+    static func acquire(_ directory: String) throws -> Int32 {
+        let path = directory + "/.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SigningSecret.Failure(description: "PORTAL_DATA_DIR: cannot create \(path)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw SigningSecret.Failure(
+                description: "PORTAL_DATA_DIR: \(directory) is in use by another portal process")
+        }
+        return fd
+    }
+}

@@ -22,7 +22,9 @@ enum TokenCommand {
             PortalCLI.printOut(usage)
             return args.wantsHelp ? 0 : 2
         }
-        guard args.positionals == ["issue"] else { throw UsageError("unknown token command; run `portal token --help`") }
+        guard args.positionals == ["issue"] else {
+            throw UsageError("unknown token command; run `portal token --help`")
+        }
         guard let subject = args.options["sub"], !subject.isEmpty else { throw UsageError("--sub is required") }
 
         let settings = try PortalSettings.load(from: Environment.load())

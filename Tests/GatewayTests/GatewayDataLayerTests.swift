@@ -81,6 +81,8 @@ struct GatewayDataLayerTests {
             #expect(error?["code"] as? String == code, "\(body)")
             #expect(error?["field"] as? String == field, "\(body)")
             #expect(response.header("X-Content-Type-Options") == "nosniff", "\(body)")
+            // One id follows the request from the gateway into the data layer's error.
+            #expect(error?["request_id"] as? String == response.header("X-Request-ID"), "\(body)")
         }
         let badID = try harness.send("GET", "/api/v1/events/not-a-uuid", headers: Self.bearer(token))
         #expect(badID.status == 400)

@@ -48,6 +48,24 @@ struct StartupErrorTests {
         if let secret = overrides["JWT_SECRET"] { #expect(!outcome.stderr.contains(secret)) }
     }
 
+    @Test("a second server on the same data directory refuses to start, so the audit chain cannot fork")
+    func dataDirectoryInUse() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = PortalProcess.baseEnvironment(dataDirectory: dir)
+        let first = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        let second = try PortalProcess.run(["serve"], environment: env, in: dir)
+        #expect(second.status != 0)
+        #expect(second.stderrLines.count == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("PORTAL_DATA_DIR") && second.stderr.contains("in use"), "\(second.stderr)")
+        #expect(first.terminate() == 0)
+        // Once the first has stopped, the directory is free again.
+        let third = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        #expect(third.terminate() == 0)
+    }
+
     @Test("a port already in use is named in one line")
     func portInUse() throws {
         let dir = try PortalProcess.temporaryDirectory()

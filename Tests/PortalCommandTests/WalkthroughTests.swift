@@ -29,7 +29,8 @@ struct WalkthroughTests {
         #expect(token.split(separator: ".").count == 3)
 
         // POST through the gateway, then GET it back.
-        let body = #"{"event_type":"story.created","aggregate_type":"story","aggregate_id":"s-1","payload":{"title":"Hi"}}"#
+        let body =
+            #"{"event_type":"story.created","aggregate_type":"story","aggregate_id":"s-1","payload":{"title":"Hi"}}"#
         let created = try Curl.request([
             "-X", "POST", "\(gateway)/api/v1/events", "-H", "Authorization: Bearer \(token)",
             "-H", "Content-Type: application/json", "-d", body,
