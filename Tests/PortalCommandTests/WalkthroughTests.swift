@@ -53,6 +53,11 @@ struct WalkthroughTests {
         ])
         #expect(denied.status == 403)
 
+        // A forged token: 401 E9102.
+        let forged = try Curl.request(["-H", "Authorization: Bearer \(token).forged", "\(gateway)/api/v1/events"])
+        #expect(forged.status == 401)
+        #expect((forged.json?["error"] as? [String: Any])?["code"] as? String == "E9102")
+
         // Quick requests until the limit trips: 429 with whole-second Retry-After and RateLimit headers.
         var limited: Curl.Response?
         for _ in 0..<40 {
@@ -71,7 +76,7 @@ struct WalkthroughTests {
         // The counters moved.
         let metrics = try Curl.request(["\(admin)/metrics"])
         #expect(metrics.status == 200)
-        for series in ["unauthorized_access_total", "rate_limited_total"] {
+        for series in ["auth_failures_total", "unauthorized_access_total", "rate_limited_total"] {
             let line = metrics.body.split(separator: "\n").first { $0.hasPrefix(series + " ") }
             let value = Double(line?.split(separator: " ").last ?? "") ?? 0
             #expect(value >= 1, "\(series)")
