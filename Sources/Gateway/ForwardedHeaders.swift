@@ -15,6 +15,9 @@ enum ForwardedHeaders {
     static let gatewayOwnedExact: [String] = [
         "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded",
         "x-request-id", "x-service-key", "content-length",
+        // Ask an upstream framework to route or act differently from what the gateway authorized.
+        "x-original-url", "x-original-uri", "x-rewrite-url", "x-http-method-override", "x-http-method",
+        "x-method-override",
     ]
 
     /// Prefixes of fields only the gateway may set.

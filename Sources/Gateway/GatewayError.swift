@@ -26,9 +26,7 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static let duplicateCredentials = GatewayError(400, "E9104", "more than one Authorization header")
     // E92xx authorization
     public static let insufficientScope = GatewayError(403, "E9201", "token lacks a scope this route requires")
-    // E93xx validation
-    /// A path with a `.` or `..` segment, which an upstream might resolve outside the matched route.
-    public static let dotSegmentInPath = GatewayError(400, "E9320", "request path holds a dot segment")
+    // E93xx validation: E9321…E9330 answer a refused request-target, see `init(target:)`.
     // E94xx rate limiting
     public static let rateLimited = GatewayError(429, "E9401", "rate limit exceeded")
     // E98xx upstream
@@ -37,6 +35,11 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static let upstreamBadResponse = GatewayError(502, "E9803", "upstream sent an invalid response")
     // E99xx server
     public static let internalError = GatewayError(500, "E9901", "internal error")
+
+    /// The 400 answering a refused request-target, with its `E9321`…`E9330` code and constant message.
+    public init(target error: RequestTargetError) {
+        self.init(error.status, error.code, error.message)
+    }
 
     /// The JSON body `{"error":{"code":…,"message":…,"request_id":…}}`.
     public func body(requestID: String) -> [UInt8] {

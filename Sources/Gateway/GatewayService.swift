@@ -10,8 +10,8 @@ import Telemetry
 /// The L09 gateway: every public request passes this pipeline, and a request that fails a step
 /// gets a JSON error while the steps after it never run.
 ///
-/// request id → client address → per-IP rate limit → route → authenticate → authorize → proxy →
-/// response headers → audit record and metrics.
+/// request id → client address → per-IP rate limit → normalised target → route → authenticate → authorize →
+/// proxy → response headers → audit record and metrics.
 public final class GatewayService: HTTPHandler {
     let settings: GatewaySettings
     let routes: RouteTable
@@ -81,13 +81,18 @@ public final class GatewayService: HTTPHandler {
             }
         }
 
-        // A dot segment would let an upstream resolve the path outside the route that matched it.
-        guard !RequestPath.hasDotSegment(request.target) else {
-            return finish(GatewayError.dotSegmentInPath.response(requestID: exchange.requestID), exchange, respond)
+        // One path for every decision: routing, scopes, audit and the upstream all see the normalised target.
+        let target: RequestTarget
+        do {
+            target = try RequestTarget(parsing: request.target)
+        } catch {
+            return finish(GatewayError(target: error).response(requestID: exchange.requestID), exchange, respond)
         }
+        var request = request
+        request.target = target.normalised
 
         // Route before authenticating: public routes need no credential.
-        guard let route = routes.match(path: request.target) else {
+        guard let route = routes.match(path: target.path) else {
             return finish(GatewayError.noRoute.response(requestID: exchange.requestID), exchange, respond)
         }
         exchange.route = route.prefix

