@@ -26,6 +26,8 @@ final class GatewayHarness {
         var upstreamTimeoutMilliseconds: UInt64 = 5_000
         /// Routes added to the standard four.
         var extraRoutes: [Route] = []
+        /// A service key the gateway presents to the fake upstream, as if configured; nil presents none.
+        var fakeUpstreamServiceKey: String?
     }
 
     static let secret = Array("gateway-tests-hs256-secret-of-at-least-32-bytes".utf8)
@@ -69,10 +71,14 @@ final class GatewayHarness {
         let verifier = JWTVerifier(
             keys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
             configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock)
+        var serviceKeys = [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)]
+        if let key = options.fakeUpstreamServiceKey {
+            serviceKeys.append(ServiceKeyBinding(host: "127.0.0.1", port: upstream.port, key: key))
+        }
         let settings = GatewaySettings(
             trustedProxies: options.trustedProxies,
             upstreamTimeoutNanoseconds: options.upstreamTimeoutMilliseconds * 1_000_000,
-            serviceKeys: [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)],
+            serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
         let service = try GatewayService(
             settings: settings,
