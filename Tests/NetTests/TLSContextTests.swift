@@ -10,7 +10,8 @@ struct TLSContextTests {
 
     func file(_ name: String, _ text: String, mode: Int = 0o600) -> String {
         let path = fixtures.directory + "/" + name
-        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+        _ = FileManager.default.createFile(
+            atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
         return path
     }
 

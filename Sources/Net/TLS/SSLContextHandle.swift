@@ -94,7 +94,8 @@ final class SSLContextHandle: @unchecked Sendable {
     private func applyClientAuthentication(_ configuration: TLSConfiguration) throws(TLSError) {
         guard configuration.clientAuthentication != .none else { return }
         guard let path = configuration.clientCAPath, !path.isEmpty else {
-            throw TLSError(.clientCAMissing, "TLS_CLIENT_CA_PATH: required when TLS_CLIENT_AUTH is optional or required")
+            throw TLSError(
+                .clientCAMissing, "TLS_CLIENT_CA_PATH: required when TLS_CLIENT_AUTH is optional or required")
         }
         _ = try Self.readFile(path, setting: "TLS_CLIENT_CA_PATH")
         guard SSL_CTX_load_verify_locations(pointer, path, nil) == 1, let names = SSL_load_client_CA_file(path) else {

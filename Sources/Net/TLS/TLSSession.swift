@@ -127,7 +127,8 @@ public final class TLSSession {
         var alpnLength: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &alpn, &alpnLength)
         if let alpn, alpnLength > 0 {
-            applicationProtocol = String(decoding: UnsafeBufferPointer(start: alpn, count: Int(alpnLength)), as: UTF8.self)
+            let bytes = UnsafeBufferPointer(start: alpn, count: Int(alpnLength))
+            applicationProtocol = String(decoding: bytes, as: UTF8.self)
         }
         if let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) { serverName = String(cString: name) }
         // Only a chain that verified yields an identity; optional mode lets a client without one through.
