@@ -19,7 +19,7 @@ let package = Package(
         // HTTP/1.1 codec over bytes; knows nothing of sockets.
         .target(name: "HTTPCodec", dependencies: ["PortalCore"]),
         // epoll event loops, sockets, HTTP server and upstream client pool.
-        .target(name: "Net", dependencies: ["PortalCore", "HTTPCodec", "CEpoll"]),
+        .target(name: "Net", dependencies: ["PortalCore", "HTTPCodec", "CEpoll", "COpenSSL"]),
         // Thin Swift over OpenSSL EVP.
         .target(name: "Crypto", dependencies: ["PortalCore", "COpenSSL"]),
         // JWT/JWS, keys, scopes.
@@ -54,7 +54,7 @@ let package = Package(
 
         .testTarget(name: "PortalCoreTests", dependencies: ["PortalCore"]),
         .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "PortalCore"]),
-        .testTarget(name: "NetTests", dependencies: ["Net", "HTTPCodec", "PortalCore"]),
+        .testTarget(name: "NetTests", dependencies: ["Net", "HTTPCodec", "PortalCore", "COpenSSL"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "PortalCore"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore"]),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "PortalCore"]),
