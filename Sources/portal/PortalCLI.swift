@@ -16,6 +16,7 @@ enum PortalCLI {
           gateway          Run the gateway and the admin listener only (the data layer runs elsewhere).
           data-layer       Run the data layer only.
           token issue      Print a signed access token (HS256, key from JWT_SECRET).
+          cert self-signed Write a development key and certificate (EC P-256, SAN) for TLS.
           help             Show this text.
 
         Settings come from the environment and an optional .env file; see README.md.
@@ -35,6 +36,7 @@ enum PortalCLI {
             case "gateway": return try ServeCommand.run(rest, parts: .gatewayOnly)
             case "data-layer": return try ServeCommand.run(rest, parts: .dataLayerOnly)
             case "token": return try TokenCommand.run(rest)
+            case "cert": return try CertCommand.run(rest)
             case "help", "--help", "-h":
                 printOut(usage)
                 return 0
