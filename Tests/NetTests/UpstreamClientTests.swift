@@ -135,6 +135,32 @@ struct UpstreamClientTests {
         }
     }
 
+    @Test(
+        "the pool keeps as many idle connections as were in flight, up to its cap, and closes the rest",
+        arguments: [(UpstreamClient.Configuration(), 24), (UpstreamClient.Configuration(maxIdlePerUpstream: 4), 44)])
+    func idleCap(configuration: UpstreamClient.Configuration, expectedConnections: Int) async throws {
+        let handler = PortRecordingHandler(delayMilliseconds: 100)
+        let upstream = try TestServer(handler: handler)
+        defer { upstream.stop() }
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let client = UpstreamClient(configuration: configuration)
+        let loop = group.loops[0]
+        // Two waves of 24 concurrent requests: the second reuses every connection the pool kept from the first.
+        for _ in 0..<2 {
+            try await withThrowingTaskGroup(of: Int.self) { tasks in
+                for _ in 0..<24 {
+                    tasks.addTask {
+                        let request = HTTPRequest(method: "GET", target: "/", headers: HTTPHeaders([("Host", "u")]))
+                        return try await Self.call(client, request, port: upstream.port, loop: loop).get().status
+                    }
+                }
+                for try await status in tasks { #expect(status == 201) }
+            }
+        }
+        #expect(Set(handler.ports.withLock { $0 }).count == expectedConnections)
+    }
+
     @Test("an address that does not resolve is refused at construction")
     func unresolvable() {
         #expect(throws: UpstreamError(.connectFailed)) { try UpstreamAddress(host: "no such host.invalid", port: 80) }
