@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import HTTPCodec
 import Net
 import Synchronization
@@ -32,7 +32,8 @@ final class PortRecordingHandler: HTTPHandler {
 func rawUpstream(reply: String) -> Int {
     let (fd, port) = boundLoopbackSocket()
     listen(fd, 4)
-    DispatchQueue.global().async {
+    // A thread of its own: blocking in accept/recv on Dispatch's small global pool starves other tests.
+    Thread {
         let client = accept(fd, nil, nil)
         var buffer = [UInt8](repeating: 0, count: 4096)
         _ = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
@@ -40,7 +41,7 @@ func rawUpstream(reply: String) -> Int {
         _ = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         close(client)
         close(fd)
-    }
+    }.start()
     return port
 }
 
