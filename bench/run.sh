@@ -11,10 +11,10 @@
 # Run by hand (`make bench`); everything this script started is stopped, by pid, on exit.
 #
 # Both sides do comparable work: the same number of worker threads (nginx worker_processes = portal
-# LOOP_THREADS), keep-alive from wrk, keep-alive to the upstream. Caveat: the portal keeps at most 16 idle
-# upstream connections per loop (UpstreamClient.Configuration.maxIdlePerUpstream, not a setting), so with more
-# than 16 requests in flight per loop it closes and reopens upstream connections; the "upstream conns" column
-# shows it. BENCH_UPSTREAM_KEEPALIVE=16 gives nginx the same cap, for a like-for-like run.
+# LOOP_THREADS), keep-alive from wrk, keep-alive to the upstream. The portal keeps at most 256 idle upstream
+# connections per loop (UpstreamClient.Configuration.maxIdlePerUpstream; it was 16 before the perf branch, which
+# made it reconnect constantly at -c64); the "upstream conns" column shows any reconnects.
+# BENCH_UPSTREAM_KEEPALIVE sets nginx's cap, for like-for-like runs.
 #
 # Knobs (environment):
 #   BENCH_DURATION (10s)        wrk duration of each measured run
@@ -22,7 +22,7 @@
 #   BENCH_CONNECTIONS (64)      wrk connections
 #   BENCH_THREADS (2)           wrk threads
 #   BENCH_WORKERS (nproc)       nginx proxy worker_processes and portal LOOP_THREADS
-#   BENCH_UPSTREAM_KEEPALIVE (64)  nginx idle upstream connections per worker (the portal's is fixed at 16)
+#   BENCH_UPSTREAM_KEEPALIVE (64)  nginx idle upstream connections per worker (the portal's default is 256)
 #   BENCH_PORT_BASE (21000)     ports used: base+1, +9, +80, +81, +909
 #   BENCH_KEEP (unset)          when set, keeps the temp dir (logs, audit trail) and prints its path
 set -euo pipefail

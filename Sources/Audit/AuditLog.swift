@@ -6,8 +6,14 @@ import PortalCore
 /// `record(_:)` only enqueues: a writer thread seals records into the chain, appends them and
 /// calls `fsync` at most every `commitIntervalMilliseconds` or every `batchSize` records.
 /// Records are not dropped silently: when the queue is full the caller waits up to
-/// `enqueueTimeoutMilliseconds`, and only then is the record discarded, counted in
-/// `droppedRecords` and reported to `onSinkError`. Failed writes are counted in `writeErrors`,
+/// `enqueueTimeoutMilliseconds` (default 0: not at all), and only then is the record discarded,
+/// counted in `droppedRecords` and reported to `onSinkError`.
+///
+/// Why the default is not to wait: `record` is called on event-loop threads, and a loop that waits
+/// for the writer stalls every connection it serves. A full queue means the writer is 10 000 records
+/// behind (a stalled disk); waiting would turn that into a gateway outage without saving the trail.
+/// The drop is instead made loud, as a counter and a sink error for alerts. Callers off the loops
+/// (admin, CLI) may pass a timeout to wait for room. Failed writes are counted in `writeErrors`,
 /// reported, and retried on the next commit. Call `close()` at shutdown.
 public final class AuditLog: Sendable {
     struct State {
@@ -37,7 +43,8 @@ public final class AuditLog: Sendable {
     ///   - capacity: records that may wait for the writer; default 10 000.
     ///   - batchSize: records that trigger a commit before the interval ends; default 256.
     ///   - commitIntervalMilliseconds: the longest a record waits to be written; default 50 ms.
-    ///   - enqueueTimeoutMilliseconds: how long `record` waits for room in a full queue; default 200 ms.
+    ///   - enqueueTimeoutMilliseconds: how long `record` waits for room in a full queue; default 0 ms,
+    ///     so an event loop never blocks on the writer (see the type's notes).
     ///   - onSinkError: told of every failed write, sync and dropped record, from the writer thread
     ///     or the recording thread; for a counter such as `audit_sink_errors_total`. Must not block.
     ///
@@ -47,7 +54,7 @@ public final class AuditLog: Sendable {
     ///   or a torn last line could not be set aside.
     public init(
         path: String, level: AuditLevel = .info, clock: any PortalClock = SystemClock(), capacity: Int = 10_000,
-        batchSize: Int = 256, commitIntervalMilliseconds: Int = 50, enqueueTimeoutMilliseconds: Int = 200,
+        batchSize: Int = 256, commitIntervalMilliseconds: Int = 50, enqueueTimeoutMilliseconds: Int = 0,
         onSinkError: @escaping @Sendable (AuditSinkError) -> Void = { _ in }
     ) throws {
         precondition(capacity > 0 && batchSize > 0 && commitIntervalMilliseconds > 0, "audit log sizes are positive")
@@ -68,6 +75,9 @@ public final class AuditLog: Sendable {
     }
 
     /// Enqueues `record` if the level admits its outcome, stamping its time and sequence.
+    ///
+    /// With room in the queue this takes the lock once and never waits; with the queue full it wakes the
+    /// writer and waits at most `enqueueTimeoutMilliseconds` before dropping (and counting) the record.
     /// - Returns: the sequence number given, or nil when the level filtered it out or it was dropped.
     @discardableResult
     public func record(_ record: AuditRecord) -> UInt64? {
@@ -75,9 +85,7 @@ public final class AuditLog: Sendable {
         let capacity = capacity
         let batchSize = batchSize
         let clock = clock
-        let (sequence, wakeWriter) = state.wait(
-            until: { $0.closed || $0.queue.count < capacity }, timeoutNanoseconds: enqueueTimeoutNanoseconds
-        ) { state, hasRoom -> (UInt64?, Bool) in
+        let enqueue = { (state: inout State, hasRoom: Bool) -> (UInt64?, Bool) in
             guard hasRoom, !state.closed else {
                 state.dropped += 1
                 return (nil, false)
@@ -89,6 +97,22 @@ public final class AuditLog: Sendable {
             state.queue.append(sealed)
             return (sealed.sequence, state.queue.count == batchSize)
         }
+        var result = state.withLock { state -> (UInt64?, Bool)? in
+            guard state.closed || state.queue.count < capacity else { return nil }
+            return enqueue(&state, true)
+        }
+        if result == nil {
+            // Full: the writer must be awake to make room, whether or not this caller may wait for it.
+            state.broadcast()
+            if enqueueTimeoutNanoseconds == 0 {
+                result = state.withLock { enqueue(&$0, $0.queue.count < capacity) }
+            } else {
+                result = state.wait(
+                    until: { $0.closed || $0.queue.count < capacity }, timeoutNanoseconds: enqueueTimeoutNanoseconds,
+                    then: enqueue)
+            }
+        }
+        let (sequence, wakeWriter) = result ?? (nil, false)
         if sequence == nil { onSinkError(.dropped) }
         if wakeWriter { state.broadcast() }
         return sequence

@@ -15,11 +15,15 @@ public enum DigestAlgorithm: Sendable {
         }
     }
 
+    /// The digest's implementation, fetched from OpenSSL's default provider once per process.
+    ///
+    /// The legacy `EVP_sha256()` objects make OpenSSL 3 fetch the implementation again (a lock and a name
+    /// lookup) on every use; an explicitly fetched `EVP_MD` is used as it is.
     var evp: OpaquePointer {
         switch self {
-        case .sha256: EVP_sha256()
-        case .sha384: EVP_sha384()
-        case .sha512: EVP_sha512()
+        case .sha256: FetchedDigest.sha256.md
+        case .sha384: FetchedDigest.sha384.md
+        case .sha512: FetchedDigest.sha512.md
         }
     }
 
@@ -30,6 +34,25 @@ public enum DigestAlgorithm: Sendable {
         case .sha384: 48
         case .sha512: 64
         }
+    }
+}
+
+/// An `EVP_MD` fetched once and kept for the life of the process.
+///
+/// `@unchecked Sendable`: a fetched `EVP_MD` is immutable and OpenSSL 3 allows one object to be used by any
+/// number of threads at once (openssl-threads(7)); it is never freed, so it cannot dangle. The static lets
+/// are initialised once, thread-safely, by Swift's lazy global initialisation.
+struct FetchedDigest: @unchecked Sendable {
+    let md: OpaquePointer
+
+    static let sha256 = FetchedDigest(name: "SHA256", legacy: EVP_sha256())
+    static let sha384 = FetchedDigest(name: "SHA384", legacy: EVP_sha384())
+    static let sha512 = FetchedDigest(name: "SHA512", legacy: EVP_sha512())
+
+    /// Fetches `name` from the default library context; if that fails, keeps the legacy object, which
+    /// still works (it fetches per use).
+    private init(name: String, legacy: OpaquePointer) {
+        md = EVP_MD_fetch(nil, name, nil) ?? legacy
     }
 }
 
@@ -55,15 +78,25 @@ public enum Digest {
 
     /// Lower-case hexadecimal of `bytes`.
     public static func hex(_ bytes: some Collection<UInt8>) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        hex(Array(bytes))
     }
+
+    /// Lower-case hexadecimal of `bytes`; the concrete overload that digests and random bytes take.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { input in
+            String(unsafeUninitializedCapacity: input.count * 2) { output in
+                hexDigits.withUnsafeBufferPointer { digits in
+                    for (index, byte) in input.enumerated() {
+                        output[2 * index] = digits[Int(byte >> 4)]
+                        output[2 * index + 1] = digits[Int(byte & 0xF)]
+                    }
+                }
+                return input.count * 2
+            }
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }
 
 /// Bytes that can be viewed contiguously; `[UInt8]`, `ArraySlice<UInt8>` and UTF-8 views of strings.

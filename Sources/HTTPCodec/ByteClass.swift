@@ -51,11 +51,13 @@ enum ByteClass {
     }
 
     /// A received field; a value that is not valid UTF-8 keeps its bytes, so it is forwarded unchanged.
+    ///
+    /// Only for bytes `FieldLine.split` accepted: the field is marked validated.
     static func field(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, text: String) -> HTTPField {
         let name = String(decoding: name, as: UTF8.self)
         // Only the ISO-8859-1 fallback makes more UTF-8 bytes than were received.
-        guard text.utf8.count != value.count else { return HTTPField(name: name, value: text) }
-        return HTTPField(name: name, value: text, rawValue: [UInt8](value))
+        guard text.utf8.count != value.count else { return HTTPField(validatedName: name, value: text, rawValue: nil) }
+        return HTTPField(validatedName: name, value: text, rawValue: [UInt8](value))
     }
 
     /// Text for a field value: UTF-8 when valid, otherwise each byte as ISO-8859-1.

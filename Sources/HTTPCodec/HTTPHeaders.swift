@@ -1,29 +1,47 @@
 /// One header field as received or to be sent.
+///
+/// Equality compares name and value bytes only, never how the field was made.
 public struct HTTPField: Sendable, Equatable {
-    public var name: String
-    /// The value as text; bytes that are not UTF-8 (obs-text) read as ISO-8859-1. Setting it clears `rawValue`.
+    /// The field name. Setting it drops the parser's validation mark.
+    public var name: String {
+        didSet { isValidated = false }
+    }
+    /// The value as text; bytes that are not UTF-8 (obs-text) read as ISO-8859-1. Setting it clears `rawValue`
+    /// and the parser's validation mark.
     public var value: String {
-        didSet { rawValue = nil }
+        didSet {
+            rawValue = nil
+            isValidated = false
+        }
     }
     /// The value's bytes exactly as received, kept only when they are not valid UTF-8 (obs-text such as
     /// Latin-1), so that serializers forward them unchanged; nil for UTF-8 values and fields built in code.
     public private(set) var rawValue: [UInt8]?
+    /// True only for a field the strict parser built and nobody changed since: its name is a token and its
+    /// value holds no CTL, so serializers write it without checking every byte again.
+    public private(set) var isValidated = false
 
     public init(name: String, value: String) {
         self.name = name
         self.value = value
     }
 
-    /// A received field whose value bytes are not valid UTF-8: `value` is their ISO-8859-1 reading.
-    init(name: String, value: String, rawValue: [UInt8]) {
+    /// A field the strict parser checked; `rawValue` when the value bytes are not valid UTF-8, `value` being
+    /// their ISO-8859-1 reading.
+    init(validatedName name: String, value: String, rawValue: [UInt8]?) {
         self.name = name
         self.value = value
         self.rawValue = rawValue
+        self.isValidated = true
     }
 
     /// Appends the value's wire bytes: `rawValue` when kept, else the UTF-8 of `value`.
     func appendValue(to out: inout [UInt8]) {
         if let rawValue { out.append(contentsOf: rawValue) } else { out.append(contentsOf: value.utf8) }
+    }
+
+    public static func == (lhs: HTTPField, rhs: HTTPField) -> Bool {
+        lhs.name == rhs.name && lhs.value == rhs.value && lhs.rawValue == rhs.rawValue
     }
 }
 

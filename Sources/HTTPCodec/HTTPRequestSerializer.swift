@@ -5,12 +5,15 @@ public enum HTTPRequestSerializer {
     /// `Content-Length` and `Transfer-Encoding` from the request are dropped; `Content-Length` is set from the
     /// body (always for POST, PUT and PATCH, otherwise only when the body is not empty). Fields that could not
     /// be written safely (non-token name, CTL in value) are dropped.
+    ///
+    /// Fields the strict parser built (`HTTPField.isValidated`) are written without checking their bytes again.
     public static func write(_ request: HTTPRequest, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + HTTPResponseSerializer.headSizeEstimate(request.headers) + request.body.count)
         out.append(contentsOf: request.method.utf8)
         out.append(ByteClass.sp)
         out.append(contentsOf: request.target.utf8)
         out.append(contentsOf: " HTTP/1.1\r\n".utf8)
-        for field in request.headers where HTTPResponseSerializer.isWritable(field) {
+        for field in request.headers.fields where field.isValidated || HTTPResponseSerializer.isWritable(field) {
             let n = field.name.utf8.count
             if n == 14, HTTPHeaders.namesEqual(field.name, "Content-Length") { continue }
             if n == 17, HTTPHeaders.namesEqual(field.name, "Transfer-Encoding") { continue }

@@ -5,18 +5,22 @@
 /// name is not a token or whose value holds CR, LF, NUL or another control byte is dropped, never written.
 public enum HTTPResponseSerializer {
     /// Appends `response` to `out`.
+    ///
+    /// Fields the strict parser built (`HTTPField.isValidated`) are written without checking their bytes again.
     /// - Parameters:
     ///   - keepAlive: false adds `Connection: close`.
     ///   - isHeadRequest: true writes the head only (the `Content-Length` still states the body's size).
     public static func write(_ response: HTTPResponse, keepAlive: Bool, isHeadRequest: Bool, into out: inout [UInt8]) {
         // A status outside 100...599 is a handler bug; answer 500 rather than write a malformed line.
         let status = (100...599).contains(response.status) ? response.status : 500
+        out.reserveCapacity(out.count + headSizeEstimate(response.headers) + response.body.count)
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(status, to: &out)
         out.append(ByteClass.sp)
         out.append(contentsOf: HTTPResponse.reasonPhrase(status).utf8)
         out.append(contentsOf: "\r\n".utf8)
-        for field in response.headers where isWritable(field) && !isFramingField(field.name) {
+        for field in response.headers.fields
+        where (field.isValidated || isWritable(field)) && !isFramingField(field.name) {
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: ": ".utf8)
             field.appendValue(to: &out)
@@ -52,18 +56,30 @@ public enum HTTPResponseSerializer {
         }
     }
 
+    /// Bytes a head with `headers` takes, give or take the start line and framing fields: for reserving.
+    static func headSizeEstimate(_ headers: HTTPHeaders) -> Int {
+        var size = 128
+        for field in headers.fields { size += field.name.utf8.count + field.value.utf8.count + 4 }
+        return size
+    }
+
+    /// Appends the decimal digits of `value` without allocating.
     static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
         precondition(value >= 0, "lengths and statuses are not negative")
         if value < 10 {
             out.append(0x30 + UInt8(value))
             return
         }
-        var digits: [UInt8] = []
-        var v = value
-        while v > 0 {
-            digits.append(0x30 + UInt8(v % 10))
-            v /= 10
+        // Int.max has 19 digits; fill a fixed buffer from the end, then copy the used part.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            var v = value
+            while v > 0 {
+                start -= 1
+                digits[start] = 0x30 + UInt8(v % 10)
+                v /= 10
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
-        out.append(contentsOf: digits.reversed())
     }
 }

@@ -26,6 +26,11 @@ public final class HTTPServer: Sendable {
     private let started = Atomic<Bool>(false)
     let isShuttingDown = Atomic<Bool>(false)
     let openConnections = Atomic<Int>(0)
+    let connectionLimits: HTTPServerConnectionLimits
+    /// Open connections per peer address, over every loop; an address with none has no entry.
+    let connectionsPerAddress = Mutex<[String: Int]>([:])
+    let refused = Atomic<UInt64>(0)
+    let onConnectionRefused: @Sendable (ConnectionRefusal) -> Void
     let openListeners = Atomic<Int>(0)
     /// Pipelined requests in flight per connection before the server stops reading from it.
     let maxPipelined = 16
@@ -37,14 +42,21 @@ public final class HTTPServer: Sendable {
     ///   - host: address to bind, an IPv4/IPv6 literal or `localhost` (`0.0.0.0` for every interface).
     ///   - port: port to bind; 0 picks a free one, read back with `port`.
     ///   - limits: parser limits; defaults 16 KiB head, 100 fields, 8 KiB target, 1 MiB body.
-    ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress.
+    ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress, 60 s whole body.
     ///   - errorHeaders: fields added to the answers the server writes itself; default none.
+    ///   - connectionLimits: defaults 10 000 connections in all, 256 per client address.
+    ///   - onConnectionRefused: told, on a loop thread, of every connection closed at accept by a cap; for a
+    ///     counter. Must not block. Default: nothing (`refusedConnections` still counts).
     public init(
         host: String, port: Int, group: EventLoopGroup, handler: any HTTPHandler,
         limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts(),
-        errorHeaders: HTTPHeaders = HTTPHeaders()
+        errorHeaders: HTTPHeaders = HTTPHeaders(),
+        connectionLimits: HTTPServerConnectionLimits = HTTPServerConnectionLimits(),
+        onConnectionRefused: @escaping @Sendable (ConnectionRefusal) -> Void = { _ in }
     ) {
         self.errorHeaders = errorHeaders
+        self.connectionLimits = connectionLimits
+        self.onConnectionRefused = onConnectionRefused
         self.host = host
         self.requestedPort = port
         self.group = group
@@ -53,6 +65,12 @@ public final class HTTPServer: Sendable {
         self.timeouts = timeouts
         self.id = Self.ids.wrappingAdd(1, ordering: .relaxed).oldValue
     }
+
+    /// Connections closed at accept because a cap of `connectionLimits` was reached, since start.
+    public var refusedConnections: UInt64 { refused.load(ordering: .relaxed) }
+
+    /// Client connections open now, over every loop.
+    public var openConnectionCount: Int { openConnections.load(ordering: .relaxed) }
 
     /// The bound port once `start()` returned (the real one when 0 was asked); 0 before.
     public var port: Int { boundPort.load(ordering: .acquiring) }

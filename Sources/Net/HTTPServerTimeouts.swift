@@ -6,6 +6,11 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
     public var idleNanoseconds: UInt64
     /// Longest wait for more body bytes; default 10 s. Then 408.
     public var bodyProgressNanoseconds: UInt64
+    /// Longest time to receive a whole body, from the end of its head; default 60 s. Then 408 and a close.
+    ///
+    /// Progress alone is not enough: a client sending one byte just inside every `bodyProgressNanoseconds`
+    /// would otherwise hold its connection forever.
+    public var bodyTotalNanoseconds: UInt64
     /// After the last response of a closing connection, how long unread input is drained; default 2 s.
     public var lingerNanoseconds: UInt64
 
@@ -14,12 +19,14 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
         headNanoseconds: UInt64 = 10_000_000_000,
         idleNanoseconds: UInt64 = 60_000_000_000,
         bodyProgressNanoseconds: UInt64 = 10_000_000_000,
-        lingerNanoseconds: UInt64 = 2_000_000_000
+        lingerNanoseconds: UInt64 = 2_000_000_000,
+        bodyTotalNanoseconds: UInt64 = 60_000_000_000
     ) {
         self.headNanoseconds = headNanoseconds
         self.idleNanoseconds = idleNanoseconds
         self.bodyProgressNanoseconds = bodyProgressNanoseconds
         self.lingerNanoseconds = lingerNanoseconds
+        self.bodyTotalNanoseconds = bodyTotalNanoseconds
     }
 }
 

@@ -2,6 +2,9 @@ import HTTPCodec
 
 extension ServerConnection {
     /// Chooses the timeout that applies now: head, idle, body progress, linger, or none while the handler works.
+    ///
+    /// While a body is read, each read moves the progress deadline, but never past the body's total deadline,
+    /// which is set once, when the body of a request is first waited for.
     func updateTimeout(progress: Bool) {
         let timeouts = listener.server.timeouts
         let now: Waiting
@@ -28,7 +31,16 @@ extension ServerConnection {
         case .body: length = timeouts.bodyProgressNanoseconds
         case .linger: length = timeouts.lingerNanoseconds
         }
-        deadline = EventLoop.now() &+ length
+        let clock = EventLoop.now()
+        deadline = clock &+ length
+        if now == .body {
+            // No response is owed while a body is read, so `firstSeq` is the request whose body this is.
+            if bodyDeadlineSeq != firstSeq {
+                bodyDeadlineSeq = firstSeq
+                bodyDeadline = clock &+ timeouts.bodyTotalNanoseconds
+            }
+            deadline = min(deadline, bodyDeadline)
+        }
         armTimer()
     }
 

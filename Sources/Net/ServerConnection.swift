@@ -43,6 +43,9 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     var interest: UInt32 = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
     var waiting = Waiting.nothing
     var deadline: UInt64 = 0
+    /// When the body being read must be complete, and the sequence number of the request it belongs to.
+    var bodyDeadline: UInt64 = 0
+    var bodyDeadlineSeq = -1
     var timer: TimerID?
     var timerAt: UInt64 = 0
 

@@ -39,9 +39,14 @@ final class ServerListener: EventLoopSelectable {
                 accept4(fd, address, length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             }
             guard result >= 0 else { return }
+            let (remoteHost, remotePort) = peer.hostAndPort
+            // Past a connection cap the connection is closed before any byte of it is read.
+            if server.admit(address: remoteHost) != nil {
+                Syscall.close(result)
+                continue
+            }
             let (_, localAddress) = SocketAddress.filling { getsockname(result, $0, $1) }
             Socket.setNoDelay(result)
-            let (remoteHost, remotePort) = peer.hostAndPort
             let info = ConnectionInfo(
                 remoteAddress: remoteHost, remotePort: remotePort,
                 localPort: localAddress.hostAndPort.1)
@@ -50,17 +55,17 @@ final class ServerListener: EventLoopSelectable {
                 try loop.register(result, connection, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
             } catch {
                 Syscall.close(result)
+                server.release(address: remoteHost)
                 continue
             }
             connections[result] = connection
-            _ = server.openConnections.wrappingAdd(1, ordering: .releasing)
             connection.start()
         }
     }
 
     func connectionClosed(_ fd: Int32) {
-        if connections.removeValue(forKey: fd) != nil {
-            _ = server.openConnections.wrappingSubtract(1, ordering: .releasing)
+        if let connection = connections.removeValue(forKey: fd) {
+            server.release(address: connection.info.remoteAddress)
         }
     }
 

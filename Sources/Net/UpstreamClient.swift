@@ -11,7 +11,10 @@ import Synchronization
 public final class UpstreamClient: Sendable {
     /// Pool and size settings.
     public struct Configuration: Sendable, Equatable {
-        /// Idle connections kept per upstream per loop; default 16.
+        /// Idle connections kept per upstream per loop; default 256.
+        ///
+        /// A loop keeps as many connections as it has requests in flight to one upstream; a cap below that
+        /// peak closes connections on release only to reopen them for the next request (reconnect churn).
         public var maxIdlePerUpstream: Int
         /// How long an idle connection is kept, in nanoseconds; default 30 s.
         public var idleTimeoutNanoseconds: UInt64
@@ -20,7 +23,7 @@ public final class UpstreamClient: Sendable {
 
         /// Settings with the documented defaults, each overridable.
         public init(
-            maxIdlePerUpstream: Int = 16, idleTimeoutNanoseconds: UInt64 = 30_000_000_000,
+            maxIdlePerUpstream: Int = 256, idleTimeoutNanoseconds: UInt64 = 30_000_000_000,
             maxResponseBodyBytes: Int = 64 * 1024 * 1024
         ) {
             self.maxIdlePerUpstream = maxIdlePerUpstream

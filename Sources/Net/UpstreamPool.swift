@@ -31,14 +31,16 @@ final class UpstreamPool {
     }
 
     /// Keeps `connection` for reuse if there is room, else closes it.
+    ///
+    /// Appends through the dictionary's storage in place: reading the list out and writing it back would copy
+    /// it on every release, because the dictionary still holds a reference while the copy is mutated.
     func release(_ connection: UpstreamConnection) {
-        var list = idle[connection.address] ?? []
-        guard list.count < configuration.maxIdlePerUpstream else {
+        let kept = idle[connection.address]?.count ?? 0
+        guard kept < configuration.maxIdlePerUpstream else {
             connection.close()
             return
         }
-        list.append(connection)
-        idle[connection.address] = list
+        idle[connection.address, default: []].append(connection)
         connection.becomeIdle(timeoutNanoseconds: configuration.idleTimeoutNanoseconds)
     }
 

@@ -120,6 +120,25 @@ struct AuditLogTests {
         log.close(timeoutMilliseconds: 3000)
     }
 
+    @Test("by default a full queue drops and counts at once: the recording thread never waits for the writer")
+    func fullQueueNeverWaitsByDefault() throws {
+        let directory = temporaryPath()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let drops = Atomic<Int>(0)
+        // The writer sleeps for 10 s between commits, so the queue of 2 stays full.
+        let log = try AuditLog(path: directory, capacity: 2, commitIntervalMilliseconds: 10_000) { error in
+            if error.isDrop { drops.add(1, ordering: .relaxed) }
+        }
+        let started = ContinuousClock.now
+        let sequences = (0..<5).map { log.record(denial($0)) }
+        let elapsed = ContinuousClock.now - started
+        #expect(sequences == [1, 2, nil, nil, nil])
+        #expect(elapsed < .milliseconds(100))
+        #expect(log.droppedRecords == 3)
+        #expect(drops.load(ordering: .relaxed) == 3)
+        log.close(timeoutMilliseconds: 3000)
+    }
+
     @Test("records from many threads all land with distinct, gapless sequence numbers")
     func concurrentRecords() throws {
         let path = temporaryPath()

@@ -34,6 +34,26 @@ struct AuditRecordTests {
         #expect(tail == AuditChainTail(lastSequence: 42, lastHash: record.hash))
     }
 
+    @Test("the line is byte for byte the documented format, and its hash is SHA-256 of the canonical bytes")
+    func goldenLine() {
+        var record = AuditRecord(
+            type: .authFailure, outcome: .failure, requestID: "req-1", clientAddress: "203.0.113.7",
+            subject: "consumer \"9\"", route: "/api/v1/events", tokenFingerprint: "0123456789abcdef")
+        record.sequence = 42
+        record.timeMicroseconds = 1_767_225_600_123_456
+        // Canonical bytes and hash computed outside Swift (Python's json format and hashlib.sha256).
+        let canonical =
+            #"{"time":"2026-01-01T00:00:00.123456Z","sequence":42,"type":"auth.failure","outcome":"failure","#
+            + #""request_id":"req-1","client_address":"203.0.113.7","subject":"consumer \"9\"","#
+            + #""route":"/api/v1/events","reason":null,"token_fingerprint":"0123456789abcdef","#
+            + #""prev_hash":"\#(AuditRecord.genesisHash)"}"#
+        let hash = "55225fc326489aafdcf84a54eb31938ceed7598af11356e732f3c283c33d81ed"
+        #expect(record.canonicalBytes() == Array(canonical.utf8))
+        let line = record.sealLine()
+        #expect(record.hash == hash)
+        #expect(line == Array((canonical.dropLast() + #","hash":"\#(hash)"}"# + "\n").utf8))
+    }
+
     @Test("absent optional fields are written as null, not left out")
     func absentFieldsAreNull() throws {
         var record = AuditRecord(type: .configReloaded, outcome: .success)

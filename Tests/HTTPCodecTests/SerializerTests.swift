@@ -46,6 +46,33 @@ struct SerializerTests {
         HTTPRequestSerializer.write(request, into: &out)
         #expect(String(decoding: out, as: UTF8.self) == "POST /x?y HTTP/1.1\r\nHost: u\r\nContent-Length: 3\r\n\r\nhey")
     }
+
+    @Test("parsed fields are marked validated; renaming a field or changing its value drops the mark")
+    func validationMark() throws {
+        var parser = HTTPRequestParser()
+        parser.feed(Array("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n\r\n".utf8))
+        let request = try #require(try parser.next())
+        #expect(request.headers.fields.allSatisfy { $0.isValidated })
+        var renamed = try #require(request.headers.fields.last)
+        renamed.name = "X\r\nB"
+        var revalued = try #require(request.headers.fields.last)
+        revalued.value = "a\r\nSet-Cookie: x"
+        #expect(!renamed.isValidated && !revalued.isValidated)
+        #expect(!HTTPField(name: "X-A", value: "1").isValidated)
+        // The mark is bookkeeping, not content: a parsed field equals the same field built in code.
+        #expect(request.headers.fields.last == HTTPField(name: "X-A", value: "1"))
+        #expect(!HTTPResponseSerializer.isWritable(renamed) && !HTTPResponseSerializer.isWritable(revalued))
+    }
+
+    @Test("Content-Length is written in decimal for every size", arguments: [0, 9, 10, 99, 100, 12_345, 1_000_000])
+    func lengths(size: Int) {
+        let response = HTTPResponse(status: 200, body: [UInt8](repeating: 0x61, count: size))
+        #expect(Self.text(response, head: true) == "HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\n\r\n")
+        var out: [UInt8] = []
+        HTTPRequestSerializer.write(HTTPRequest(method: "PUT", target: "/", body: response.body), into: &out)
+        let head = String(decoding: out.prefix(64), as: UTF8.self)
+        #expect(head.hasPrefix("PUT / HTTP/1.1\r\nContent-Length: \(size)\r\n"))
+    }
 }
 
 @Suite("HTTPResponseParser")

@@ -74,7 +74,8 @@ struct ExpectContinueTests {
         let handler = RecordingHandler()
         let server = try TestServer(handler: handler)
         defer { server.stop() }
-        let client = try TestClient(port: server.port, timeoutMilliseconds: 1000)
+        // The /slow answer comes from Dispatch's global pool, which a loaded parallel run can hold up for seconds.
+        let client = try TestClient(port: server.port, timeoutMilliseconds: 5000)
         client.send(
             "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n"
                 + "POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")

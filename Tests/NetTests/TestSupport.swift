@@ -41,8 +41,23 @@ final class RecordingHandler: HTTPHandler {
 final class TestClient {
     let fd: Int32
 
-    init(port: Int, timeoutMilliseconds: Int = 3000) throws {
+    /// Connects to 127.0.0.1:`port`, from the loopback address `source` when given (e.g. "127.0.0.2").
+    init(port: Int, timeoutMilliseconds: Int = 3000, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                close(fd)
+                throw SyscallError(call: "bind", errno: errno)
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian

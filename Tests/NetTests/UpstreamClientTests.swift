@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import HTTPCodec
 import Net
 import Synchronization
@@ -32,7 +32,8 @@ final class PortRecordingHandler: HTTPHandler {
 func rawUpstream(reply: String) -> Int {
     let (fd, port) = boundLoopbackSocket()
     listen(fd, 4)
-    DispatchQueue.global().async {
+    // A thread of its own: blocking in accept/recv on Dispatch's small global pool starves other tests.
+    Thread {
         let client = accept(fd, nil, nil)
         var buffer = [UInt8](repeating: 0, count: 4096)
         _ = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
@@ -40,7 +41,7 @@ func rawUpstream(reply: String) -> Int {
         _ = bytes.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         close(client)
         close(fd)
-    }
+    }.start()
     return port
 }
 
@@ -133,6 +134,32 @@ struct UpstreamClientTests {
         } else {
             #expect(throws: UpstreamError.self) { try result.get() }
         }
+    }
+
+    @Test(
+        "the pool keeps as many idle connections as were in flight, up to its cap, and closes the rest",
+        arguments: [(UpstreamClient.Configuration(), 24), (UpstreamClient.Configuration(maxIdlePerUpstream: 4), 44)])
+    func idleCap(configuration: UpstreamClient.Configuration, expectedConnections: Int) async throws {
+        let handler = PortRecordingHandler(delayMilliseconds: 100)
+        let upstream = try TestServer(handler: handler)
+        defer { upstream.stop() }
+        let group = try EventLoopGroup(threads: 1)
+        defer { group.shutdown() }
+        let client = UpstreamClient(configuration: configuration)
+        let loop = group.loops[0]
+        // Two waves of 24 concurrent requests: the second reuses every connection the pool kept from the first.
+        for _ in 0..<2 {
+            try await withThrowingTaskGroup(of: Int.self) { tasks in
+                for _ in 0..<24 {
+                    tasks.addTask {
+                        let request = HTTPRequest(method: "GET", target: "/", headers: HTTPHeaders([("Host", "u")]))
+                        return try await Self.call(client, request, port: upstream.port, loop: loop).get().status
+                    }
+                }
+                for try await status in tasks { #expect(status == 201) }
+            }
+        }
+        #expect(Set(handler.ports.withLock { $0 }).count == expectedConnections)
     }
 
     @Test("an address that does not resolve is refused at construction")

@@ -1,4 +1,4 @@
-import Dispatch
+import Foundation
 import HTTPCodec
 import Net
 import Synchronization
@@ -22,14 +22,15 @@ final class StaleAfterOneUpstream: Sendable {
     init() {
         let (fd, chosenPort) = boundLoopbackSocket()
         // accept() and, inherited by accepted sockets, recv() give up after 30 s, so the serving thread always
-        // ends. It must outlast the gap between the two requests on a heavily loaded machine: a timeout there
-        // closes the pooled connection while idle, and the client then rightly opens a fresh one with no retry.
+        // ends. Generous: in a full parallel `swift test` the test's own continuation can wait seconds for a
+        // free thread, and a shorter wait here closed the pooled connection before the second request came.
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         listen(fd, 4)
         listener = fd
         port = chosenPort
-        DispatchQueue.global().async { self.serve() }
+        // A thread of its own: blocking in accept/recv on Dispatch's small global pool starves other tests.
+        Thread { self.serve() }.start()
     }
 
     private func serve() {
