@@ -72,6 +72,19 @@ let package = Package(
         ),
         // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown.
         .testTarget(name: "PortalCommandTests", dependencies: ["portal"]),
+
+        // libFuzzer harnesses (scripts/fuzz.sh, docs/fuzzing.md); plain builds replay files given as arguments.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(
+            name: "FuzzRequestParser", dependencies: ["FuzzSupport", "HTTPCodec"], path: "Fuzz/FuzzRequestParser"),
+        .executableTarget(
+            name: "FuzzChunked", dependencies: ["FuzzSupport", "HTTPCodec"], path: "Fuzz/FuzzChunked"),
+        .executableTarget(
+            name: "FuzzRoutePath", dependencies: ["FuzzSupport", "Config"], path: "Fuzz/FuzzRoutePath"),
+        .executableTarget(
+            name: "FuzzJWT", dependencies: ["FuzzSupport", "Auth", "Crypto", "PortalCore"], path: "Fuzz/FuzzJWT"),
+        .executableTarget(
+            name: "FuzzConfig", dependencies: ["FuzzSupport", "Config"], path: "Fuzz/FuzzConfig"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -44,6 +44,9 @@ struct HeadScanner {
             }
             if b != ByteClass.lf {
                 i += 1
+                // Checked at every byte, not only at the end of a read: the verdict on a stream must not
+                // depend on how it was split into reads.
+                try checkLimits(scannedThrough: i)
                 continue
             }
             guard i > 0, head[i - 1] == ByteClass.cr else { throw HTTPParseError(.badLineEnding) }
@@ -63,11 +66,16 @@ struct HeadScanner {
             if i - fieldsStart > maxFieldBytes { throw HTTPParseError(.headerTooLarge) }
         }
         scanIndex = i
+        try checkLimits(scannedThrough: i)
+        return nil
+    }
+
+    /// Throws when the `scanned` bytes of an unfinished head are past the start-line or field-section limit.
+    private func checkLimits(scannedThrough scanned: Int) throws(HTTPParseError) {
         if let fieldsStart = startLineEnd {
-            if i - fieldsStart > maxFieldBytes { throw HTTPParseError(.headerTooLarge) }
-        } else if i > maxStartLineBytes {
+            if scanned - fieldsStart > maxFieldBytes { throw HTTPParseError(.headerTooLarge) }
+        } else if scanned > maxStartLineBytes {
             throw HTTPParseError(startLineError)
         }
-        return nil
     }
 }
