@@ -38,14 +38,24 @@ extension PortalSettings {
         settings.tlsPort = try env.port("TLS_PORT", default: 8443, allowsZero: true)
         settings.tlsCertPath = try nonEmptyPath(env, "TLS_CERT_PATH")
         settings.tlsKeyPath = try nonEmptyPath(env, "TLS_KEY_PATH")
+        settings.tlsClientCAPath = try nonEmptyPath(env, "TLS_CLIENT_CA_PATH")
+        settings.tlsClientAuth = try env.enumeration("TLS_CLIENT_AUTH", default: TLSClientAuthSetting.none)
+        settings.tlsRedirectHTTP = try env.bool("TLS_REDIRECT_HTTP", default: false)
         if settings.tlsEnabled {
             guard settings.tlsCertPath != nil else { throw .missing("TLS_CERT_PATH", expected: "a PEM file path") }
             guard settings.tlsKeyPath != nil else { throw .missing("TLS_KEY_PATH", expected: "a PEM file path") }
+            if settings.tlsClientAuth != .none && settings.tlsClientCAPath == nil {
+                throw .missing("TLS_CLIENT_CA_PATH", expected: "a PEM CA bundle when TLS_CLIENT_AUTH is not none")
+            }
+        }
+        if settings.tlsRedirectHTTP && !settings.tlsEnabled {
+            throw .invalidValue("TLS_REDIRECT_HTTP", expected: "false unless TLS_ENABLED=true", got: "true")
         }
 
         // Listeners and files.
         settings.gatewayHost = try env.host("GATEWAY_HOST", default: "0.0.0.0")
         settings.gatewayPort = try env.port("GATEWAY_PORT", default: 8009, allowsZero: true)
+        settings.tlsHost = try env.host("TLS_HOST", default: settings.gatewayHost)
         settings.adminHost = try env.host("ADMIN_HOST", default: "127.0.0.1")
         settings.adminPort = try env.port("ADMIN_PORT", default: 9009, allowsZero: true)
         settings.dataLayerHost = try env.host("DATA_LAYER_HOST", default: "127.0.0.1")
@@ -64,6 +74,10 @@ extension PortalSettings {
         settings.upstreamTimeoutSeconds = try env.durationSeconds(
             "UPSTREAM_TIMEOUT_SECONDS", default: 30, range: 0.001...3600)
         settings.loopThreads = try env.int("LOOP_THREADS", default: activeCoreCount, range: 1...256)
+        settings.maxConnections = try env.int("MAX_CONNECTIONS", default: 10_000, range: 1...1_000_000)
+        settings.maxConnectionsPerIP = try env.int(
+            "MAX_CONNECTIONS_PER_IP", default: min(256, settings.maxConnections), range: 1...settings.maxConnections)
+        settings.upstreamMaxIdle = try env.int("UPSTREAM_MAX_IDLE", default: 256, range: 0...65_536)
         settings.shutdownGraceSeconds = try env.durationSeconds("SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600)
 
         // Data-layer keys, Redis and PostgreSQL.

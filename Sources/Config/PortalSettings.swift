@@ -25,6 +25,20 @@ public struct PortalSettings: Sendable {
     public var tlsCertPath: String?
     /// `TLS_KEY_PATH`: PEM private key; required when TLS is enabled.
     public var tlsKeyPath: String?
+    /// `TLS_HOST`, default `GATEWAY_HOST`: the address the HTTPS listener binds.
+    public var tlsHost: String = "0.0.0.0"
+    /// `TLS_CLIENT_CA_PATH`: PEM CA bundle that signs client certificates; required unless client auth is `none`.
+    public var tlsClientCAPath: String?
+    /// `TLS_CLIENT_AUTH`, default `none`: `optional` or `required` asks clients for certificates (mTLS).
+    public var tlsClientAuth: TLSClientAuthSetting = .none
+    /// `TLS_REDIRECT_HTTP`, default false: the plain listener answers every request with a redirect to HTTPS.
+    public var tlsRedirectHTTP: Bool = false
+    /// `MAX_CONNECTIONS`, default 10000: open connections per listener; past it new ones are closed at once.
+    public var maxConnections: Int = 10_000
+    /// `MAX_CONNECTIONS_PER_IP`, default 256: open connections per client address per listener.
+    public var maxConnectionsPerIP: Int = 256
+    /// `UPSTREAM_MAX_IDLE`, default 256: idle keep-alive connections kept per upstream per event loop.
+    public var upstreamMaxIdle: Int = 256
     /// `AUDIT_LOG_ENABLED`, default true.
     public var auditLogEnabled: Bool = true
     /// `AUDIT_LOG_LEVEL`, default `INFO`.

@@ -44,3 +44,13 @@ public enum AuditLogLevel: String, Sendable, CaseIterable {
     /// Only denials.
     case warning = "WARNING"
 }
+
+/// `TLS_CLIENT_AUTH`: whether HTTPS clients present certificates. Default `none`.
+public enum TLSClientAuthSetting: String, Sendable, CaseIterable {
+    /// No certificate is asked for.
+    case none
+    /// A certificate is asked for; one signed by `TLS_CLIENT_CA_PATH` identifies the client, none is allowed.
+    case optional
+    /// A certificate signed by `TLS_CLIENT_CA_PATH` is required to complete the handshake.
+    case required
+}

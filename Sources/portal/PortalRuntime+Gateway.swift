@@ -59,7 +59,10 @@ extension PortalRuntime {
         do {
             return try GatewayService(
                 settings: gatewaySettings, routes: settings.routes, verifier: verifier, limiter: limiter, audit: audit,
-                metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient(), clock: clock)
+                metrics: GatewayMetrics(registry: registry),
+                upstreams: UpstreamClient(
+                    configuration: UpstreamClient.Configuration(maxIdlePerUpstream: settings.upstreamMaxIdle)),
+                clock: clock)
         } catch {
             throw StartError(description: error.description)
         }

@@ -34,8 +34,7 @@ final class PortalRuntime {
         _ = try DataDirectoryLock.acquire(settings.portalDataDirectory)
         let registry = MetricsRegistry()
         let group = try EventLoopGroup(threads: settings.loopThreads)
-        let limits = HTTPParserLimits(maxBodyBytes: settings.maxBodySizeBytes)
-        let errorHeaders = GatewayService.serverErrorHeaders
+        let listeners = ListenerFactory(settings: settings, group: group, registry: registry)
 
         // Without configured L01 keys, one process shares a fresh internal key between its two halves.
         var l01Keys = settings.l01APIKeys.map(\.text)
@@ -51,8 +50,7 @@ final class PortalRuntime {
         var settings = settings
         if parts != .gatewayOnly {
             let (server, ready) = try makeDataLayer(
-                settings: settings, registry: registry, logger: logger, keys: l01Keys, group: group, limits: limits,
-                errorHeaders: errorHeaders)
+                settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners)
             // Started first: with DATA_LAYER_PORT=0 the gateway's default route needs the port it got.
             do {
                 try server.start()
@@ -82,17 +80,13 @@ final class PortalRuntime {
             pending.append(
                 (
                     "gateway",
-                    HTTPServer(
-                        host: settings.gatewayHost, port: settings.gatewayPort, group: group, handler: gateway,
-                        limits: limits, errorHeaders: errorHeaders)
+                    listeners.make(
+                        "gateway", host: settings.gatewayHost, port: settings.gatewayPort,
+                        handler: gateway)
                 ))
+            let admin = AdminService(registry: registry, readiness: readiness)
             pending.append(
-                (
-                    "admin",
-                    HTTPServer(
-                        host: settings.adminHost, port: settings.adminPort, group: group,
-                        handler: AdminService(registry: registry, readiness: readiness), errorHeaders: errorHeaders)
-                ))
+                ("admin", listeners.make("admin", host: settings.adminHost, port: settings.adminPort, handler: admin)))
         }
 
         for (name, server) in pending {
@@ -113,15 +107,15 @@ final class PortalRuntime {
 
     /// The data layer's server over the SQLite store, and its readiness check.
     static func makeDataLayer(
-        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String], group: EventLoopGroup,
-        limits: HTTPParserLimits, errorHeaders: HTTPHeaders
+        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String],
+        listeners: ListenerFactory
     ) throws -> (HTTPServer, @Sendable () -> Bool) {
         let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
         let store: SQLiteEventStore
         do {
             store = try SQLiteEventStore(directory: settings.portalDataDirectory)
         } catch {
-            group.shutdown()
+            listeners.group.shutdown()
             throw StartError(description: "PORTAL_DATA_DIR: cannot open the event store: \(error)")
         }
         let router = DataLayerRouter(
@@ -130,9 +124,9 @@ final class PortalRuntime {
                 storeErrors.increment()
                 logger.error("store.error", ["error": .string(error.metricLabel)])
             })
-        let server = HTTPServer(
-            host: settings.dataLayerHost, port: settings.dataLayerPort, group: group,
-            handler: DataLayerService(router: router), limits: limits, errorHeaders: errorHeaders)
+        let server = listeners.make(
+            "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
+            handler: DataLayerService(router: router))
         return (server, { (try? store.ping()) != nil })
     }
 

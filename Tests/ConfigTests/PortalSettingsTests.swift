@@ -129,6 +129,41 @@ struct PortalSettingsTests {
         }
     }
 
+    @Test(
+        "connection caps, upstream pool and TLS client settings are read and checked together",
+        arguments: [
+            (["MAX_CONNECTIONS": "0"], "MAX_CONNECTIONS: expected an integer from 1 to 1000000"),
+            (["MAX_CONNECTIONS": "100", "MAX_CONNECTIONS_PER_IP": "101"], "MAX_CONNECTIONS_PER_IP: expected an integer from 1 to 100"),
+            (["UPSTREAM_MAX_IDLE": "-1"], "UPSTREAM_MAX_IDLE: expected an integer from 0 to 65536"),
+            (["TLS_CLIENT_AUTH": "sometimes"], "TLS_CLIENT_AUTH: expected one of none, optional, required"),
+            (["TLS_REDIRECT_HTTP": "true"], "TLS_REDIRECT_HTTP: expected false unless TLS_ENABLED=true"),
+            (
+                ["TLS_ENABLED": "true", "TLS_CERT_PATH": "/c.pem", "TLS_KEY_PATH": "/k.pem", "TLS_CLIENT_AUTH": "required"],
+                "TLS_CLIENT_CA_PATH: is required"
+            ),
+        ] as [([String: String], String)])
+    func connectionAndTLSSettings(variables: [String: String], messagePrefix: String) {
+        #expect {
+            try load(variables)
+        } throws: { error in
+            String(describing: error).hasPrefix(messagePrefix)
+        }
+    }
+
+    @Test("connection caps and TLS client settings have their documented defaults and are read")
+    func connectionAndTLSDefaults() throws {
+        let defaults = try load([:])
+        #expect(defaults.maxConnections == 10_000 && defaults.maxConnectionsPerIP == 256)
+        #expect(defaults.upstreamMaxIdle == 256 && defaults.tlsClientAuth == .none && !defaults.tlsRedirectHTTP)
+        #expect(try load(["MAX_CONNECTIONS": "50"]).maxConnectionsPerIP == 50)
+        let set = try load([
+            "TLS_ENABLED": "true", "TLS_CERT_PATH": "/c.pem", "TLS_KEY_PATH": "/k.pem", "TLS_CLIENT_AUTH": "optional",
+            "TLS_CLIENT_CA_PATH": "/ca.pem", "TLS_REDIRECT_HTTP": "yes", "GATEWAY_HOST": "127.0.0.1",
+        ])
+        #expect(set.tlsClientAuth == .optional && set.tlsClientCAPath == "/ca.pem" && set.tlsRedirectHTTP)
+        #expect(set.tlsHost == "127.0.0.1")
+    }
+
     @Test("the route table comes from PORTAL_CONFIG when set")
     func routesFromFile() throws {
         let json = #"{"routes": [{"prefix": "/bench", "upstream": "http://127.0.0.1:18080", "methods": ["GET"]}]}"#

@@ -1,0 +1,33 @@
+import Config
+import Gateway
+import HTTPCodec
+import Net
+import Telemetry
+
+/// Builds every listener of the process with the same limits, error headers and connection caps,
+/// and counts refused connections per listener in `connections_refused_total{listener,reason}`.
+struct ListenerFactory {
+    let group: EventLoopGroup
+    let limits: HTTPParserLimits
+    let connectionLimits: HTTPServerConnectionLimits
+    let refused: Counter
+
+    init(settings: PortalSettings, group: EventLoopGroup, registry: MetricsRegistry) {
+        self.group = group
+        limits = HTTPParserLimits(maxBodyBytes: settings.maxBodySizeBytes)
+        connectionLimits = HTTPServerConnectionLimits(
+            maxConnections: settings.maxConnections, maxConnectionsPerAddress: settings.maxConnectionsPerIP)
+        refused = registry.counter(
+            "connections_refused_total", help: "Connections closed at accept for a connection cap.",
+            labelNames: ["listener", "reason"])
+    }
+
+    /// A server for `handler` on `host:port`, not yet started.
+    func make(_ name: String, host: String, port: Int, handler: any HTTPHandler) -> HTTPServer {
+        let refused = self.refused
+        return HTTPServer(
+            host: host, port: port, group: group, handler: handler, limits: limits,
+            errorHeaders: GatewayService.serverErrorHeaders, connectionLimits: connectionLimits,
+            onConnectionRefused: { reason in refused.labels([name, reason.rawValue]).increment() })
+    }
+}
