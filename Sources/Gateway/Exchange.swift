@@ -7,6 +7,8 @@ struct Exchange: Sendable {
     let client: String
     let method: String
     let startNanoseconds: UInt64
+    /// Whether the request came over TLS: HTTPS answers carry HSTS.
+    var isTLS = false
     /// The matched route's prefix; the bounded label for metrics.
     var route: String?
     var subject: String?

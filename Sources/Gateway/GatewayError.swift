@@ -27,6 +27,7 @@ public struct GatewayError: Error, Sendable, Equatable {
     // E92xx authorization
     public static let insufficientScope = GatewayError(403, "E9201", "token lacks a scope this route requires")
     // E93xx validation: E9321…E9330 answer a refused request-target, see `init(target:)`.
+    public static let badHost = GatewayError(400, "E9331", "the Host header is not a plain host name")
     // E94xx rate limiting
     public static let rateLimited = GatewayError(429, "E9401", "rate limit exceeded")
     // E98xx upstream

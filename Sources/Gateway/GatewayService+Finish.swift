@@ -10,6 +10,7 @@ extension GatewayService {
     ) {
         var response = response
         SecurityHeaders.apply(to: &response.headers)
+        if exchange.isTLS { response.headers.replaceOrAdd(SecurityHeaders.hstsName, SecurityHeaders.hstsValue) }
         if response.status >= 400 { response.headers.replaceOrAdd("Cache-Control", "no-store") }
         response.headers.replaceOrAdd("X-Request-ID", exchange.requestID)
         if let decision = exchange.rateLimit {

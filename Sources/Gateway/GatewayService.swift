@@ -69,6 +69,7 @@ public final class GatewayService: HTTPHandler {
                 request.headers, peer: connection.remoteAddress, trusted: settings.trustedProxies),
             method: request.method,
             startNanoseconds: clock.monotonicNanoseconds())
+        exchange.isTLS = connection.isTLS
 
         // Per-IP limit first: it is the cheapest check and protects everything after it.
         if let limiter {

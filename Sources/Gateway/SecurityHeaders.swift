@@ -8,6 +8,11 @@ enum SecurityHeaders {
         ("Referrer-Policy", "no-referrer"),
     ]
 
+    /// HTTP Strict Transport Security on HTTPS answers only (RFC 6797 §7.2 ignores it over plain HTTP):
+    /// one year, subdomains included.
+    static let hstsName = "Strict-Transport-Security"
+    static let hstsValue = "max-age=31536000; includeSubDomains"
+
     /// Sets the security headers on `headers`, replacing any an upstream sent.
     static func apply(to headers: inout HTTPHeaders) {
         for (name, value) in always { headers.replaceOrAdd(name, value) }

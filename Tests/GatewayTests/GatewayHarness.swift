@@ -47,6 +47,8 @@ final class GatewayHarness {
     let upstream: HTTPServer
     let dataLayer: HTTPServer
     let gateway: HTTPServer
+    /// The gateway's handler itself, for tests that call it with connection facts a plain socket cannot give.
+    let service: GatewayService
     let admin: HTTPServer
     private var stopped = false
 
@@ -80,7 +82,7 @@ final class GatewayHarness {
             upstreamTimeoutNanoseconds: options.upstreamTimeoutMilliseconds * 1_000_000,
             serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
-        let service = try GatewayService(
+        service = try GatewayService(
             settings: settings,
             routes: RouteTable(
                 routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes),

@@ -85,6 +85,12 @@ final class TestHTTPClient {
         return try readResponse()
     }
 
+    /// Sends `raw` exactly as given and reads one response.
+    func requestRaw(_ raw: String) throws -> Response {
+        try send(Array(raw.utf8))
+        return try readResponse()
+    }
+
     /// Reads one response framed by Content-Length (or no body for 204/304).
     func readResponse() throws -> Response {
         let headEnd = try readUntil(Array("\r\n\r\n".utf8))
