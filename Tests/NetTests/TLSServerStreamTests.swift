@@ -7,15 +7,16 @@ import Testing
 
 @Suite("HTTPServer over TLS: pipelining, large answers, silent and plain-HTTP clients", .serialized)
 struct TLSServerStreamTests {
-    @Test("pipelined requests in one TLS write are answered in request order, a slow first one included")
+    @Test("pipelined requests in one TLS write are answered in order, a slow first one too, then close_notify")
     func pipelined() throws {
         let server = try TLSTestServer()
         defer { server.stop() }
         let result = server.python("""
             import socket, ssl
             c = ssl.create_default_context(cafile=CA)
+            # A missing close_notify after the last answer raises instead of reading as EOF.
             s = c.wrap_socket(socket.create_connection(("127.0.0.1", PORT), timeout=10),
-                              server_hostname="portal.test")
+                              server_hostname="portal.test", suppress_ragged_eofs=False)
             h = "Host: portal.test\\r\\n"
             s.sendall(("GET /slow-1 HTTP/1.1\\r\\n" + h + "\\r\\n" + "GET /2 HTTP/1.1\\r\\n" + h + "\\r\\n"
                        + "GET /3 HTTP/1.1\\r\\n" + h + "Connection: close\\r\\n\\r\\n").encode())
@@ -72,7 +73,13 @@ struct TLSServerStreamTests {
         // Closed by the server (a timeout of the client's read would take 3 s).
         #expect(elapsed >= .milliseconds(250) && elapsed < .milliseconds(2500), "closed after \(elapsed)")
         #expect(server.waitForFailedHandshakes(1))
-        #expect(server.server.openConnectionCount == 0)
+        // The count drops just after the failure is counted, on the loop thread.
+        var open = server.server.openConnectionCount
+        for _ in 0..<100 where open != 0 {
+            usleep(10_000)
+            open = server.server.openConnectionCount
+        }
+        #expect(open == 0)
     }
 
     @Test("a half-finished handshake is also cut by the handshake timeout")
