@@ -9,12 +9,23 @@ public struct ConnectionInfo: Sendable {
     public var localPort: Int
     /// Whether the connection is TLS.
     public var isTLS: Bool
+    /// Subject (RFC 2253, e.g. `CN=client-1,O=Example`) of the client certificate that verified against the
+    /// configured client CA during the handshake; nil without TLS, without a certificate, or unverified.
+    public var clientCertificateSubject: String?
+    /// Lowercase hex SHA-256 of that verified certificate's DER (64 characters); nil whenever the subject is.
+    public var clientCertificateFingerprint: String?
 
-    public init(remoteAddress: String, remotePort: Int, localPort: Int, isTLS: Bool = false) {
+    /// Connection facts; TLS off and no client certificate unless given.
+    public init(
+        remoteAddress: String, remotePort: Int, localPort: Int, isTLS: Bool = false,
+        clientCertificateSubject: String? = nil, clientCertificateFingerprint: String? = nil
+    ) {
         self.remoteAddress = remoteAddress
         self.remotePort = remotePort
         self.localPort = localPort
         self.isTLS = isTLS
+        self.clientCertificateSubject = clientCertificateSubject
+        self.clientCertificateFingerprint = clientCertificateFingerprint
     }
 }
 

@@ -31,6 +31,9 @@ public final class HTTPServer: Sendable {
     let connectionsPerAddress = Mutex<[String: Int]>([:])
     let refused = Atomic<UInt64>(0)
     let onConnectionRefused: @Sendable (ConnectionRefusal) -> Void
+    /// Serves TLS on every accepted connection when set.
+    let tls: TLSContext?
+    let handshakesFailed = Atomic<UInt64>(0)
     let openListeners = Atomic<Int>(0)
     /// Pipelined requests in flight per connection before the server stops reading from it.
     let maxPipelined = 16
@@ -45,6 +48,8 @@ public final class HTTPServer: Sendable {
     ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress, 60 s whole body.
     ///   - errorHeaders: fields added to the answers the server writes itself; default none.
     ///   - connectionLimits: defaults 10 000 connections in all, 256 per client address.
+    ///   - tls: when set, every accepted connection is TLS with this context (its current certificate at
+    ///     accept, so `reload()` applies to new connections); default nil, plain HTTP.
     ///   - onConnectionRefused: told, on a loop thread, of every connection closed at accept by a cap; for a
     ///     counter. Must not block. Default: nothing (`refusedConnections` still counts).
     public init(
@@ -52,11 +57,13 @@ public final class HTTPServer: Sendable {
         limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts(),
         errorHeaders: HTTPHeaders = HTTPHeaders(),
         connectionLimits: HTTPServerConnectionLimits = HTTPServerConnectionLimits(),
+        tls: TLSContext? = nil,
         onConnectionRefused: @escaping @Sendable (ConnectionRefusal) -> Void = { _ in }
     ) {
         self.errorHeaders = errorHeaders
         self.connectionLimits = connectionLimits
         self.onConnectionRefused = onConnectionRefused
+        self.tls = tls
         self.host = host
         self.requestedPort = port
         self.group = group
@@ -68,6 +75,10 @@ public final class HTTPServer: Sendable {
 
     /// Connections closed at accept because a cap of `connectionLimits` was reached, since start.
     public var refusedConnections: UInt64 { refused.load(ordering: .relaxed) }
+
+    /// TLS connections closed because the handshake failed (bad version or suite, refused client certificate,
+    /// plain HTTP on the TLS port), timed out, or the client left during it, since start.
+    public var failedHandshakes: UInt64 { handshakesFailed.load(ordering: .relaxed) }
 
     /// Client connections open now, over every loop.
     public var openConnectionCount: Int { openConnections.load(ordering: .relaxed) }

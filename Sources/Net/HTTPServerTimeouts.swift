@@ -13,6 +13,9 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
     public var bodyTotalNanoseconds: UInt64
     /// After the last response of a closing connection, how long unread input is drained; default 2 s.
     public var lingerNanoseconds: UInt64
+    /// On a TLS server, from the accept to the end of the handshake; default 10 s. Then the connection is
+    /// closed without an answer and counted as a failed handshake.
+    public var handshakeNanoseconds: UInt64
 
     /// Timeouts with the documented defaults, each overridable.
     public init(
@@ -20,8 +23,10 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
         idleNanoseconds: UInt64 = 60_000_000_000,
         bodyProgressNanoseconds: UInt64 = 10_000_000_000,
         lingerNanoseconds: UInt64 = 2_000_000_000,
-        bodyTotalNanoseconds: UInt64 = 60_000_000_000
+        bodyTotalNanoseconds: UInt64 = 60_000_000_000,
+        handshakeNanoseconds: UInt64 = 10_000_000_000
     ) {
+        self.handshakeNanoseconds = handshakeNanoseconds
         self.headNanoseconds = headNanoseconds
         self.idleNanoseconds = idleNanoseconds
         self.bodyProgressNanoseconds = bodyProgressNanoseconds

@@ -1,7 +1,8 @@
 import HTTPCodec
 
 extension ServerConnection {
-    /// Chooses the timeout that applies now: head, idle, body progress, linger, or none while the handler works.
+    /// Chooses the timeout that applies now: TLS handshake, head, idle, body progress, linger, or none while
+    /// the handler works.
     ///
     /// While a body is read, each read moves the progress deadline, but never past the body's total deadline,
     /// which is set once, when the body of a request is first waited for.
@@ -10,6 +11,8 @@ extension ServerConnection {
         let now: Waiting
         if lingering {
             now = .linger
+        } else if let tls, tls.state == .handshaking {
+            now = .handshake
         } else if !slots.isEmpty || outIndex < out.count {
             now = .nothing
         } else {
@@ -26,6 +29,7 @@ extension ServerConnection {
         case .nothing:
             deadline = 0
             return
+        case .handshake: length = timeouts.handshakeNanoseconds
         case .firstHead, .head: length = timeouts.headNanoseconds
         case .idle: length = timeouts.idleNanoseconds
         case .body: length = timeouts.bodyProgressNanoseconds
@@ -66,7 +70,8 @@ extension ServerConnection {
         switch waiting {
         case .nothing:
             return
-        case .idle, .linger:
+        case .idle, .linger, .handshake:
+            // A handshake cut short here is counted by `close()`; no HTTP answer is possible before it.
             close()
         case .firstHead where parser.bufferedByteCount == 0:
             close()

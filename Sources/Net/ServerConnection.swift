@@ -7,8 +7,10 @@ import HTTPCodec
 
 /// One accepted connection: reads, parses, hands requests to the handler, writes responses in order.
 ///
-/// `@unchecked Sendable`: all state is touched only on `loop`'s thread. The one path in from elsewhere is
-/// the `respond` closure, which hops to the loop with `execute` before touching anything.
+/// On a TLS server `tls` sits between the socket and the parser: `out` then holds ciphertext.
+///
+/// `@unchecked Sendable`: all state (the TLS session too) is touched only on `loop`'s thread. The one path in
+/// from elsewhere is the `respond` closure, which hops to the loop with `execute` before touching anything.
 final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     struct Slot {
         var response: HTTPResponse?
@@ -17,14 +19,18 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     }
 
     enum Waiting {
-        case nothing, firstHead, idle, head, body, linger
+        case nothing, handshake, firstHead, idle, head, body, linger
     }
 
     let fd: Int32
-    let info: ConnectionInfo
+    /// Client-certificate fields are filled in once the TLS handshake has verified one.
+    var info: ConnectionInfo
     let listener: ServerListener
     let loop: EventLoop
     var parser: HTTPRequestParser
+    /// The TLS session, on a TLS server; nil for plain HTTP.
+    let tls: TLSSession?
+    var closeNotifySent = false
     /// Responses owed, in request order; `firstSeq` is the sequence number of `slots[0]`.
     var slots: [Slot] = []
     var firstSeq = 0
@@ -49,7 +55,8 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     var timer: TimerID?
     var timerAt: UInt64 = 0
 
-    init(fd: Int32, info: ConnectionInfo, listener: ServerListener) {
+    init(fd: Int32, info: ConnectionInfo, listener: ServerListener, tls: TLSSession? = nil) {
+        self.tls = tls
         self.fd = fd
         self.info = info
         self.listener = listener
@@ -97,6 +104,10 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             updateInterest()
         case .processed(let n):
             if lingering { return }
+            if tls != nil {
+                tlsReceived(n)
+                return
+            }
             listener.readBuffer.withUnsafeBytes { parser.feed(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
             processRequests()
             updateTimeout(progress: true)
@@ -164,7 +175,12 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     func flushReady() {
         while let first = slots.first, let response = first.response {
             let keepAlive = first.keepAlive && !(stopParsing && slots.count == 1)
-            HTTPResponseSerializer.write(response, keepAlive: keepAlive, isHeadRequest: first.isHead, into: &out)
+            if tls == nil {
+                HTTPResponseSerializer.write(response, keepAlive: keepAlive, isHeadRequest: first.isHead, into: &out)
+            } else {
+                HTTPResponseSerializer.write(
+                    response, keepAlive: keepAlive, isHeadRequest: first.isHead, into: &listener.tlsScratch)
+            }
             slots.removeFirst()
             firstSeq += 1
             if !keepAlive {
@@ -174,7 +190,17 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         }
         if continueOwed, slots.isEmpty {
             continueOwed = false
-            if !stopParsing { out.append(contentsOf: Self.continueLine) }
+            if !stopParsing {
+                if tls == nil {
+                    out.append(contentsOf: Self.continueLine)
+                } else {
+                    listener.tlsScratch.append(contentsOf: Self.continueLine)
+                }
+            }
+        }
+        if tls != nil {
+            sealPlaintext()
+            guard !closed else { return }
         }
         writeOut()
         if !closed, readPaused, !readClosed, !lingering, slots.count < listener.server.maxPipelined {
@@ -212,7 +238,14 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             writeArmed = false
             updateInterest()
         }
-        if stopParsing, slots.isEmpty { startLinger() }
+        if stopParsing, slots.isEmpty {
+            // TLS: close_notify goes out before the half-close.
+            if tls != nil, queueCloseNotify() {
+                writeOut()
+                return
+            }
+            startLinger()
+        }
         if !closed { updateTimeout(progress: false) }
     }
 
@@ -249,6 +282,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
 
     func close() {
         guard !closed else { return }
+        if tls != nil { tlsClosing() }
         closed = true
         if let timer { loop.cancelTimer(timer) }
         timer = nil

@@ -14,6 +14,8 @@ final class ServerListener: EventLoopSelectable {
     var listening = true
     /// One read buffer for every connection of this listener: reads never overlap on one thread.
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// TLS only: plaintext decrypted from one read, or serialized answers before encryption; emptied after use.
+    var tlsScratch: [UInt8] = []
 
     private init(fd: Int32, server: HTTPServer, loop: EventLoop) {
         self.fd = fd
@@ -49,8 +51,18 @@ final class ServerListener: EventLoopSelectable {
             Socket.setNoDelay(result)
             let info = ConnectionInfo(
                 remoteAddress: remoteHost, remotePort: remotePort,
-                localPort: localAddress.hostAndPort.1)
-            let connection = ServerConnection(fd: result, info: info, listener: self)
+                localPort: localAddress.hostAndPort.1, isTLS: server.tls != nil)
+            var session: TLSSession?
+            if let context = server.tls {
+                do {
+                    session = try context.makeSession()
+                } catch {
+                    Syscall.close(result)
+                    server.release(address: remoteHost)
+                    continue
+                }
+            }
+            let connection = ServerConnection(fd: result, info: info, listener: self, tls: session)
             do {
                 try loop.register(result, connection, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
             } catch {
