@@ -22,12 +22,12 @@ struct ListenerFactory {
             labelNames: ["listener", "reason"])
     }
 
-    /// A server for `handler` on `host:port`, not yet started.
-    func make(_ name: String, host: String, port: Int, handler: any HTTPHandler) -> HTTPServer {
+    /// A server for `handler` on `host:port`, not yet started; HTTPS when `tls` is given.
+    func make(_ name: String, host: String, port: Int, handler: any HTTPHandler, tls: TLSContext? = nil) -> HTTPServer {
         let refused = self.refused
         return HTTPServer(
             host: host, port: port, group: group, handler: handler, limits: limits,
-            errorHeaders: GatewayService.serverErrorHeaders, connectionLimits: connectionLimits,
+            errorHeaders: GatewayService.serverErrorHeaders, connectionLimits: connectionLimits, tls: tls,
             onConnectionRefused: { reason in refused.labels([name, reason.rawValue]).increment() })
     }
 }

@@ -17,12 +17,18 @@ final class PortalRuntime {
     let servers: [(name: String, server: HTTPServer)]
     let audit: AuditLog?
     let logger: Logger
+    /// The HTTPS listener's certificate and key, reloaded on SIGHUP; nil without TLS.
+    let tls: TLSContext?
 
-    private init(group: EventLoopGroup, servers: [(String, HTTPServer)], audit: AuditLog?, logger: Logger) {
+    private init(
+        group: EventLoopGroup, servers: [(String, HTTPServer)], audit: AuditLog?, logger: Logger,
+        tls: TLSContext? = nil
+    ) {
         self.group = group
         self.servers = servers.map { (name: $0.0, server: $0.1) }
         self.audit = audit
         self.logger = logger
+        self.tls = tls
     }
 
     struct StartError: Error, CustomStringConvertible { let description: String }
@@ -68,21 +74,42 @@ final class PortalRuntime {
 
         var audit: AuditLog?
         var pending: [(String, HTTPServer)] = []
+        var tls: TLSContext?
         if parts != .dataLayerOnly {
             let gateway: GatewayService
             do {
+                tls = try makeTLSContext(settings)
                 gateway = try makeGateway(
                     settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit)
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error
             }
+            if let tls {
+                let https = listeners.make(
+                    "gateway https", host: settings.tlsHost, port: settings.tlsPort, handler: gateway, tls: tls)
+                // Started here: with TLS_PORT=0 the redirect needs the port it got.
+                do {
+                    try https.start()
+                } catch {
+                    PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
+                    throw StartError(description: "gateway https listener: \(error)")
+                }
+                servers.append(("gateway https", https))
+                registry.gauge(
+                    "tls_handshakes_failed", help: "TLS handshakes that failed or timed out since start (cumulative)."
+                ) { Double(https.failedHandshakes) }
+            }
+            let plainHandler: any HTTPHandler =
+                settings.tlsRedirectHTTP
+                ? HTTPSRedirectService(httpsPort: servers.last { $0.0 == "gateway https" }?.1.port ?? settings.tlsPort)
+                : gateway
             pending.append(
                 (
                     "gateway",
                     listeners.make(
                         "gateway", host: settings.gatewayHost, port: settings.gatewayPort,
-                        handler: gateway)
+                        handler: plainHandler)
                 ))
             let admin = AdminService(registry: registry, readiness: readiness)
             pending.append(
@@ -102,7 +129,39 @@ final class PortalRuntime {
         for (name, server) in servers {
             logger.info("listener.started", ["listener": .string(name), "port": .int(server.port)])
         }
-        return PortalRuntime(group: group, servers: servers, audit: audit, logger: logger)
+        return PortalRuntime(group: group, servers: servers, audit: audit, logger: logger, tls: tls)
+    }
+
+    /// The HTTPS context from `TLS_*` settings, checked as production demands; nil when TLS is off.
+    static func makeTLSContext(_ settings: PortalSettings) throws -> TLSContext? {
+        guard settings.tlsEnabled, let cert = settings.tlsCertPath, let key = settings.tlsKeyPath else { return nil }
+        let clientAuth: TLSClientAuthentication =
+            switch settings.tlsClientAuth {
+            case .none: .none
+            case .optional: .optional
+            case .required: .required
+            }
+        let configuration = TLSConfiguration(
+            certificateChainPath: cert, privateKeyPath: key, clientCAPath: settings.tlsClientCAPath,
+            clientAuthentication: clientAuth)
+        do {
+            if settings.portalEnvironment == .production { try TLSProductionCheck.verify(configuration) }
+            return try TLSContext(configuration: configuration)
+        } catch {
+            throw StartError(description: error.description)
+        }
+    }
+
+    /// Reloads the HTTPS certificate and key (SIGHUP): new handshakes use them, open connections keep theirs.
+    /// A failed reload keeps the old pair and is logged, never fatal.
+    func reloadTLS() {
+        guard let tls else { return }
+        do {
+            try tls.reload()
+            logger.notice("tls.reloaded")
+        } catch {
+            logger.error("tls.reload_failed", ["error": .string(error.description)])
+        }
     }
 
     /// The data layer's server over the SQLite store, and its readiness check.
@@ -133,9 +192,6 @@ final class PortalRuntime {
     /// Settings whose feature this build does not have yet stop start-up, rather than being ignored:
     /// an operator who asks for TLS must never get plain HTTP by accident.
     static func refuseUnbuiltFeatures(_ settings: PortalSettings) throws {
-        if settings.tlsEnabled {
-            throw StartError(description: "TLS_ENABLED: the HTTPS listener is not available in this build yet")
-        }
         if settings.redis != nil {
             throw StartError(
                 description: "REDIS_URL/REDIS_HOST: the Redis limiter store is not available in this build yet")

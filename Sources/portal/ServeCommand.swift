@@ -45,12 +45,16 @@ enum ServeCommand {
         sigemptyset(&waitSet)
         sigaddset(&waitSet, SIGINT)
         sigaddset(&waitSet, SIGTERM)
+        sigaddset(&waitSet, SIGHUP)
         pthread_sigmask(SIG_BLOCK, &waitSet, nil)
         signal(SIGPIPE, SIG_IGN)
 
         let runtime = try PortalRuntime.start(settings: settings, parts: parts, logger: logger)
         var received: Int32 = 0
-        sigwait(&waitSet, &received)
+        // SIGHUP reloads the TLS certificate and key; SIGTERM and SIGINT stop.
+        while sigwait(&waitSet, &received) == 0 && received == SIGHUP {
+            runtime.reloadTLS()
+        }
         logger.info("portal.stopping", ["signal": .int(Int(received))])
         runtime.stop(grace: settings.shutdownGraceSeconds)
         logger.info("portal.stopped")

@@ -34,7 +34,8 @@ struct StartupErrorTests {
             (["JWT_SECRET_FILE": "/nonexistent/secret"], "JWT_SECRET"),
             (["PORTAL_CONFIG": "/nonexistent/routes.json"], "PORTAL_CONFIG"),
             (["TRUSTED_PROXIES": "10.0.0.0/99"], "TRUSTED_PROXIES"),
-            (["TLS_ENABLED": "true", "TLS_CERT_PATH": "/tmp/c", "TLS_KEY_PATH": "/tmp/k"], "TLS_ENABLED"),
+            (["TLS_ENABLED": "true", "TLS_CERT_PATH": "/nonexistent/c.pem", "TLS_KEY_PATH": "/nonexistent/k.pem"], "TLS_CERT_PATH"),
+            (["TLS_ENABLED": "true"], "TLS_CERT_PATH"),
             (["REDIS_HOST": "127.0.0.1"], "REDIS"),
         ] as [([String: String], String)])
     func badSetting(overrides: [String: String], variable: String) throws {
