@@ -82,6 +82,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzRoutePath", dependencies: ["FuzzSupport", "Config"], path: "Fuzz/FuzzRoutePath"),
         .executableTarget(
+            name: "FuzzRequestTarget", dependencies: ["FuzzSupport", "HTTPCodec"], path: "Fuzz/FuzzRequestTarget"),
+        .executableTarget(
             name: "FuzzJWT", dependencies: ["FuzzSupport", "Auth", "Crypto", "PortalCore"], path: "Fuzz/FuzzJWT"),
         .executableTarget(
             name: "FuzzConfig", dependencies: ["FuzzSupport", "Config"], path: "Fuzz/FuzzConfig"),

@@ -32,6 +32,7 @@ def http_seeds(vectors, root):
             write(root, "FuzzChunked", "resp-" + case["name"], b"\x01" + body)
         for request in case.get("requests", []):
             write(root, "FuzzRoutePath", case["name"], request["target"].encode("latin-1"))
+            write(root, "FuzzRequestTarget", case["name"], request["target"].encode("latin-1"))
     responses = [
         b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
         b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
@@ -45,6 +46,10 @@ def http_seeds(vectors, root):
     for index, path in enumerate([b"/", b"/api/v1/events", b"/api/v1/events/1?x=/", b"/api/v1/eventsX",
                                   b"/api/v1/events/%2e%2e/admin", b"//api/v1/events", b"/API/v1/events"]):
         write(root, "FuzzRoutePath", "hand-%d" % index, path)
+    for index, path in enumerate([b"/a/./b/../c//d/", b"/%61%2d%7E/%c3%a9?q=%2F", b"/a/%2e%2e/b", b"/a/..%2f",
+                                  b"/a;b/c", b"/a\\b", b"/%C0%AF", b"/../x", b"/a/b/../../..", b"/x?y?z#f",
+                                  b"/%ed%a0%80", b"/%2F", b"/a/.%2E/b", b"/a/...", b"/%00", b"/%7f%7F"]):
+        write(root, "FuzzRequestTarget", "hand-%d" % index, path)
 
 
 def jwt_seeds(vectors, root):

@@ -3,9 +3,8 @@ import FuzzSupport
 
 /// Fuzzes route matching, `RouteTable.match(pathBytes:)` and `match(path:)`: the input is a request target.
 ///
-/// `HTTPCodec.RequestTarget` (normalisation) did not exist when this harness was written; the matcher is the
-/// path decision that does. Each answer is checked against a slow model written from the documented rule:
-/// the longest prefix that equals the path (before `?`) or is followed by `/` in it, case-sensitive.
+/// Normalisation in front of the matcher has its own harness (`FuzzRequestTarget`). Each answer is checked
+/// against a slow model written from the documented rule: the longest prefix that equals the path (before `?`) or is followed by `/` in it, case-sensitive.
 enum RoutePathHarness {
     static let upstream = UpstreamURL(host: "127.0.0.1", port: 8001)
     static let prefixes = ["/", "/api/v1/events", "/api/v1/admin", "/api", "/public", "/api/v1/events/%2e"]
