@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore"]),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "PortalCore"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore"]),
-        .testTarget(name: "AuditTests", dependencies: ["Audit", "PortalCore"]),
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
         .testTarget(name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore"]),

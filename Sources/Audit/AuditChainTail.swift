@@ -23,7 +23,7 @@ struct AuditChainTail: Equatable {
     /// - Throws: `AuditLogError.corruptTail` when the last complete line is not a record whose
     ///   hash matches its content, or a torn tail is longer than any record can be;
     ///   `AuditLogError.tornTailNotRepaired` when the torn bytes could not be set aside or cut off.
-    static func read(path: String, unixMicroseconds: Int64) throws -> AuditChainTail {
+    static func read(path: String, key: HMACKey, unixMicroseconds: Int64) throws -> AuditChainTail {
         guard let handle = FileHandle(forReadingAtPath: path) else { return .empty }
         defer { try? handle.close() }
         // Lines are bounded (every field is cut to 1 KiB), so the tail holds the last whole line.
@@ -47,23 +47,10 @@ struct AuditChainTail: Equatable {
         guard !bytes.isEmpty else { return .empty }
         bytes.removeLast()
         let start = (bytes.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
-        return try parse(Array(bytes[start...]))
-    }
-
-    /// The sequence and hash of one sealed line, after checking that the hash is right.
-    static func parse(_ line: [UInt8]) throws -> AuditChainTail {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-            let hash = object["hash"] as? String, hash.utf8.count == 64,
-            let sequence = (object["sequence"] as? NSNumber)?.uint64Value
-        else { throw AuditLogError.corruptTail }
-        // The hash field is written last, so the canonical bytes are the line without it.
-        let suffix = Array(",\"hash\":\"\(hash)\"}".utf8)
-        guard line.count > suffix.count, Array(line.suffix(suffix.count)) == suffix else {
+        guard let line = SealedLine(Array(bytes[start...])), line.verifies(with: key) else {
             throw AuditLogError.corruptTail
         }
-        let canonical = Array(line.dropLast(suffix.count)) + [UInt8(ascii: "}")]
-        guard Digest.hex(Digest.sha256(canonical)) == hash else { throw AuditLogError.corruptTail }
-        return AuditChainTail(lastSequence: sequence, lastHash: hash)
+        return AuditChainTail(lastSequence: line.sequence, lastHash: line.hash)
     }
 }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PortalCore
 
@@ -45,8 +46,13 @@ public final class AuditLog: Sendable {
     ///   - commitIntervalMilliseconds: the longest a record waits to be written; default 50 ms.
     ///   - enqueueTimeoutMilliseconds: how long `record` waits for room in a full queue; default 0 ms,
     ///     so an event loop never blocks on the writer (see the type's notes).
-    ///   - onSinkError: told of every failed write, sync and dropped record, from the writer thread
-    ///     or the recording thread; for a counter such as `audit_sink_errors_total`. Must not block.
+    ///   - chainKey: the HMAC-SHA256 key of the chain (`AUDIT_HMAC_KEY`); default a random key for this
+    ///     process only, which suits tests: a file written under it cannot be continued or verified later.
+    ///   - checkpointSigner: signs checkpoints into `<path>.checkpoints`; nil writes none.
+    ///   - checkpointIntervalMilliseconds: the least time between checkpoints; default 60 000 ms. One more
+    ///     is written at `close()`.
+    ///   - onSinkError: told of every failed write, sync, checkpoint and dropped record, from the writer
+    ///     thread or the recording thread; for a counter such as `audit_sink_errors_total`. Must not block.
     ///
     /// A last line torn by a crash (no trailing newline) is copied to `<path>.torn-<unixMicroseconds>`
     /// and cut off before writing resumes; see `AuditChainTail.read(path:unixMicroseconds:)`.
@@ -55,10 +61,13 @@ public final class AuditLog: Sendable {
     public init(
         path: String, level: AuditLevel = .info, clock: any PortalClock = SystemClock(), capacity: Int = 10_000,
         batchSize: Int = 256, commitIntervalMilliseconds: Int = 50, enqueueTimeoutMilliseconds: Int = 0,
+        chainKey: HMACKey = HMACKey(secret: SecureRandom.bytes(count: 32)),
+        checkpointSigner: AuditCheckpointSigner? = nil, checkpointIntervalMilliseconds: Int = 60_000,
         onSinkError: @escaping @Sendable (AuditSinkError) -> Void = { _ in }
     ) throws {
         precondition(capacity > 0 && batchSize > 0 && commitIntervalMilliseconds > 0, "audit log sizes are positive")
-        let tail = try AuditChainTail.read(path: path, unixMicroseconds: clock.unixNanoseconds() / 1000)
+        let tail = try AuditChainTail.read(
+            path: path, key: chainKey, unixMicroseconds: clock.unixNanoseconds() / 1000)
         state = ConditionLock(State(nextSequence: tail.lastSequence + 1, durableSequence: tail.lastSequence))
         self.level = level
         self.clock = clock
@@ -66,9 +75,16 @@ public final class AuditLog: Sendable {
         self.batchSize = batchSize
         enqueueTimeoutNanoseconds = UInt64(max(0, enqueueTimeoutMilliseconds)) * 1_000_000
         self.onSinkError = onSinkError
+        let checkpoints = checkpointSigner.map { signer in
+            AuditCheckpointWriter(
+                path: AuditLog.checkpointPath(for: path), signer: signer,
+                intervalNanoseconds: Self.nanoseconds(checkpointIntervalMilliseconds), clock: clock, tail: tail,
+                onSinkError: onSinkError)
+        }
         let writer = AuditWriter(
-            path: path, lastHash: tail.lastHash, state: state, batchSize: batchSize,
-            commitIntervalNanoseconds: UInt64(commitIntervalMilliseconds) * 1_000_000, onSinkError: onSinkError)
+            path: path, key: chainKey, lastHash: tail.lastHash, state: state, batchSize: batchSize,
+            commitIntervalNanoseconds: UInt64(commitIntervalMilliseconds) * 1_000_000, checkpoints: checkpoints,
+            onSinkError: onSinkError)
         let thread = Thread { writer.run() }
         thread.name = "audit-writer"
         thread.start()
@@ -156,6 +172,9 @@ public final class AuditLog: Sendable {
 
     /// The sequence of the last record known to be on disk (0 when none).
     public var durableSequence: UInt64 { state.withLock { $0.durableSequence } }
+
+    /// Where the checkpoints of the audit file at `path` are kept: `<path>.checkpoints`.
+    public static func checkpointPath(for path: String) -> String { path + ".checkpoints" }
 
     private static func nanoseconds(_ milliseconds: Int) -> UInt64 { UInt64(max(0, milliseconds)) * 1_000_000 }
 }

@@ -30,15 +30,23 @@ extension AuditRecord {
         return out
     }
 
-    /// Sets `hash` from the canonical bytes and returns the full line, newline included.
-    mutating func sealLine() -> [UInt8] {
+    /// Sets `hash` (HMAC-SHA256 of the canonical bytes under `key`) and returns the full line, newline included.
+    mutating func sealLine(key: HMACKey) -> [UInt8] {
         var line = canonicalBytes()
-        hash = Digest.hex(Digest.sha256(line))
+        hash = Self.chainHash(of: line, key: key)
         line.removeLast()
         Self.appendLiteral(",\"hash\":\"", to: &line)
         line.append(contentsOf: hash.utf8)
         Self.appendLiteral("\"}\n", to: &line)
         return line
+    }
+
+    /// The chain hash of a record's canonical bytes: lower-case hex HMAC-SHA256 under the chain key.
+    ///
+    /// Keyed, so that whoever can edit the file but does not hold `AUDIT_HMAC_KEY` cannot re-seal an edited
+    /// record, nor rebuild the chain after deleting or reordering records.
+    static func chainHash(of canonical: [UInt8], key: HMACKey) -> String {
+        Digest.hex(key.authenticationCode(for: canonical))
     }
 
     /// Appends the bytes of a literal without building an array for it.

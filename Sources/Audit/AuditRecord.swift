@@ -27,7 +27,7 @@ public struct AuditRecord: Sendable, Equatable {
     public var tokenFingerprint: String?
     /// The previous record's `hash`, or 64 zeros for a file's first record.
     public var prevHash: String = AuditRecord.genesisHash
-    /// SHA-256 hex of this record's canonical line without the hash field.
+    /// HMAC-SHA256 (key `AUDIT_HMAC_KEY`), in hex, of this record's canonical line without the hash field.
     public var hash: String = ""
 
     /// The `prevHash` of a file's first record.

@@ -7,6 +7,7 @@ public struct AuditSinkError: Error, Sendable, Equatable, CustomStringConvertibl
         case write
         case sync
         case dropped
+        case checkpoint
     }
 
     private let kind: Kind
@@ -17,17 +18,19 @@ public struct AuditSinkError: Error, Sendable, Equatable, CustomStringConvertibl
     static func write(_ errno: Int32) -> AuditSinkError { AuditSinkError(kind: .write, errno: errno) }
     static func sync(_ errno: Int32) -> AuditSinkError { AuditSinkError(kind: .sync, errno: errno) }
     static let dropped = AuditSinkError(kind: .dropped, errno: 0)
+    static func checkpoint(_ errno: Int32) -> AuditSinkError { AuditSinkError(kind: .checkpoint, errno: errno) }
 
     /// Whether a record was discarded because the queue stayed full or the log was closed.
     public var isDrop: Bool { kind == .dropped }
 
-    /// A bounded short form for metric labels: `open`, `write`, `sync` or `dropped`.
+    /// A bounded short form for metric labels: `open`, `write`, `sync`, `dropped` or `checkpoint`.
     public var metricLabel: String {
         switch kind {
         case .open: "open"
         case .write: "write"
         case .sync: "sync"
         case .dropped: "dropped"
+        case .checkpoint: "checkpoint"
         }
     }
 

@@ -1,3 +1,5 @@
+import Crypto
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -8,6 +10,7 @@
 /// the shared queue is reached only through the `ConditionLock`.
 final class AuditWriter: @unchecked Sendable {
     private let path: String
+    private let key: HMACKey
     private var lastHash: String
     private let state: ConditionLock<AuditLog.State>
     private let batchSize: Int
@@ -21,12 +24,17 @@ final class AuditWriter: @unchecked Sendable {
     private var pendingCount: UInt64 = 0
     private var needsSync = false
     private var failuresWhileClosing = 0
+    /// Signs checkpoints of the durable chain head into their own file; nil: no checkpoints.
+    private let checkpoints: AuditCheckpointWriter?
 
     init(
-        path: String, lastHash: String, state: ConditionLock<AuditLog.State>, batchSize: Int,
-        commitIntervalNanoseconds: UInt64, onSinkError: @escaping @Sendable (AuditSinkError) -> Void
+        path: String, key: HMACKey, lastHash: String, state: ConditionLock<AuditLog.State>, batchSize: Int,
+        commitIntervalNanoseconds: UInt64, checkpoints: AuditCheckpointWriter?,
+        onSinkError: @escaping @Sendable (AuditSinkError) -> Void
     ) {
         self.path = path
+        self.key = key
+        self.checkpoints = checkpoints
         self.lastHash = lastHash
         self.state = state
         self.batchSize = batchSize
@@ -51,9 +59,12 @@ final class AuditWriter: @unchecked Sendable {
             if !batch.isEmpty { state.broadcast() }
             seal(batch)
             if !pending.isEmpty || needsSync { commit(closing: closing) }
+            checkpoints?.checkpointIfDue(force: false)
             if closing && pending.isEmpty && !needsSync && state.withLock({ $0.queue.isEmpty }) { break }
             if closing && failuresWhileClosing >= 20 { break }
         }
+        // A last checkpoint at a clean stop: records cut off the end while the process is down are detected.
+        checkpoints?.checkpointIfDue(force: true)
         // Whatever could not be written after the log closed is counted, never silently lost.
         let lost = pendingCount
         if descriptor >= 0 { Glibc.close(descriptor) }
@@ -69,7 +80,7 @@ final class AuditWriter: @unchecked Sendable {
     private func seal(_ batch: [AuditRecord]) {
         for var record in batch {
             record.prevHash = lastHash
-            pending.append(contentsOf: record.sealLine())
+            pending.append(contentsOf: record.sealLine(key: key))
             lastHash = record.hash
             pendingLastSequence = record.sequence
             pendingCount += 1
@@ -90,6 +101,7 @@ final class AuditWriter: @unchecked Sendable {
         }
         let durable = pendingLastSequence
         pendingCount = 0
+        checkpoints?.durable(sequence: durable, hash: lastHash)
         state.withLock { $0.durableSequence = durable }
         state.broadcast()
     }

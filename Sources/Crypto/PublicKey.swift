@@ -95,6 +95,21 @@ public final class PublicKey: Sendable {
         self.init(kind: kind, key: key)
     }
 
+    /// The key as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) block.
+    /// - Throws: `CryptoError` when OpenSSL cannot write it.
+    public func pemRepresentation() throws(CryptoError) -> String {
+        guard let bio = BIO_new(BIO_s_mem()) else { throw CryptoError(.openSSLFailure, "BIO_new") }
+        defer { BIO_free(bio) }
+        guard PEM_write_bio_PUBKEY(bio, key.pointer) == 1 else {
+            throw CryptoError(.openSSLFailure, "PEM_write_bio_PUBKEY")
+        }
+        let pending = Int(BIO_ctrl_pending(bio))
+        var out = [UInt8](repeating: 0, count: pending)
+        let read = out.withUnsafeMutableBytes { BIO_read(bio, $0.baseAddress, Int32(pending)) }
+        guard read == Int32(pending) else { throw CryptoError(.openSSLFailure, "BIO_read") }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func kind(of key: OpenSSLKey) -> Kind? {
         if key.isA("RSA") { return .rsa }
         if key.isA("ED25519") { return .ed25519 }

@@ -31,7 +31,7 @@ struct AuditChainTailTests {
         let data = try #require(FileManager.default.contents(atPath: path))
         #expect(data.last == UInt8(ascii: "\n"))
         return try data.split(separator: UInt8(ascii: "\n")).map { line in
-            _ = try AuditChainTail.parse(Array(line))
+            #expect(SealedLine(Array(line))?.verifies(with: goldenChainKey) == true)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
             return (
                 try #require((object["sequence"] as? NSNumber)?.intValue),
@@ -48,12 +48,12 @@ struct AuditChainTailTests {
         ])
     func tornTailRepaired(fragment: [UInt8]) throws {
         let path = temporaryPath()
-        let first = try AuditLog(path: path, clock: clock)
+        let first = try AuditLog(path: path, clock: clock, chainKey: goldenChainKey)
         for n in 1...3 { first.record(denial(n)) }
         #expect(first.close())
         try append(fragment, to: path)
 
-        let second = try AuditLog(path: path, clock: clock)
+        let second = try AuditLog(path: path, clock: clock, chainKey: goldenChainKey)
         for n in 4...5 { second.record(denial(n)) }
         #expect(second.close())
 
@@ -71,7 +71,7 @@ struct AuditChainTailTests {
     func onlyTornLine() throws {
         let path = temporaryPath()
         #expect(FileManager.default.createFile(atPath: path, contents: Data("{\"time\":".utf8)))
-        let log = try AuditLog(path: path, clock: clock)
+        let log = try AuditLog(path: path, clock: clock, chainKey: goldenChainKey)
         log.record(denial(1))
         #expect(log.close())
         let records = try chain(at: path)
@@ -85,18 +85,18 @@ struct AuditChainTailTests {
         let path = temporaryPath()
         let content = Data(repeating: UInt8(ascii: "x"), count: 70_000)
         #expect(FileManager.default.createFile(atPath: path, contents: content))
-        #expect(throws: AuditLogError.self) { try AuditLog(path: path, clock: clock) }
+        #expect(throws: AuditLogError.self) { try AuditLog(path: path, clock: clock, chainKey: goldenChainKey) }
         #expect(FileManager.default.contents(atPath: path) == content)
     }
 
     @Test("a torn tail after a tampered last whole line still refuses to open")
     func tornAfterTampered() throws {
         let path = temporaryPath()
-        let log = try AuditLog(path: path, clock: clock)
+        let log = try AuditLog(path: path, clock: clock, chainKey: goldenChainKey)
         log.record(denial(1))
         #expect(log.close())
         let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "req-1", with: "req-2")
         try (text + "{\"ti").write(toFile: path, atomically: false, encoding: .utf8)
-        #expect(throws: AuditLogError.self) { try AuditLog(path: path, clock: clock) }
+        #expect(throws: AuditLogError.self) { try AuditLog(path: path, clock: clock, chainKey: goldenChainKey) }
     }
 }

@@ -28,10 +28,10 @@ struct AuditLogTests {
     @Test("sequences start at 1 and each record's prev_hash is the hash before it, across a reopen")
     func chainContinuesAcrossReopen() throws {
         let path = temporaryPath()
-        let first = try AuditLog(path: path)
+        let first = try AuditLog(path: path, chainKey: goldenChainKey)
         for n in 0..<5 { #expect(first.record(denial(n)) == UInt64(n + 1)) }
         #expect(first.close())
-        let second = try AuditLog(path: path)
+        let second = try AuditLog(path: path, chainKey: goldenChainKey)
         for n in 5..<8 { second.record(denial(n)) }
         #expect(second.close())
         let records = try lines(at: path)
@@ -40,21 +40,23 @@ struct AuditLogTests {
         for (previous, next) in zip(records, records.dropFirst()) {
             #expect(next["prev_hash"] as? String == previous["hash"] as? String)
         }
-        // Every hash is recomputable from its own line.
+        // Every hash is recomputable from its own line with the chain key.
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        for line in text.split(separator: "\n") { _ = try AuditChainTail.parse(Array(line.utf8)) }
+        for line in text.split(separator: "\n") {
+            #expect(SealedLine(Array(line.utf8))?.verifies(with: goldenChainKey) == true)
+        }
     }
 
     @Test("a file whose last line was tampered with refuses to open")
     func tamperedFileRefusesToOpen() throws {
         let path = temporaryPath()
-        let log = try AuditLog(path: path)
+        let log = try AuditLog(path: path, chainKey: goldenChainKey)
         log.record(denial(1))
         log.close()
         let text = try String(contentsOfFile: path, encoding: .utf8)
         try text.replacingOccurrences(of: "req-1", with: "req-2").write(
             toFile: path, atomically: false, encoding: .utf8)
-        #expect(throws: AuditLogError.self) { try AuditLog(path: path) }
+        #expect(throws: AuditLogError.self) { try AuditLog(path: path, chainKey: goldenChainKey) }
     }
 
     @Test("WARNING keeps denials and failures and drops successes; INFO keeps all")

@@ -1,7 +1,11 @@
+import Crypto
 import Foundation
 import Testing
 
 @testable import Audit
+
+/// The chain key of the golden line, also used outside Swift (Python's hmac) to compute its hash.
+let goldenChainKey = HMACKey(secret: Array("golden-audit-chain-key-32-bytes!".utf8))
 
 @Suite("AuditRecord")
 struct AuditRecordTests {
@@ -17,7 +21,7 @@ struct AuditRecordTests {
             subject: "consumer-9", route: "/api/v1/events", reason: "expired", tokenFingerprint: "0123456789abcdef")
         record.sequence = 42
         record.timeMicroseconds = 1_767_225_600_123_456
-        let line = record.sealLine()
+        let line = record.sealLine(key: goldenChainKey)
         #expect(line.last == UInt8(ascii: "\n"))
         #expect(line.filter { $0 == UInt8(ascii: "\n") }.count == 1)
         let object = try decode(Array(line.dropLast()))
@@ -30,34 +34,40 @@ struct AuditRecordTests {
         for (key, value) in expected { #expect(object[key] as? String == value, "field \(key)") }
         #expect((object["sequence"] as? NSNumber)?.intValue == 42)
         #expect(object.count == 12)
-        let tail = try AuditChainTail.parse(Array(line.dropLast()))
-        #expect(tail == AuditChainTail(lastSequence: 42, lastHash: record.hash))
+        let sealed = try #require(SealedLine(Array(line.dropLast())))
+        #expect(sealed.sequence == 42 && sealed.hash == record.hash && sealed.verifies(with: goldenChainKey))
     }
 
-    @Test("the line is byte for byte the documented format, and its hash is SHA-256 of the canonical bytes")
+    @Test("the line is byte for byte the documented format, and its hash is HMAC-SHA256 of the canonical bytes")
     func goldenLine() {
         var record = AuditRecord(
             type: .authFailure, outcome: .failure, requestID: "req-1", clientAddress: "203.0.113.7",
             subject: "consumer \"9\"", route: "/api/v1/events", tokenFingerprint: "0123456789abcdef")
         record.sequence = 42
         record.timeMicroseconds = 1_767_225_600_123_456
-        // Canonical bytes and hash computed outside Swift (Python's json format and hashlib.sha256).
+        // Canonical bytes and hash computed outside Swift (Python's json format and hmac with hashlib.sha256).
         let canonical =
             #"{"time":"2026-01-01T00:00:00.123456Z","sequence":42,"type":"auth.failure","outcome":"failure","#
             + #""request_id":"req-1","client_address":"203.0.113.7","subject":"consumer \"9\"","#
             + #""route":"/api/v1/events","reason":null,"token_fingerprint":"0123456789abcdef","#
             + #""prev_hash":"\#(AuditRecord.genesisHash)"}"#
-        let hash = "55225fc326489aafdcf84a54eb31938ceed7598af11356e732f3c283c33d81ed"
+        let hash = "3ebddb38640e44601ff2e543ed3426cf72418e18de612a26b34fbb8edf7783e3"
         #expect(record.canonicalBytes() == Array(canonical.utf8))
-        let line = record.sealLine()
+        let line = record.sealLine(key: goldenChainKey)
         #expect(record.hash == hash)
         #expect(line == Array((canonical.dropLast() + #","hash":"\#(hash)"}"# + "\n").utf8))
+        // Under another key the same record seals to another hash, and the golden line no longer verifies.
+        let otherKey = HMACKey(secret: Array("another-audit-chain-key-32bytes!".utf8))
+        var copy = record
+        _ = copy.sealLine(key: otherKey)
+        #expect(copy.hash != hash)
+        #expect(SealedLine(Array(line.dropLast()))?.verifies(with: otherKey) == false)
     }
 
     @Test("absent optional fields are written as null, not left out")
     func absentFieldsAreNull() throws {
         var record = AuditRecord(type: .configReloaded, outcome: .success)
-        let object = try decode(Array(record.sealLine().dropLast()))
+        let object = try decode(Array(record.sealLine(key: goldenChainKey).dropLast()))
         for key in ["request_id", "client_address", "subject", "route", "reason", "token_fingerprint"] {
             #expect(object[key] is NSNull, "field \(key)")
         }
@@ -71,7 +81,7 @@ struct AuditRecordTests {
         ])
     func hostileValuesStayOneLine(value: String) throws {
         var record = AuditRecord(type: .authzDenied, outcome: .denied, subject: value, route: value, reason: value)
-        let line = record.sealLine()
+        let line = record.sealLine(key: goldenChainKey)
         #expect(line.filter { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }.count == 1)
         let object = try decode(Array(line.dropLast()))
         #expect(object["subject"] as? String == value)
@@ -81,7 +91,7 @@ struct AuditRecordTests {
     @Test("an over-long field is cut to the limit on a character boundary")
     func longFieldIsCut() throws {
         var record = AuditRecord(type: .authFailure, outcome: .failure, reason: String(repeating: "é", count: 5000))
-        let object = try decode(Array(record.sealLine().dropLast()))
+        let object = try decode(Array(record.sealLine(key: goldenChainKey).dropLast()))
         let reason = try #require(object["reason"] as? String)
         #expect(reason.utf8.count == AuditRecord.maxFieldBytes)
         #expect(reason.allSatisfy { $0 == "é" })
@@ -95,16 +105,17 @@ struct AuditRecordTests {
         let print = AuditRecord.fingerprint(of: token)
         #expect(print.count == 16 && !token.contains(print))
         var record = AuditRecord(type: .authFailure, outcome: .failure, tokenFingerprint: print)
-        let line = String(decoding: record.sealLine(), as: UTF8.self)
+        let line = String(decoding: record.sealLine(key: goldenChainKey), as: UTF8.self)
         #expect(!line.contains(token) && !line.contains("eyJ"))
     }
 
     @Test("a tail whose hash does not match its content is rejected")
     func tamperedTailRejected() throws {
         var record = AuditRecord(type: .banAdded, outcome: .success, subject: "203.0.113.9")
-        let line = Array(record.sealLine().dropLast())
+        let line = Array(record.sealLine(key: goldenChainKey).dropLast())
         let tampered = Array(String(decoding: line, as: UTF8.self).replacingOccurrences(of: ".9", with: ".8").utf8)
-        #expect(throws: AuditLogError.self) { try AuditChainTail.parse(tampered) }
-        #expect(throws: AuditLogError.self) { try AuditChainTail.parse(Array("{\"sequence\":1}".utf8)) }
+        #expect(SealedLine(line)?.verifies(with: goldenChainKey) == true)
+        #expect(SealedLine(tampered)?.verifies(with: goldenChainKey) == false)
+        #expect(SealedLine(Array("{\"sequence\":1}".utf8)) == nil)
     }
 }

@@ -1,0 +1,40 @@
+import Foundation
+
+extension AuditVerifier {
+    /// Verifies the audit file at `path` and its checkpoint file (`AuditLog.checkpointPath(for:)`; a missing
+    /// checkpoint file counts as none). Meant for operators' commands, not for a request path: both files are
+    /// read whole.
+    /// - Throws: `AuditVerificationFailure`: the first broken record or checkpoint, or an unreadable file.
+    public func verify(
+        file path: String, from: UInt64 = 1
+    ) throws(AuditVerificationFailure) -> AuditVerificationReport {
+        guard let records = FileManager.default.contents(atPath: path) else {
+            throw AuditVerificationFailure(line: 0, .fileUnreadable)
+        }
+        let checkpointPath = AuditLog.checkpointPath(for: path)
+        var checkpoints: [[UInt8]] = []
+        if FileManager.default.fileExists(atPath: checkpointPath) {
+            guard let data = FileManager.default.contents(atPath: checkpointPath) else {
+                throw AuditVerificationFailure(checkpointLine: 0, .fileUnreadable)
+            }
+            checkpoints = Self.lines(data)
+        }
+        return try verify(records: Self.lines(records), checkpoints: checkpoints, from: from)
+    }
+
+    /// The newline-separated lines of `data`; a last line without its newline is kept (a torn write shows).
+    static func lines(_ data: Data) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        var current: [UInt8] = []
+        for byte in data {
+            if byte == UInt8(ascii: "\n") {
+                lines.append(current)
+                current.removeAll(keepingCapacity: true)
+            } else {
+                current.append(byte)
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+}
