@@ -42,7 +42,11 @@ public struct AuditLogError: Error, Sendable, Equatable, CustomStringConvertible
     /// A fixed explanation, without file contents.
     public let reason: String
 
-    static let corruptTail = AuditLogError(reason: "the last line of the audit file is not a valid sealed record")
+    static let corruptTail = AuditLogError(
+        reason:
+            "the last line of the audit file is not a valid sealed record "
+            + "(edited, or sealed under another AUDIT_HMAC_KEY)"
+    )
     static let tornTailNotRepaired = AuditLogError(
         reason: "the torn last line of the audit file could not be set aside and cut off")
 

@@ -172,7 +172,8 @@ public struct AuditVerificationFailure: Error, Sendable, Equatable, CustomString
         case .checkpointSignature(let sequence):
             return "\(place): checkpoint of record \(sequence) is not signed by the checkpoint key"
         case .checkpointOrder(let sequence): return "\(place): checkpoint of record \(sequence) is out of order"
-        case .fileUnreadable: return line != nil ? "the audit file cannot be read" : "the checkpoint file cannot be read"
+        case .fileUnreadable:
+            return line != nil ? "the audit file cannot be read" : "the checkpoint file cannot be read"
         }
     }
 }

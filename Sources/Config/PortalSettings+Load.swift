@@ -65,6 +65,7 @@ extension PortalSettings {
         settings.auditLogLevel = try env.enumeration("AUDIT_LOG_LEVEL", default: AuditLogLevel.info)
         settings.auditLogDestination =
             try nonEmptyPath(env, "AUDIT_LOG_DESTINATION") ?? settings.portalDataDirectory + "/audit.log"
+        settings.audit = try AuditSettings.load(from: env)
 
         // Operational log and server limits.
         settings.logLevel = try env.enumeration("LOG_LEVEL", default: LogLevel.info)
@@ -98,7 +99,10 @@ extension PortalSettings {
                 dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)
         }
 
-        if production { try settings.refuseWeakSecrets() }
+        if production {
+            try settings.refuseWeakSecrets()
+            if settings.auditLogEnabled { try settings.audit.requireProductionKeys() }
+        }
         return settings
     }
 

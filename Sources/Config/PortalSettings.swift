@@ -45,6 +45,8 @@ public struct PortalSettings: Sendable {
     public var auditLogLevel: AuditLogLevel = .info
     /// `AUDIT_LOG_DESTINATION`, default `$PORTAL_DATA_DIR/audit.log`: the JSON-lines audit file.
     public var auditLogDestination: String = "./data/audit.log"
+    /// The audit chain key, checkpoint signing key and interval (`AUDIT_HMAC_KEY`, `AUDIT_SIGNING_KEY_FILE`, ...).
+    public var audit = AuditSettings()
     /// Redis for shared limiter state; nil: in memory.
     public var redis: RedisSettings?
     /// PostgreSQL store; nil: SQLite under `portalDataDirectory`.

@@ -17,6 +17,7 @@ enum PortalCLI {
           data-layer       Run the data layer only.
           token issue      Print a signed access token (HS256, key from JWT_SECRET).
           cert self-signed Write a development key and certificate (EC P-256, SAN) for TLS.
+          audit verify     Check the audit trail's chain and signed checkpoints; name the first broken record.
           help             Show this text.
 
         Settings come from the environment and an optional .env file; see README.md.
@@ -37,6 +38,7 @@ enum PortalCLI {
             case "data-layer": return try ServeCommand.run(rest, parts: .dataLayerOnly)
             case "token": return try TokenCommand.run(rest)
             case "cert": return try CertCommand.run(rest)
+            case "audit": return try AuditCommand.run(rest)
             case "help", "--help", "-h":
                 printOut(usage)
                 return 0

@@ -28,10 +28,14 @@ extension PortalRuntime {
         if settings.auditLogEnabled {
             let sinkErrors = registry.counter(
                 "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
+            let chainKey = try AuditKeys.chainKey(settings)
+            let signer = try AuditKeys.signer(settings)
             do {
                 audit = try AuditLog(
                     path: settings.auditLogDestination,
-                    level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock,
+                    level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
+                    checkpointSigner: signer,
+                    checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
                     onSinkError: { [logger] error in
                         sinkErrors.labels([error.metricLabel]).increment()
                         logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])

@@ -19,9 +19,14 @@ enum SigningSecret {
             }
             return secret.bytes
         }
-        let directory = settings.portalDataDirectory
+        return try generatedFile("jwt_secret", in: settings.portalDataDirectory)
+    }
+
+    /// The secret kept in `directory/name`, generated (32 random bytes, base64url) and written with mode 0600
+    /// the first time; for development, where the setting that names a real one is unset.
+    static func generatedFile(_ name: String, in directory: String) throws -> [UInt8] {
         try DataDirectory.ensure(directory)
-        let path = directory + "/jwt_secret"
+        let path = directory + "/" + name
         if let existing = try readSecretFile(path) { return existing }
         let fresh = Array(Base64URL.encode(SecureRandom.bytes(count: 32)).utf8)
         try writeSecretFile(path, fresh)
@@ -43,7 +48,7 @@ enum SigningSecret {
         return bytes
     }
 
-    private static func writeSecretFile(_ path: String, _ bytes: [UInt8]) throws {
+    static func writeSecretFile(_ path: String, _ bytes: [UInt8]) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure(description: "PORTAL_DATA_DIR: cannot create \(path)") }
         defer { close(fd) }

@@ -75,7 +75,8 @@ struct AuditVerifierTests {
         var (records, checkpoints) = chain()
         var forged = AuditRecord(type: .authSuccess, outcome: .success, requestID: "req-3")
         forged.sequence = 3
-        forged.prevHash = String(decoding: records[1], as: UTF8.self).components(separatedBy: "\"hash\":\"")[1]
+        forged.prevHash =
+            String(decoding: records[1], as: UTF8.self).components(separatedBy: "\"hash\":\"")[1]
             .prefix(64).description
         records[2] = Array(forged.sealLine(key: HMACKey(secret: Array(repeating: 7, count: 32))).dropLast())
         #expect(failure(records, checkpoints)?.kind == .edited(3))
@@ -149,7 +150,8 @@ struct AuditVerifierTests {
     @Test("a validly signed checkpoint whose hash differs from the record is a mismatch")
     func checkpointMismatch() throws {
         let (records, _) = chain()
-        let mark = try #require(signer.checkpoint(sequence: 4, hash: String(repeating: "a", count: 64), timeMicroseconds: 1))
+        let mark = try #require(
+            signer.checkpoint(sequence: 4, hash: String(repeating: "a", count: 64), timeMicroseconds: 1))
         #expect(failure(records, [Array(mark.line().dropLast())])?.kind == .checkpointMismatch(4))
     }
 
@@ -160,7 +162,9 @@ struct AuditVerifierTests {
         #expect(mark.algorithm == "ES256")
         #expect(mark.isSigned(by: ecSigner.verificationKey))
         #expect(!mark.isSigned(by: signer.verificationKey))
-        #expect(throws: AuditKeyError.self) { try AuditCheckpointSigner(privateKey: PrivateKey.generate(.rsa(bits: 2048))) }
+        #expect(throws: AuditKeyError.self) {
+            try AuditCheckpointSigner(privateKey: PrivateKey.generate(.rsa(bits: 2048)))
+        }
     }
 
     @Test("AuditLog writes a signed checkpoint at close; the file verifies, and cutting its last line is found")
@@ -174,7 +178,8 @@ struct AuditVerifierTests {
         #expect(log.close())
         let report = try verifier.verify(file: path)
         #expect(report.records == 20 && report.lastCheckpointSequence == 20)
-        let mode = try FileManager.default.attributesOfItem(atPath: AuditLog.checkpointPath(for: path))[.posixPermissions]
+        let mode = try FileManager.default.attributesOfItem(atPath: AuditLog.checkpointPath(for: path))[
+            .posixPermissions]
         #expect((mode as? NSNumber)?.intValue == 0o600)
 
         let text = try String(contentsOfFile: path, encoding: .utf8)

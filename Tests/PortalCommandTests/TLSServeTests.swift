@@ -101,6 +101,8 @@ struct TLSServeTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         env["PORTAL_ENV"] = "production"
         env["JWT_SECRET"] = "a-production-secret-of-at-least-32-bytes!"
+        // Production also wants the audit keys; this test is about the TLS key alone.
+        env["AUDIT_LOG_ENABLED"] = "false"
         chmod(dir.appendingPathComponent("tls/key.pem").path, 0o644)
         let outcome = try PortalProcess.run(["serve"], environment: env, in: dir)
         #expect(outcome.status != 0)

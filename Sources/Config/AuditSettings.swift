@@ -1,0 +1,50 @@
+/// Settings of the audit trail's integrity: the chain key and the checkpoint signing key.
+///
+/// Read by `AuditSettings.load(from:production:)`; every key is documented there and in README.md.
+public struct AuditSettings: Sendable {
+    /// `AUDIT_HMAC_KEY(_FILE)`: the HMAC-SHA256 key that seals each record into the chain, at least 32 bytes.
+    /// nil only in development, where the product keeps a generated key in `$PORTAL_DATA_DIR/audit_hmac_key`.
+    public var hmacKey: SecretValue?
+    /// `AUDIT_SIGNING_KEY_FILE`: PEM private key (Ed25519, or ECDSA P-256/P-384) that signs checkpoints. nil only in
+    /// development, where the product keeps a generated Ed25519 key in `$PORTAL_DATA_DIR/audit_signing_key.pem`.
+    public var signingKeyFile: String?
+    /// `AUDIT_CHECKPOINT_INTERVAL_SECONDS`, default 60: the least time between two signed checkpoints.
+    public var checkpointIntervalSeconds: Int = 60
+
+    /// Every default.
+    public init() {}
+
+    /// Minimum length of `AUDIT_HMAC_KEY`, in bytes.
+    public static let minimumHMACKeyBytes = 32
+
+    /// Reads and checks the audit integrity settings; `requireProductionKeys()` adds production's demands.
+    /// - Throws: `ConfigError` naming the variable.
+    public static func load(from env: Environment) throws(ConfigError) -> AuditSettings {
+        var settings = AuditSettings()
+        settings.hmacKey = try env.secret("AUDIT_HMAC_KEY")
+        if let key = settings.hmacKey, key.byteCount < minimumHMACKeyBytes {
+            throw ConfigError.weakSecret("AUDIT_HMAC_KEY", reason: "must be at least \(minimumHMACKeyBytes) bytes")
+        }
+        if let file = try env.string("AUDIT_SIGNING_KEY_FILE") {
+            guard !file.isEmpty, !file.contains("\0") else {
+                throw ConfigError.invalidValue("AUDIT_SIGNING_KEY_FILE", expected: "a PEM file path", got: file)
+            }
+            settings.signingKeyFile = file
+        }
+        settings.checkpointIntervalSeconds = try env.int(
+            "AUDIT_CHECKPOINT_INTERVAL_SECONDS", default: 60, range: 1...86_400)
+        return settings
+    }
+
+    /// With `PORTAL_ENV=production` both keys are required: a key generated beside the audit file protects it
+    /// from nobody who can write there.
+    /// - Throws: `ConfigError` naming the missing variable.
+    public func requireProductionKeys() throws(ConfigError) {
+        guard hmacKey != nil else {
+            throw ConfigError.weakSecret("AUDIT_HMAC_KEY", reason: "is required: set AUDIT_HMAC_KEY or its _FILE")
+        }
+        guard signingKeyFile != nil else {
+            throw ConfigError.missing("AUDIT_SIGNING_KEY_FILE", expected: "a PEM Ed25519 or ECDSA private key")
+        }
+    }
+}

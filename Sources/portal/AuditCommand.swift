@@ -1,0 +1,65 @@
+import Audit
+import Config
+import Crypto
+import Foundation
+
+/// `portal audit verify`: checks the audit file's chain and checkpoints and names the first broken record.
+enum AuditCommand {
+    static let usage = """
+        Usage: portal audit verify [--file PATH] [--from SEQ] [--public-key PEM]
+
+        Checks every record of the audit file (AUDIT_LOG_DESTINATION, default $PORTAL_DATA_DIR/audit.log):
+        its HMAC under AUDIT_HMAC_KEY, its sequence, and its link to the record before; and every signed
+        checkpoint in the file beside it (<file>.checkpoints), which also finds records cut off the end.
+        Exit status 0 when all is intact, 1 naming the first edited, deleted, reordered or missing record.
+
+        Options:
+          --file PATH        The audit file; default AUDIT_LOG_DESTINATION.
+          --from SEQ         Start at record SEQ, trusting its link to the record before; default 1.
+          --public-key PEM   Verify checkpoints with this public key; default the public half of
+                             AUDIT_SIGNING_KEY_FILE (or of the development key in $PORTAL_DATA_DIR).
+        """
+
+    static func run(_ raw: [String]) throws -> Int32 {
+        let args = try Arguments(raw, valued: ["file", "from", "public-key"])
+        if args.wantsHelp || args.positionals.isEmpty {
+            PortalCLI.printOut(usage)
+            return args.wantsHelp ? 0 : 2
+        }
+        guard args.positionals == ["verify"] else {
+            throw UsageError("unknown audit command; run `portal audit --help`")
+        }
+        var from: UInt64 = 1
+        if let text = args.options["from"] {
+            guard let value = UInt64(text), value >= 1 else { throw UsageError("--from: expected a sequence from 1") }
+            from = value
+        }
+        let settings = try PortalSettings.load(from: Environment.load())
+        let path = args.options["file"] ?? settings.auditLogDestination
+        let verifier = AuditVerifier(
+            chainKey: try AuditKeys.chainKey(settings), checkpointKey: try checkpointKey(args, settings))
+        do {
+            let report = try verifier.verify(file: path, from: from)
+            let range = report.firstSequence.map { "records \($0)-\(report.lastSequence ?? $0)" } ?? "no records"
+            let marks = report.lastCheckpointSequence.map { ", the last at record \($0)" } ?? ""
+            PortalCLI.printOut(
+                "ok: \(path): \(report.records) records (\(range)), \(report.checkpoints) checkpoints\(marks)")
+            return 0
+        } catch {
+            PortalCLI.printError("portal: audit verify: \(path): \(error.description)")
+            return 1
+        }
+    }
+
+    private static func checkpointKey(_ args: Arguments, _ settings: PortalSettings) throws -> AuditCheckpointKey {
+        guard let path = args.options["public-key"] else { return try AuditKeys.signer(settings).verificationKey }
+        guard let data = FileManager.default.contents(atPath: path),
+            let key = try? PublicKey(pem: String(decoding: data, as: UTF8.self))
+        else { throw UsageError("--public-key: \(path) is not a readable PEM public key") }
+        do {
+            return try AuditCheckpointKey(publicKey: key)
+        } catch {
+            throw UsageError("--public-key: \(error.reason)")
+        }
+    }
+}
