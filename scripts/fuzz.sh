@@ -3,7 +3,7 @@
 # vectors, and runs each for SECONDS (default 60). Prints executions, coverage and findings per harness.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [HARNESS...]
-# Environment: PORTAL_VECTORS (default ../shared/vectors beside the package), FUZZ_WORK (default .build-fuzz).
+# Environment: PORTAL_VECTORS (default Tests/Vectors), FUZZ_WORK (default .build-fuzz).
 # Exit status: 0 when no harness found anything, 1 when any crash, hang or memory finding was written.
 set -euo pipefail
 
@@ -15,7 +15,7 @@ harnesses=("$@")
 if [ "${#harnesses[@]}" -eq 0 ]; then
     harnesses=(FuzzRequestParser FuzzChunked FuzzRoutePath FuzzRequestTarget FuzzJWT FuzzConfig)
 fi
-vectors=${PORTAL_VECTORS:-$(pwd)/../shared/vectors}
+vectors=${PORTAL_VECTORS:-$(pwd)/Tests/Vectors}
 work=${FUZZ_WORK:-$(pwd)/.build-fuzz}
 
 # Per harness: the longest input worth trying, in bytes (requests carry bodies; paths and tokens are short).

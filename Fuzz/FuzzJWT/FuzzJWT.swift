@@ -13,7 +13,7 @@ import PortalCore
 /// 3. as JSON text;
 /// 4. as base64url text to decode, and as bytes that must survive `encode` then `decode` unchanged.
 enum JWTHarness {
-    /// The `hs-1` key of `/work/shared/vectors/jwt-verification.json`.
+    /// The `hs-1` key of `Tests/Vectors/jwt-verification.json`.
     static let secret = Base64URL.decode("azN5LWZvci1oczI1Ni10ZXN0cy0wMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4OQ") ?? []
     static let verifier: JWTVerifier = {
         let keys = (try? JWTVerifier.Key.hmac(secret: secret, algorithm: .hs256, kid: "hs-1")).map { [$0] } ?? []

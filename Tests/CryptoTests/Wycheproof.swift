@@ -67,14 +67,14 @@ struct Wycheproof {
     }
 }
 
-/// Reads files from the shared vectors folder (`../shared/vectors` beside the package, or `$PORTAL_VECTORS`).
+/// Reads files from the vectors folder (`Tests/Vectors`, a copy of the shared vectors, or `$PORTAL_VECTORS`).
 enum VectorFile {
     struct Failure: Error { let message: String }
 
     static func read(_ relativePath: String) throws -> [UInt8] {
         let environment = ProcessInfoLite.value(of: "PORTAL_VECTORS")
         let packageRoot = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
-        let base = environment ?? "/" + packageRoot + "/../shared/vectors"
+        let base = environment ?? "/" + packageRoot + "/Tests/Vectors"
         return try FileBytes.read(base + "/" + relativePath)
     }
 }

@@ -14,7 +14,7 @@ struct FramingVector: Sendable {
     var statuses: [Int]
     var requests: [Expected]
 
-    /// Every case of the shared corpus, found by walking up from this file to the package root.
+    /// Every case of the shared corpus (copied into `Tests/Vectors`), found by walking up from this file to the package root.
     static func load(from file: String = #filePath) throws -> [FramingVector] {
         var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
@@ -22,7 +22,7 @@ struct FramingVector: Sendable {
             guard parent.path != dir.path else { throw CocoaError(.fileNoSuchFile) }
             dir = parent
         }
-        let url = dir.appendingPathComponent("../shared/vectors/http-framing.json")
+        let url = dir.appendingPathComponent("Tests/Vectors/http-framing.json")
         let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
         let cases = root?["cases"] as? [[String: Any]] ?? []
         return cases.map { c in
