@@ -6,7 +6,8 @@ import Synchronization
     import Glibc
 #endif
 
-/// An HTTP/1.1 server: one `SO_REUSEPORT` listener per event loop, strict parsing, keep-alive, pipelining.
+/// An HTTP/1.1 server: one `SO_REUSEPORT` listener per event loop, strict parsing, keep-alive, pipelining,
+/// buffered (`HTTPHandler`) or streaming (`HTTPStreamingHandler`) handlers.
 ///
 /// Each connection lives on the loop that accepted it. Requests go to `handler` in order; responses are
 /// written in request order whatever order `respond` is called in. A request that breaks the framing rules
@@ -16,6 +17,8 @@ public final class HTTPServer: Sendable {
     let requestedPort: Int
     let group: EventLoopGroup
     let handler: any HTTPHandler
+    /// `handler` when it streams: requests then go to it one at a time per connection, as streams.
+    let streamingHandler: (any HTTPStreamingHandler)?
     let limits: HTTPParserLimits
     let timeouts: HTTPServerTimeouts
     /// Fields added to the answers the server writes itself (framing errors, timeouts), such as security headers.
@@ -37,6 +40,11 @@ public final class HTTPServer: Sendable {
     let openListeners = Atomic<Int>(0)
     /// Pipelined requests in flight per connection before the server stops reading from it.
     let maxPipelined = 16
+    /// Outbound bytes per connection past which no further request is parsed and a streaming producer is
+    /// told to stop (`streamWritabilityChanged(false)`): 128 KiB.
+    let outputHighWaterBytes = 128 * 1024
+    /// Outbound bytes per connection below which parsing and a stopped producer go on again: 32 KiB.
+    let outputLowWaterBytes = 32 * 1024
 
     static let ids = Atomic<Int>(1)
 
@@ -45,7 +53,7 @@ public final class HTTPServer: Sendable {
     ///   - host: address to bind, an IPv4/IPv6 literal or `localhost` (`0.0.0.0` for every interface).
     ///   - port: port to bind; 0 picks a free one, read back with `port`.
     ///   - limits: parser limits; defaults 16 KiB head, 100 fields, 8 KiB target, 1 MiB body.
-    ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress, 60 s whole body.
+    ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress, 60 s whole body, 30 s write.
     ///   - errorHeaders: fields added to the answers the server writes itself; default none.
     ///   - connectionLimits: defaults 10 000 connections in all, 256 per client address.
     ///   - tls: when set, every accepted connection is TLS with this context (its current certificate at
@@ -68,6 +76,7 @@ public final class HTTPServer: Sendable {
         self.requestedPort = port
         self.group = group
         self.handler = handler
+        self.streamingHandler = handler as? any HTTPStreamingHandler
         self.limits = limits
         self.timeouts = timeouts
         self.id = Self.ids.wrappingAdd(1, ordering: .relaxed).oldValue
