@@ -99,11 +99,19 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         guard !closed, events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 else { return }
         if wantsInput {
             readable()
-        } else {
-            // Level-triggered, a hang-up would be reported again and again: stop asking until reading resumes.
-            if events & EPOLLRDHUP.rawValue != 0 { hangupSeen = true }
-            updateInterest()
+            return
         }
+        if events & EPOLLRDHUP.rawValue != 0 {
+            // A streamed exchange whose client hung up with nothing left unread is abandoned (as nginx does), so
+            // its upstream is let go at once rather than when an answer finally fails to be written.
+            if current != nil, peerClosedWithNothingPending() {
+                close()
+                return
+            }
+            // Level-triggered, a hang-up would be reported again and again: stop asking until reading resumes.
+            hangupSeen = true
+        }
+        updateInterest()
     }
 
     // MARK: Reading
@@ -143,6 +151,12 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             listener.readBuffer.withUnsafeBytes { parser.feed(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
             inputArrived()
         }
+    }
+
+    /// Whether the peer's end of stream is the next thing to read (a peek, nothing consumed).
+    private func peerClosedWithNothingPending() -> Bool {
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
     }
 
     /// Hands newly parsed input on: body bytes to the current stream, then further requests.
@@ -269,8 +283,11 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             let start = outIndex
             let result: IOResult
             do {
+                // MSG_NOSIGNAL: a client gone mid-answer is an error to handle, never a SIGPIPE for the process.
                 result = try out.withUnsafeBytes { bytes in
-                    try Syscall.io("write") { write(fd, bytes.baseAddress! + start, bytes.count - start) }
+                    try Syscall.io("send") {
+                        send(fd, bytes.baseAddress! + start, bytes.count - start, Int32(MSG_NOSIGNAL))
+                    }
                 }
             } catch {
                 close()

@@ -131,7 +131,7 @@ struct CountedResponse {
 extension TestClient {
     /// Reads one response, counting its body; `stopAfter` stops reading once that many body bytes arrived.
     func readCounted(method: String = "GET", stopAfter: Int = .max) -> CountedResponse {
-        var parser = HTTPResponseParser()
+        var parser = HTTPResponseParser(limits: HTTPParserLimits(maxBodyBytes: .max))
         parser.expectResponse(toMethod: method)
         var result = CountedResponse()
         var buffer = [UInt8](repeating: 0, count: 65_536)
