@@ -105,6 +105,8 @@ struct StreamingServerTests {
         chunked.send("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
         let chunk = "ea60\r\n" + String(repeating: "x", count: 60_000) + "\r\n"
         chunked.send(chunk)
+        // The first chunk goes on before the second passes the limit.
+        for _ in 0..<250 where handler.stats.withLock({ $0.bodyBytes }) < 60_000 { usleep(20_000) }
         chunked.send(chunk)
         #expect(chunked.waitForClose())
         // The first chunk went on before the limit was passed; the handler is told the stream is gone.
