@@ -10,6 +10,7 @@ struct ListenerFactory {
     let group: EventLoopGroup
     let limits: HTTPParserLimits
     let connectionLimits: HTTPServerConnectionLimits
+    let timeouts: HTTPServerTimeouts
     let refused: Counter
 
     init(settings: PortalSettings, group: EventLoopGroup, registry: MetricsRegistry) {
@@ -17,6 +18,7 @@ struct ListenerFactory {
         limits = HTTPParserLimits(maxBodyBytes: settings.maxBodySizeBytes)
         connectionLimits = HTTPServerConnectionLimits(
             maxConnections: settings.maxConnections, maxConnectionsPerAddress: settings.maxConnectionsPerIP)
+        timeouts = HTTPServerTimeouts(writeNanoseconds: UInt64(settings.writeTimeoutSeconds * 1_000_000_000))
         refused = registry.counter(
             "connections_refused_total", help: "Connections closed at accept for a connection cap.",
             labelNames: ["listener", "reason"])
@@ -26,7 +28,7 @@ struct ListenerFactory {
     func make(_ name: String, host: String, port: Int, handler: any HTTPHandler, tls: TLSContext? = nil) -> HTTPServer {
         let refused = self.refused
         return HTTPServer(
-            host: host, port: port, group: group, handler: handler, limits: limits,
+            host: host, port: port, group: group, handler: handler, limits: limits, timeouts: timeouts,
             errorHeaders: GatewayService.serverErrorHeaders, connectionLimits: connectionLimits, tls: tls,
             onConnectionRefused: { reason in refused.labels([name, reason.rawValue]).increment() })
     }
