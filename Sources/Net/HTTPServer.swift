@@ -34,6 +34,8 @@ public final class HTTPServer: Sendable {
     let connectionsPerAddress = Mutex<[String: Int]>([:])
     let refused = Atomic<UInt64>(0)
     let onConnectionRefused: @Sendable (ConnectionRefusal) -> Void
+    let timedOut = Atomic<UInt64>(0)
+    let onConnectionTimedOut: @Sendable (ConnectionTimeout) -> Void
     /// Serves TLS on every accepted connection when set.
     let tls: TLSContext?
     let handshakesFailed = Atomic<UInt64>(0)
@@ -60,14 +62,19 @@ public final class HTTPServer: Sendable {
     ///     accept, so `reload()` applies to new connections); default nil, plain HTTP.
     ///   - onConnectionRefused: told, on a loop thread, of every connection closed at accept by a cap; for a
     ///     counter. Must not block. Default: nothing (`refusedConnections` still counts).
+    ///   - onConnectionTimedOut: told, on a loop thread, of every connection cut by a head, body, write or
+    ///     handshake timeout (not the idle keep-alive close); for a counter. Must not block. Default: nothing
+    ///     (`timedOutConnections` still counts).
     public init(
         host: String, port: Int, group: EventLoopGroup, handler: any HTTPHandler,
         limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts(),
         errorHeaders: HTTPHeaders = HTTPHeaders(),
         connectionLimits: HTTPServerConnectionLimits = HTTPServerConnectionLimits(),
         tls: TLSContext? = nil,
-        onConnectionRefused: @escaping @Sendable (ConnectionRefusal) -> Void = { _ in }
+        onConnectionRefused: @escaping @Sendable (ConnectionRefusal) -> Void = { _ in },
+        onConnectionTimedOut: @escaping @Sendable (ConnectionTimeout) -> Void = { _ in }
     ) {
+        self.onConnectionTimedOut = onConnectionTimedOut
         self.errorHeaders = errorHeaders
         self.connectionLimits = connectionLimits
         self.onConnectionRefused = onConnectionRefused
@@ -84,6 +91,9 @@ public final class HTTPServer: Sendable {
 
     /// Connections closed at accept because a cap of `connectionLimits` was reached, since start.
     public var refusedConnections: UInt64 { refused.load(ordering: .relaxed) }
+
+    /// Connections cut by a head, body, write or handshake timeout since start.
+    public var timedOutConnections: UInt64 { timedOut.load(ordering: .relaxed) }
 
     /// TLS connections closed because the handshake failed (bad version or suite, refused client certificate,
     /// plain HTTP on the TLS port), timed out, or the client left during it, since start.

@@ -45,6 +45,18 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
     }
 }
 
+/// Which wait a connection was cut at by its timeout; a bounded set, fit for a metric label.
+public enum ConnectionTimeout: String, Sendable, Equatable {
+    /// The TLS handshake did not finish.
+    case handshake
+    /// The request head did not arrive whole (slowloris), or nothing arrived after the accept.
+    case head
+    /// The body stalled or trickled past its total deadline (slow body).
+    case body
+    /// The client took no byte of an answer (slow reader).
+    case write
+}
+
 /// Why the server could not start, in one line an operator can act on.
 public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     public let description: String

@@ -79,6 +79,14 @@ extension ServerConnection {
             return
         }
         switch waiting {
+        case .nothing, .idle, .linger:
+            break
+        case .handshake: reportTimeout(.handshake)
+        case .firstHead, .head: reportTimeout(.head)
+        case .body: reportTimeout(.body)
+        case .write: reportTimeout(.write)
+        }
+        switch waiting {
         case .nothing:
             return
         case .idle, .linger, .handshake, .write:
@@ -97,5 +105,10 @@ extension ServerConnection {
             let body = Array(#"{"error":{"code":"E9316","message":"request timeout"}}"#.utf8)
             queueErrorAnswer(listener.server.withErrorHeaders(.json(status: 408, body: body)))
         }
+    }
+
+    private func reportTimeout(_ kind: ConnectionTimeout) {
+        listener.server.timedOut.add(1, ordering: .relaxed)
+        listener.server.onConnectionTimedOut(kind)
     }
 }

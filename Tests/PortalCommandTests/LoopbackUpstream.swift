@@ -9,7 +9,8 @@ import Synchronization
 
 /// An upstream for process tests, served by `Net` on a loop of the test process:
 /// `GET /<any>/N` answers N pattern bytes as fast as the connection takes them (never buffering them), any
-/// `POST` reads its body and answers `n=<bytes>`. Connection caps are lifted, so only the gateway limits.
+/// `POST` reads its body and answers `n=<bytes>`. Connection caps and body timeouts are lifted far above the
+/// gateway's, so that what a test sees cut was cut by the gateway.
 final class LoopbackUpstream {
     let group: EventLoopGroup
     let server: HTTPServer
@@ -20,6 +21,7 @@ final class LoopbackUpstream {
         server = HTTPServer(
             host: "127.0.0.1", port: 0, group: group, handler: handler,
             limits: HTTPParserLimits(maxBodyBytes: 1 << 40),
+            timeouts: HTTPServerTimeouts(bodyProgressNanoseconds: 120_000_000_000, bodyTotalNanoseconds: 600_000_000_000),
             connectionLimits: HTTPServerConnectionLimits(maxConnections: 100_000, maxConnectionsPerAddress: 100_000))
         try server.start()
     }
