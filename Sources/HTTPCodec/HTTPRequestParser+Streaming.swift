@@ -61,6 +61,12 @@ extension HTTPRequestParser {
         }
     }
 
+    /// Body bytes of a `Content-Length` body not yet handed over; nil for a chunked body or outside a body.
+    public var remainingBodyLength: Int? {
+        if case .streamingLength(let remaining) = state { return remaining }
+        return nil
+    }
+
     /// Hands the body bytes that have arrived to `deliver` (valid during the call only), de-chunked.
     /// - Returns: true once the whole body has been handed over; the parser then waits for the next head.
     /// - Throws: `HTTPParseError` for a malformed chunked body or one past `maxBodyBytes`; then always the same.

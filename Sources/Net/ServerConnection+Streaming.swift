@@ -85,6 +85,13 @@ extension ServerConnection {
     func streamWriteHead(_ stream: ServerStream, _ response: HTTPResponse, bodyLength: HTTPBodyLength) {
         guard current === stream, !stream.headWritten, !closed else { return }
         stream.headWritten = true
+        // An unread body that is here whole already (a small POST answered 401) is dropped, so the connection can
+        // carry the next request; a body still on its way closes it after this answer instead.
+        if !stream.bodyWanted, !stream.bodyComplete, let rest = parser.remainingBodyLength,
+            rest <= parser.bufferedByteCount, (try? parser.readBody { _ in }) == true
+        {
+            stream.bodyComplete = true
+        }
         let status = (200...599).contains(response.status) ? response.status : 500
         let bodyless = stream.isHeadRequest || status == 204 || status == 304
         var contentLength: Int?

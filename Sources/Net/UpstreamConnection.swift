@@ -153,8 +153,8 @@ final class UpstreamConnection: EventLoopSelectable {
     func updateInterest() {
         guard state == .active, let exchange else { return }
         var events: UInt32 = exchange.responsePaused ? 0 : EPOLLIN.rawValue | EPOLLRDHUP.rawValue
-        let pending =
-            !exchange.sendBroken && (exchange.headSent < exchange.head.count || exchange.bodyIndex < exchange.body.count)
+        let unsent = exchange.headSent < exchange.head.count || exchange.bodyIndex < exchange.body.count
+        let pending = !exchange.sendBroken && unsent
         if pending { events |= EPOLLOUT.rawValue }
         setInterest(events)
     }
@@ -201,7 +201,8 @@ final class UpstreamConnection: EventLoopSelectable {
             guard self.exchange === exchange else { return }
             if done { complete(exchange) }
         } catch {
-            fail(error.code == "E9315" ? UpstreamError(.closedEarly) : UpstreamError(.protocolError, detail: error.message))
+            let truncated = error.code == "E9315"
+            fail(truncated ? UpstreamError(.closedEarly) : UpstreamError(.protocolError, detail: error.message))
         }
     }
 

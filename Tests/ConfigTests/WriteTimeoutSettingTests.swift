@@ -5,7 +5,8 @@ import Testing
 @Suite("WRITE_TIMEOUT_SECONDS")
 struct WriteTimeoutSettingTests {
     private func load(_ variables: [String: String]) throws -> PortalSettings {
-        try PortalSettings.load(from: Environment(variables: variables, readFile: { _ in nil }), readConfigFile: { _ in nil })
+        try PortalSettings.load(
+            from: Environment(variables: variables, readFile: { _ in nil }), readConfigFile: { _ in nil })
     }
 
     @Test("defaults to 30 seconds, takes fractions, and refuses zero or garbage in one line naming it")

@@ -48,7 +48,8 @@ struct GatewayStreamingTests {
         let upstream = try ScriptedUpstream { peer in
             guard peer.readHead() != nil else { return }
             if upstreamChunked {
-                peer.send("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+                peer.send("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n")
+                peer.send("Transfer-Encoding: chunked\r\n\r\n")
                 for part in [body[..<50_000], body[50_000..<115_536], body[115_536...]] {
                     peer.send(String(part.count, radix: 16) + "\r\n")
                     peer.send(Array(part) + Array("\r\n".utf8))
@@ -106,7 +107,8 @@ struct GatewayStreamingTests {
         #expect(Self.eventually { finished.value >= 0 })
         #expect(finished.value < total)
         // Counted once, with the status its head carried.
-        #expect(Self.eventually { (try? harness.metric(#"http_requests_total{method="GET",route="/s",status="200"}"#)) == 1 })
+        let series = #"http_requests_total{method="GET",route="/s",status="200"}"#
+        #expect(Self.eventually { (try? harness.metric(series)) == 1 })
     }
 
     @Test("uploads stream to the upstream, by length and chunked, up to a raised MAX_BODY_SIZE")

@@ -187,7 +187,8 @@ final class StreamClient {
             if answer.head != nil {
                 let done = (try? parser.readBody { bytes in
                     answer.bodyBytes += bytes.count
-                    if answer.body.count < keep { answer.body.append(contentsOf: bytes.prefix(keep - answer.body.count)) }
+                    let room = keep - answer.body.count
+                    if room > 0 { answer.body.append(contentsOf: bytes.prefix(room)) }
                 }) ?? false
                 if done {
                     answer.complete = true

@@ -120,7 +120,8 @@ struct StreamingServerTests {
         defer { server.stop() }
         let client = try TestClient(port: server.port)
         client.send(
-            "GET /stream/70000 HTTP/1.1\r\nHost: a\r\n\r\nPOST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+            "GET /stream/70000 HTTP/1.1\r\nHost: a\r\n\r\n"
+                + "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
                 + "GET /stream-unknown/5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         let (responses, closed) = client.readResponses(3)
         #expect(responses.map(\.status) == [200, 200, 200])
@@ -128,5 +129,22 @@ struct StreamingServerTests {
         #expect(responses.dropFirst().first.map { String(decoding: $0.body, as: UTF8.self) } == "n=3 parts=1")
         #expect(responses.last?.body == [0, 1, 2, 3, 4])
         #expect(closed || client.waitForClose())
+    }
+}
+
+extension StreamingServerTests {
+    @Test("an unread body that came whole with its head is dropped, and the connection carries the next request")
+    func smallUnreadBodyKeepsAlive() throws {
+        let handler = StreamingTestHandler()
+        let server = try TestServer(handler: handler)
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        client.send(
+            "POST /deny HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+                + "GET /stream/4 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        let (responses, _) = client.readResponses(2)
+        #expect(responses.map(\.status) == [401, 200])
+        #expect(responses.last?.body == [0, 1, 2, 3])
+        #expect(handler.stats.withLock { $0.bodyBytes } == 0)
     }
 }

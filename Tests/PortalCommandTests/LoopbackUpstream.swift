@@ -21,7 +21,8 @@ final class LoopbackUpstream {
         server = HTTPServer(
             host: "127.0.0.1", port: 0, group: group, handler: handler,
             limits: HTTPParserLimits(maxBodyBytes: 1 << 40),
-            timeouts: HTTPServerTimeouts(bodyProgressNanoseconds: 120_000_000_000, bodyTotalNanoseconds: 600_000_000_000),
+            timeouts: HTTPServerTimeouts(
+                bodyProgressNanoseconds: 120_000_000_000, bodyTotalNanoseconds: 600_000_000_000),
             connectionLimits: HTTPServerConnectionLimits(maxConnections: 100_000, maxConnectionsPerAddress: 100_000))
         try server.start()
     }
@@ -93,7 +94,9 @@ final class LoopbackUpstream {
         private func pump() {
             while remaining > 0, stream.isWritable, !closed {
                 let n = min(remaining, LoopbackUpstream.pattern.count)
-                LoopbackUpstream.pattern.withUnsafeBytes { stream.writeBody(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                LoopbackUpstream.pattern.withUnsafeBytes {
+                    stream.writeBody(UnsafeRawBufferPointer(rebasing: $0[..<n]))
+                }
                 remaining -= n
             }
             if remaining == 0, !closed { stream.endResponse() }
