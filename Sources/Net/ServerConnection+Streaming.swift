@@ -117,7 +117,7 @@ extension ServerConnection {
             HTTPResponseSerializer.writeHead(
                 head, contentLength: contentLength, chunked: chunked, keepAlive: keepAlive, into: &out)
         }
-        writeOut()
+        scheduleFlush()
     }
 
     func streamWriteBody(_ stream: ServerStream, _ bytes: UnsafeRawBufferPointer) {
@@ -133,7 +133,7 @@ extension ServerConnection {
         appendOutput { out in
             if chunked { HTTPResponseSerializer.appendChunk(bytes, to: &out) } else { out.append(contentsOf: bytes) }
         }
-        writeOut()
+        scheduleFlush()
     }
 
     func streamEndResponse(_ stream: ServerStream) {

@@ -9,7 +9,7 @@ import HTTPCodec
 ///
 /// It sends the stream's head and body as they come and hands the response on as it arrives; while the stream
 /// is paused it stops reading, so the response waits in the socket rather than in memory.
-final class UpstreamConnection: EventLoopSelectable {
+final class UpstreamConnection: EventLoopSelectable, EventLoopFlushable {
     enum State {
         case connecting, active, idle, closed
     }
@@ -23,6 +23,7 @@ final class UpstreamConnection: EventLoopSelectable {
     var reused = false
     var idleTimer: TimerID?
     var interest: UInt32 = EPOLLOUT.rawValue
+    var flushScheduled = false
 
     private init(fd: Int32, address: UpstreamAddress, pool: UpstreamPool) {
         self.fd = fd
@@ -67,8 +68,25 @@ final class UpstreamConnection: EventLoopSelectable {
         parser.expectResponse(toMethod: exchange.method)
         if state == .idle {
             state = .active
-            writeOut()
+            scheduleWrite()
         }
+    }
+
+    /// Sends now when a good amount is pending, else once this loop iteration's events are handled, so that a
+    /// head and the body bytes that came with it leave in one system call.
+    func scheduleWrite() {
+        guard let exchange else { return }
+        if exchange.body.count - exchange.bodyIndex >= 32 * 1024 {
+            writeOut()
+        } else if !flushScheduled {
+            flushScheduled = true
+            pool.loop.deferFlush(self)
+        }
+    }
+
+    func flushDeferred() {
+        flushScheduled = false
+        writeOut()
     }
 
     func handleEvents(_ events: UInt32) {

@@ -84,7 +84,7 @@ public final class UpstreamStream {
             bodyIndex = 0
         }
         if chunked { HTTPResponseSerializer.appendChunk(bytes, to: &body) } else { body.append(contentsOf: bytes) }
-        connection?.writeOut()
+        connection?.scheduleWrite()
         updateWritability()
     }
 
@@ -94,7 +94,7 @@ public final class UpstreamStream {
         guard !done, !bodyEnded else { return }
         bodyEnded = true
         if chunked { body.append(contentsOf: HTTPResponseSerializer.lastChunk) }
-        connection?.writeOut()
+        connection?.scheduleWrite()
     }
 
     /// Stops reading the response until `resumeResponse()`: the client cannot take more yet.
