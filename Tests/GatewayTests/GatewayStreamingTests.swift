@@ -283,3 +283,24 @@ struct GatewayStreamingTests {
         #expect(upstream.accepted.value == 1)
     }
 }
+
+extension GatewayStreamingTests {
+    @Test("Expect: 100-continue is answered by the gateway once the request is allowed, and not forwarded")
+    func continueAnsweredByGateway() throws {
+        let upstream = try ScriptedUpstream { peer in
+            guard let request = peer.readRequest() else { return }
+            let text = "n=\(request.bodyBytes) expect=\(request.head.request.headers.first("Expect") ?? "none")"
+            peer.send("HTTP/1.1 200 OK\r\nContent-Length: \(text.utf8.count)\r\n\r\n\(text)")
+        }
+        defer { upstream.stop() }
+        let harness = try Self.harness([Self.route("/s", upstream)])
+        defer { harness.shutdown() }
+        let client = try StreamClient(port: harness.gateway.port)
+        client.peer.send("POST /s/up HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        // The 100 comes before any body byte is sent (the client waits for it).
+        #expect(client.peer.readHead() == "HTTP/1.1 100 Continue\r\n\r\n")
+        client.peer.send("hello")
+        let answer = client.read(method: "POST")
+        #expect(answer.status == 200 && String(decoding: answer.body, as: UTF8.self) == "n=5 expect=none")
+    }
+}
