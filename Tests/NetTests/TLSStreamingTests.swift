@@ -18,7 +18,8 @@ struct TLSStreamingTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tls-upload-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(count: 500_000).write(to: file)
-        let upload = server.curl(["/echo"], ["--data-binary", "@\(file.path)", "-H", "Content-Type: application/octet-stream"])
+        let upload = server.curl(
+            ["/echo"], ["--data-binary", "@\(file.path)", "-H", "Content-Type: application/octet-stream"])
         #expect(upload.status == 0, "\(upload.output)")
         #expect(upload.output.hasPrefix("n=500000 parts="), "\(upload.output)")
     }
