@@ -185,11 +185,12 @@ final class StreamClient {
                 }
             }
             if answer.head != nil {
-                let done = (try? parser.readBody { bytes in
-                    answer.bodyBytes += bytes.count
-                    let room = keep - answer.body.count
-                    if room > 0 { answer.body.append(contentsOf: bytes.prefix(room)) }
-                }) ?? false
+                let done =
+                    (try? parser.readBody { bytes in
+                        answer.bodyBytes += bytes.count
+                        let room = keep - answer.body.count
+                        if room > 0 { answer.body.append(contentsOf: bytes.prefix(room)) }
+                    }) ?? false
                 if done {
                     answer.complete = true
                     return answer

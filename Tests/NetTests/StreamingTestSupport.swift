@@ -151,15 +151,16 @@ extension TestClient {
                 result.headers = head.response.headers
                 if head.bodyLength == .none { return result }
             }
-            let done = (try? parser.readBody { bytes in
-                // The first and last byte of each delivery: cheap, yet catches a lost, doubled or framing byte.
-                let first = result.bodyBytes
-                let last = first + bytes.count - 1
-                if bytes[0] != UInt8(first % 65_536 % 251) || bytes[bytes.count - 1] != UInt8(last % 65_536 % 251) {
-                    result.patternIntact = false
-                }
-                result.bodyBytes += bytes.count
-            }) ?? true
+            let done =
+                (try? parser.readBody { bytes in
+                    // The first and last byte of each delivery: cheap, yet catches a lost, doubled or framing byte.
+                    let first = result.bodyBytes
+                    let last = first + bytes.count - 1
+                    if bytes[0] != UInt8(first % 65_536 % 251) || bytes[bytes.count - 1] != UInt8(last % 65_536 % 251) {
+                        result.patternIntact = false
+                    }
+                    result.bodyBytes += bytes.count
+                }) ?? true
             if done || result.bodyBytes >= stopAfter { return result }
         }
     }
