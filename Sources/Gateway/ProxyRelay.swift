@@ -26,6 +26,8 @@ final class ProxyRelay: HTTPServerStreamDelegate, UpstreamStreamDelegate {
     /// Sends the head upstream, then asks the client for the body.
     func start(_ outbound: HTTPRequest, to address: UpstreamAddress) {
         stream.delegate = self
+        // The client may have left while the steps before ran elsewhere: nothing then goes upstream.
+        guard !observed else { return }
         let upstream = service.upstreams.stream(
             outbound, bodyLength: stream.requestBodyLength, to: address, on: stream.loop,
             timeoutNanoseconds: service.settings.upstreamTimeoutNanoseconds, delegate: self)

@@ -42,7 +42,8 @@ public protocol HTTPServerStream: AnyObject, Sendable {
     var connection: ConnectionInfo { get }
     /// The request body's framing: none, a `Content-Length`, or chunked.
     var requestBodyLength: HTTPBodyLength { get }
-    /// Told of body bytes, writability changes and an early close; held until the stream ends or closes.
+    /// Told of body bytes, writability changes and an early close; held until the stream ends or closes. Set on a
+    /// stream whose connection has already closed, it is told `streamClosed()` at once.
     var delegate: (any HTTPServerStreamDelegate)? { get set }
     /// Starts reading the body into the delegate; sends `100 Continue` first when the client waits for it.
     func readBody()

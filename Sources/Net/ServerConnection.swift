@@ -408,6 +408,7 @@ final class ServerConnection: EventLoopSelectable, EventLoopFlushable, @unchecke
         // Told last, with the connection already gone, so whatever the delegate does cannot reach it.
         if let stream = current {
             current = nil
+            stream.closedEarly = true
             let delegate = stream.delegate
             stream.delegate = nil
             delegate?.streamClosed()

@@ -15,7 +15,17 @@ final class ServerStream: HTTPServerStream, @unchecked Sendable {
     let isHTTP10: Bool
     /// The request allows keep-alive (version, `Connection`), before the response has a say.
     let requestKeepAlive: Bool
-    var delegate: (any HTTPServerStreamDelegate)?
+    /// A delegate set after the connection closed (the handler finished its work on another thread) is told
+    /// `streamClosed()` at once, so it never starts work for a client that is gone.
+    var delegate: (any HTTPServerStreamDelegate)? {
+        didSet {
+            guard closedEarly, let delegate else { return }
+            self.delegate = nil
+            delegate.streamClosed()
+        }
+    }
+    /// The connection closed before the response ended.
+    var closedEarly = false
 
     // Request body.
     var bodyWanted = false

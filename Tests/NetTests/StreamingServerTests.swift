@@ -148,3 +148,21 @@ extension StreamingServerTests {
         #expect(handler.stats.withLock { $0.bodyBytes } == 0)
     }
 }
+
+extension StreamingServerTests {
+    @Test("a client that hangs up while its handler decides elsewhere: the late delegate is told at once")
+    func lateDelegateAfterHangUp() throws {
+        let handler = StreamingTestHandler()
+        let server = try TestServer(handler: handler)
+        defer { server.stop() }
+        do {
+            let client = try TestClient(port: server.port)
+            client.send("GET /late HTTP/1.1\r\nHost: a\r\n\r\n")
+            usleep(50_000)
+        }
+        for _ in 0..<150 where handler.stats.withLock({ $0.closed }) == 0 { usleep(20_000) }
+        #expect(handler.stats.withLock { $0.closed } == 1)
+        #expect(handler.stats.withLock { $0.produced } == 0)
+        #expect(server.server.openConnectionCount == 0)
+    }
+}

@@ -1,3 +1,4 @@
+import Dispatch
 import HTTPCodec
 import Net
 import Synchronization
@@ -26,6 +27,11 @@ final class StreamingTestHandler: HTTPStreamingHandler {
             let counter = BodyCounter(stream: stream, handler: self)
             stream.delegate = counter
             stream.readBody()
+        } else if path == "/late" {
+            // Decides later, elsewhere, as a handler waiting on a store or a limiter would.
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(300)) {
+                stream.loop.execute { Producer(stream: stream, handler: self, total: 1 << 20, known: true).start() }
+            }
         } else if path == "/deny" {
             stream.respond(HTTPResponse(status: 401, body: Array("denied".utf8)))
         } else if path.hasPrefix("/stream") {
