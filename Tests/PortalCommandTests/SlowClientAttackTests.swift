@@ -46,7 +46,7 @@ extension HeavyProcessTests {
             try process.run()
             let deadline = Date().addingTimeInterval(Double(seconds) + 30)
             while process.isRunning, Date() < deadline { usleep(50_000) }
-            if process.isRunning { process.terminate() }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             let csv = try String(contentsOfFile: prefix + ".csv", encoding: .utf8)
             let rows = csv.split(separator: "\n").dropFirst().map { line in

@@ -31,7 +31,7 @@ extension HeavyProcessTests {
             let data = out.fileHandleForReading.readDataToEndOfFile()
             let deadline = Date().addingTimeInterval(timeoutSeconds)
             while process.isRunning, Date() < deadline { usleep(50_000) }
-            if process.isRunning { process.terminate() }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
@@ -117,7 +117,11 @@ extension HeavyProcessTests {
                 server.standardOutput = FileHandle.nullDevice
                 server.standardError = FileHandle.nullDevice
                 try server.run()
-                defer { server.terminate() }
+                defer {
+                    // SIGKILL: a child started from a test thread inherits its blocked signals, SIGTERM among them.
+                    kill(server.processIdentifier, SIGKILL)
+                    server.waitUntilExit()
+                }
                 usleep(500_000)
                 let script = Self.repository.appendingPathComponent("scripts/tls-check.sh").path
                 return try Self.shell("'\(script)' localhost:\(port) --ca rsa.pem -f", in: dir)
