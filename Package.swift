@@ -70,8 +70,9 @@ let package = Package(
                 "Config", "PortalCore",
             ]
         ),
-        // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown.
-        .testTarget(name: "PortalCommandTests", dependencies: ["portal"]),
+        // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown;
+        // Net serves the loopback upstreams those processes proxy to.
+        .testTarget(name: "PortalCommandTests", dependencies: ["portal", "Net", "HTTPCodec"]),
 
         // libFuzzer harnesses (scripts/fuzz.sh, docs/fuzzing.md); plain builds replay files given as arguments.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

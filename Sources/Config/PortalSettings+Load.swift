@@ -79,6 +79,7 @@ extension PortalSettings {
         settings.maxConnectionsPerIP = try env.int(
             "MAX_CONNECTIONS_PER_IP", default: min(256, settings.maxConnections), range: 1...settings.maxConnections)
         settings.upstreamMaxIdle = try env.int("UPSTREAM_MAX_IDLE", default: 256, range: 0...65_536)
+        settings.writeTimeoutSeconds = try env.durationSeconds("WRITE_TIMEOUT_SECONDS", default: 30, range: 0.1...3600)
         settings.shutdownGraceSeconds = try env.durationSeconds("SHUTDOWN_GRACE_SECONDS", default: 10, range: 0...3600)
 
         // Data-layer keys, Redis and PostgreSQL.

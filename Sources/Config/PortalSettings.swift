@@ -79,6 +79,9 @@ public struct PortalSettings: Sendable {
     public var maxBodySizeBytes: Int = 1_048_576
     /// `UPSTREAM_TIMEOUT_SECONDS`, default 30 seconds.
     public var upstreamTimeoutSeconds: Double = 30
+    /// `WRITE_TIMEOUT_SECONDS`, default 30 seconds: a client that takes no byte of a ready answer for this long
+    /// is disconnected.
+    public var writeTimeoutSeconds: Double = 30
     /// `L01_API_KEYS(_FILE)`: comma-separated keys the data layer accepts; empty when unset.
     public var l01APIKeys: [SecretValue] = []
     /// `GATEWAY_L01_API_KEY(_FILE)`: the key the gateway presents to the data layer.

@@ -15,6 +15,8 @@ enum ForwardedHeaders {
     static let gatewayOwnedExact: [String] = [
         "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "x-real-ip", "forwarded",
         "x-request-id", "x-service-key", "content-length",
+        // The gateway answered the client's expectation itself and sends the body at once.
+        "expect",
         // Ask an upstream framework to route or act differently from what the gateway authorized.
         "x-original-url", "x-original-uri", "x-rewrite-url", "x-http-method-override", "x-http-method",
         "x-method-override",

@@ -26,7 +26,7 @@ public final class GatewayMetrics: Sendable {
             "http_requests_total", help: "Requests answered by the gateway.", labelNames: ["method", "route", "status"])
         duration =
             registry.histogram(
-                "http_request_duration_seconds", help: "Time from parsed request to response, in seconds."
+                "http_request_duration_seconds", help: "Time from parsed request to the end of its answer, in seconds."
             ).unlabelled
     }
 

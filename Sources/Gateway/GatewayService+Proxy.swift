@@ -4,31 +4,22 @@ import HTTPCodec
 import Net
 
 extension GatewayService {
-    /// Forwards the request to the route's upstream and relays the answer.
+    /// Forwards the request to the route's upstream and relays the answer, both bodies streamed.
     func proxy(
         _ request: HTTPRequest, route: Route, to address: UpstreamAddress, identity: VerifiedToken?,
-        connection: ConnectionInfo, loop: EventLoop, _ exchange: Exchange,
-        _ respond: @escaping @Sendable (HTTPResponse) -> Void
+        stream: any HTTPServerStream, _ exchange: Exchange
     ) {
         let outbound = upstreamRequest(
-            request, route: route, address: address, identity: identity, connection: connection, exchange)
-        upstreams.execute(
-            outbound, to: address, on: loop, timeoutNanoseconds: settings.upstreamTimeoutNanoseconds
-        ) { [self] (result: Result<HTTPResponse, UpstreamError>) in
-            switch result {
-            case .success(let response):
-                finish(Self.clientResponse(response), exchange, respond)
-            case .failure(let error):
-                metrics.upstreamErrors.increment()
-                let answer: GatewayError =
-                    switch error.kind {
-                    case .timeout: .upstreamTimeout
-                    case .connectRefused, .connectFailed: .upstreamUnavailable
-                    case .protocolError, .closedEarly, .responseTooLarge: .upstreamBadResponse
-                    }
-                finish(answer.response(requestID: exchange.requestID), exchange, respond)
+            request, route: route, address: address, identity: identity, connection: stream.connection, exchange)
+        let loop = stream.loop
+        // Steps before may have finished on another thread; the relay lives on the connection's loop.
+        guard loop.inEventLoop else {
+            loop.execute { [self] in
+                ProxyRelay(service: self, stream: stream, exchange: exchange).start(outbound, to: address)
             }
+            return
         }
+        ProxyRelay(service: self, stream: stream, exchange: exchange).start(outbound, to: address)
     }
 
     /// The request as the upstream sees it: client hop-by-hop and gateway-owned fields removed,

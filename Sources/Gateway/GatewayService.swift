@@ -12,7 +12,11 @@ import Telemetry
 ///
 /// request id → client address → per-IP rate limit → normalised target → route → authenticate → authorize →
 /// proxy → response headers → audit record and metrics.
-public final class GatewayService: HTTPHandler {
+///
+/// Every step before the proxy sees only the head: no byte of the body is read until the request is
+/// authorized, so a refused upload costs its head alone (the connection closes after the answer). The body and
+/// the upstream's answer then stream through `ProxyRelay` without being collected.
+public final class GatewayService: HTTPStreamingHandler {
     let settings: GatewaySettings
     let routes: RouteTable
     let verifier: JWTVerifier?
@@ -59,10 +63,9 @@ public final class GatewayService: HTTPHandler {
         self.clock = clock
     }
 
-    public func handle(
-        _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
-        respond: @escaping @Sendable (HTTPResponse) -> Void
-    ) {
+    public func handle(_ request: HTTPRequest, stream: any HTTPServerStream) {
+        let connection = stream.connection
+        let respond: @Sendable (HTTPResponse) -> Void = { stream.respond($0) }
         var exchange = Exchange(
             requestID: Self.keptRequestID(request) ?? ids.next(),
             client: ClientAddress.resolve(
@@ -123,9 +126,7 @@ public final class GatewayService: HTTPHandler {
         guard let address = upstreamAddresses[route.prefix] else {
             return finish(GatewayError.internalError.response(requestID: exchange.requestID), exchange, respond)
         }
-        proxy(
-            request, route: route, to: address, identity: identity, connection: connection, loop: loop,
-            exchange, respond)
+        proxy(request, route: route, to: address, identity: identity, stream: stream, exchange)
     }
 
     /// Checks the `Authorization: Bearer` credential; counts and audits a failure.

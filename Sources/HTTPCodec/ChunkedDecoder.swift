@@ -10,6 +10,8 @@ struct ChunkedDecoder {
 
     private var state = State.size
     let limits: HTTPParserLimits
+    /// Chunk data bytes seen so far, checked against `limits.maxBodyBytes` as each chunk size is read.
+    private(set) var decodedBytes = 0
 
     init(limits: HTTPParserLimits) { self.limits = limits }
 
@@ -17,6 +19,14 @@ struct ChunkedDecoder {
     /// - Returns: the bytes consumed and whether the final CRLF of the message was seen.
     mutating func decode(
         _ input: UnsafeRawBufferPointer, into body: inout [UInt8]
+    ) throws(HTTPParseError) -> (consumed: Int, done: Bool) {
+        try decode(input) { body.append(contentsOf: $0) }
+    }
+
+    /// Consumes what it can of `input`, handing each run of chunk data to `emit` (valid during the call only).
+    /// - Returns: the bytes consumed and whether the final CRLF of the message was seen.
+    mutating func decode(
+        _ input: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void
     ) throws(HTTPParseError) -> (consumed: Int, done: Bool) {
         var at = 0
         while true {
@@ -28,13 +38,14 @@ struct ChunkedDecoder {
                     return (at, false)
                 }
                 let size = try Self.chunkSize(UnsafeRawBufferPointer(rebasing: input[at..<lineEnd]))
-                guard size <= limits.maxBodyBytes - body.count else { throw HTTPParseError(.bodyTooLarge) }
+                guard size <= limits.maxBodyBytes - decodedBytes else { throw HTTPParseError(.bodyTooLarge) }
+                decodedBytes += size
                 at = lineEnd + 2
                 state = size == 0 ? .trailers(fields: 0, bytes: 0) : .data(remaining: size)
             case .data(let remaining):
                 let take = min(remaining, input.count - at)
                 if take == 0 { return (at, false) }
-                body.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[at..<at + take]))
+                emit(UnsafeRawBufferPointer(rebasing: input[at..<at + take]))
                 at += take
                 state = take == remaining ? .dataEnd : .data(remaining: remaining - take)
             case .dataEnd:

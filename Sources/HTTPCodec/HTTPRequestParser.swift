@@ -20,20 +20,23 @@ public struct HTTPRequestParser: Sendable {
         case chunked
     }
 
-    private enum State {
+    enum State {
         case head
         case body(HTTPRequest, remaining: Int)
         case chunked(HTTPRequest, ChunkedDecoder)
+        /// Streaming (`nextHead()`/`readBody(_:)`): body bytes still to hand over.
+        case streamingLength(remaining: Int)
+        case streamingChunked(ChunkedDecoder)
         case failed(HTTPParseError)
     }
 
     /// The limits this parser enforces.
     public let limits: HTTPParserLimits
-    private var buffer: [UInt8] = []
-    private var readIndex = 0
+    var buffer: [UInt8] = []
+    var readIndex = 0
     private var scanner: HeadScanner
-    private var state = State.head
-    private var continueOwed = false
+    var state = State.head
+    var continueOwed = false
 
     /// A parser with `limits` (defaults: 16 KiB head, 100 fields, 8 KiB target, 1 MiB body).
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
@@ -51,7 +54,7 @@ public struct HTTPRequestParser: Sendable {
     public var phase: Phase {
         switch state {
         case .head, .failed: bufferedByteCount == 0 ? .idle : .head
-        case .body, .chunked: .body
+        case .body, .chunked, .streamingLength, .streamingChunked: .body
         }
     }
 
@@ -97,6 +100,8 @@ public struct HTTPRequestParser: Sendable {
             switch state {
             case .failed(let error):
                 throw error
+            case .streamingLength, .streamingChunked:
+                preconditionFailure("next() called while a streamed body is still being read")
             case .head:
                 guard let (request, framing, expectsContinue) = try parseHeadIfComplete() else { return nil }
                 continueOwed = expectsContinue
@@ -134,7 +139,7 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    private mutating func parseHeadIfComplete() throws(HTTPParseError) -> (HTTPRequest, Framing, Bool)? {
+    mutating func parseHeadIfComplete() throws(HTTPParseError) -> (HTTPRequest, Framing, Bool)? {
         // Empty lines before a request line are ignored (RFC 9112 §2.2), so a stray CRLF after a body is harmless.
         while bufferedByteCount >= 2, buffer[readIndex] == ByteClass.cr, buffer[readIndex + 1] == ByteClass.lf {
             readIndex += 2

@@ -9,6 +9,17 @@ public enum HTTPRequestSerializer {
     /// Fields the strict parser built (`HTTPField.isValidated`) are written without checking their bytes again.
     public static func write(_ request: HTTPRequest, into out: inout [UInt8]) {
         out.reserveCapacity(out.count + HTTPResponseSerializer.headSizeEstimate(request.headers) + request.body.count)
+        writeHead(request, bodyLength: request.body.isEmpty ? .none : .known(request.body.count), into: &out)
+        out.append(contentsOf: request.body)
+    }
+
+    /// Appends the head of a request whose body follows separately (streamed); `request.body` is ignored.
+    ///
+    /// The framing comes from `bodyLength`: `Content-Length` for a known length, `Transfer-Encoding: chunked`
+    /// for an unknown one (the body must then go through `HTTPResponseSerializer.appendChunk`), and
+    /// `Content-Length: 0` for no body on POST, PUT and PATCH.
+    public static func writeHead(_ request: HTTPRequest, bodyLength: HTTPBodyLength, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + HTTPResponseSerializer.headSizeEstimate(request.headers))
         out.append(contentsOf: request.method.utf8)
         out.append(ByteClass.sp)
         out.append(contentsOf: request.target.utf8)
@@ -23,12 +34,18 @@ public enum HTTPRequestSerializer {
             out.append(contentsOf: "\r\n".utf8)
         }
         let method = request.method
-        if !request.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH" {
+        switch bodyLength {
+        case .known(let length):
             out.append(contentsOf: "Content-Length: ".utf8)
-            HTTPResponseSerializer.appendDecimal(request.body.count, to: &out)
+            HTTPResponseSerializer.appendDecimal(length, to: &out)
             out.append(contentsOf: "\r\n".utf8)
+        case .unknown:
+            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+        case .none where method == "POST" || method == "PUT" || method == "PATCH":
+            out.append(contentsOf: "Content-Length: 0\r\n".utf8)
+        case .none:
+            break
         }
         out.append(contentsOf: "\r\n".utf8)
-        out.append(contentsOf: request.body)
     }
 }

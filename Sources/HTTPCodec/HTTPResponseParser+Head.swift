@@ -26,6 +26,7 @@ extension HTTPResponseParser {
             return true
         }
         let bodyless = isHeadRequest || response.status == 204 || response.status == 304
+        if case .length(let n) = framing { lastDeclaredLength = n } else { lastDeclaredLength = nil }
         switch bodyless ? Framing.none : framing {
         case .none:
             state = .length(response, remaining: 0)

@@ -14,6 +14,10 @@ public struct HTTPResponseParser: Sendable {
         case length(HTTPResponse, remaining: Int)
         case chunked(HTTPResponse, ChunkedDecoder)
         case untilClose(HTTPResponse)
+        /// Streaming (`nextHead()`/`readBody(_:)`): body bytes still to hand over.
+        case streamingLength(remaining: Int)
+        case streamingChunked(ChunkedDecoder)
+        case streamingUntilClose
         case failed(HTTPParseError)
     }
 
@@ -26,6 +30,8 @@ public struct HTTPResponseParser: Sendable {
     var isHeadRequest = false
     /// Whether the connection may carry another exchange after the last complete response.
     public internal(set) var lastResponseKeepAlive = false
+    /// The `Content-Length` of the last head, even where no body follows it (HEAD, 304); nil without one.
+    public internal(set) var lastDeclaredLength: Int?
 
     /// A parser with `limits`; the default bounds the body to 64 MiB.
     public init(limits: HTTPParserLimits = HTTPParserLimits(maxBodyBytes: 64 * 1024 * 1024)) {
@@ -48,6 +54,10 @@ public struct HTTPResponseParser: Sendable {
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         if readIndex == buffer.count {
             buffer.removeAll(keepingCapacity: true)
+            readIndex = 0
+        } else if readIndex >= 16 * 1024 {
+            // A streamed body leaves at most a partial chunk line behind: drop what was handed over.
+            buffer.removeFirst(readIndex)
             readIndex = 0
         }
         buffer.append(contentsOf: bytes)
@@ -94,6 +104,8 @@ public struct HTTPResponseParser: Sendable {
             switch state {
             case .failed(let error):
                 throw error
+            case .streamingLength, .streamingChunked, .streamingUntilClose:
+                preconditionFailure("next() called while a streamed body is still being read")
             case .head:
                 guard try parseHeadIfComplete() else { return nil }
             case .length(var response, let remaining):

@@ -11,9 +11,59 @@ public enum HTTPResponseSerializer {
     ///   - keepAlive: false adds `Connection: close`.
     ///   - isHeadRequest: true writes the head only (the `Content-Length` still states the body's size).
     public static func write(_ response: HTTPResponse, keepAlive: Bool, isHeadRequest: Bool, into out: inout [UInt8]) {
+        out.reserveCapacity(out.count + headSizeEstimate(response.headers) + response.body.count)
+        let status = appendStatusAndFields(response, to: &out)
+        // 1xx and 204 carry no body and no length; 304 describes a body it does not carry.
+        let bodyless = status < 200 || status == 204 || status == 304
+        if status >= 200, status != 204 {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(response.body.count, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
+        out.append(contentsOf: "\r\n".utf8)
+        if !bodyless, !isHeadRequest { out.append(contentsOf: response.body) }
+    }
+
+    /// Appends the head of a response whose body follows separately (streamed); `response.body` is ignored.
+    ///
+    /// - Parameters:
+    ///   - contentLength: written as `Content-Length` when given (also for HEAD and 304, describing the body).
+    ///   - chunked: writes `Transfer-Encoding: chunked`; the body must then go through `appendChunk`.
+    ///   - keepAlive: false adds `Connection: close`.
+    public static func writeHead(
+        _ response: HTTPResponse, contentLength: Int?, chunked: Bool, keepAlive: Bool, into out: inout [UInt8]
+    ) {
+        out.reserveCapacity(out.count + headSizeEstimate(response.headers))
+        appendStatusAndFields(response, to: &out)
+        if let contentLength {
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(contentLength, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
+        } else if chunked {
+            out.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+        }
+        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// Appends `bytes` as one chunk of a chunked body (nothing for an empty buffer, which would end it).
+    public static func appendChunk(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        appendHex(bytes.count, to: &out)
+        out.append(contentsOf: "\r\n".utf8)
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: "\r\n".utf8)
+    }
+
+    /// The last chunk and the empty trailer section that end a chunked body.
+    public static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)
+
+    /// The status line and the writable, non-framing fields; returns the status written.
+    @discardableResult
+    private static func appendStatusAndFields(_ response: HTTPResponse, to out: inout [UInt8]) -> Int {
         // A status outside 100...599 is a handler bug; answer 500 rather than write a malformed line.
         let status = (100...599).contains(response.status) ? response.status : 500
-        out.reserveCapacity(out.count + headSizeEstimate(response.headers) + response.body.count)
         out.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(status, to: &out)
         out.append(ByteClass.sp)
@@ -26,16 +76,7 @@ public enum HTTPResponseSerializer {
             field.appendValue(to: &out)
             out.append(contentsOf: "\r\n".utf8)
         }
-        // 1xx and 204 carry no body and no length; 304 describes a body it does not carry.
-        let bodyless = status < 200 || status == 204 || status == 304
-        if status >= 200, status != 204 {
-            out.append(contentsOf: "Content-Length: ".utf8)
-            appendDecimal(response.body.count, to: &out)
-            out.append(contentsOf: "\r\n".utf8)
-        }
-        if !keepAlive { out.append(contentsOf: "Connection: close\r\n".utf8) }
-        out.append(contentsOf: "\r\n".utf8)
-        if !bodyless, !isHeadRequest { out.append(contentsOf: response.body) }
+        return status
     }
 
     /// Whether `field` may be written: its name is a token and its value holds no CR, LF, NUL or other CTL.
@@ -61,6 +102,18 @@ public enum HTTPResponseSerializer {
         var size = 128
         for field in headers.fields { size += field.name.utf8.count + field.value.utf8.count + 4 }
         return size
+    }
+
+    /// Appends `value` in lower-case hexadecimal, as a chunk size.
+    static func appendHex(_ value: Int, to out: inout [UInt8]) {
+        precondition(value >= 0, "chunk sizes are not negative")
+        var shift = 60
+        while shift > 0, (value >> shift) & 0xF == 0 { shift -= 4 }
+        while shift >= 0 {
+            let digit = UInt8((value >> shift) & 0xF)
+            out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)
+            shift -= 4
+        }
     }
 
     /// Appends the decimal digits of `value` without allocating.

@@ -10,6 +10,11 @@ protocol EventLoopSelectable: AnyObject {
     func handleEvents(_ events: UInt32)
 }
 
+/// Something with output gathered during a loop iteration, written once at its end. Loop thread only.
+protocol EventLoopFlushable: AnyObject {
+    func flushDeferred()
+}
+
 /// One epoll loop on one thread.
 ///
 /// Sockets, timers and per-loop state belong to the loop and are touched only on its thread, so the
@@ -26,6 +31,10 @@ public final class EventLoop: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private var selectables: [EventLoopSelectable?] = []
     private var timers = TimerHeap()
+    /// Writers with output to send once the events of this iteration are handled, so that parts produced in one
+    /// iteration (a head, a body, an end) leave in one system call. Loop thread only.
+    private var flushQueue: [EventLoopFlushable] = []
+    private var flushing: [EventLoopFlushable] = []
     /// Per-loop state of other objects (upstream pools, server connections), keyed by their id. Loop thread only.
     var storage: [Int: AnyObject] = [:]
 
@@ -74,6 +83,11 @@ public final class EventLoop: @unchecked Sendable {
     public func cancelTimer(_ id: TimerID) {
         precondition(inEventLoop, "cancelTimer must be called on the loop's thread")
         timers.cancel(id)
+    }
+
+    /// Calls `flushable.flushDeferred()` once the events and tasks of this iteration are handled. Loop thread only.
+    func deferFlush(_ flushable: EventLoopFlushable) {
+        flushQueue.append(flushable)
     }
 
     /// `CLOCK_MONOTONIC` in nanoseconds, the loop's time base.
@@ -137,9 +151,21 @@ public final class EventLoop: @unchecked Sendable {
                 }
             }
             runPendingTasks()
+            runDeferredFlushes()
             for task in timers.popDue(now: Self.now()) { task() }
+            runDeferredFlushes()
         }
         runPendingTasks()
+        runDeferredFlushes()
+    }
+
+    private func runDeferredFlushes() {
+        // A flush may defer another (a relay moving bytes on): run until the queue stays empty.
+        while !flushQueue.isEmpty {
+            swap(&flushQueue, &flushing)
+            for flushable in flushing { flushable.flushDeferred() }
+            flushing.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Asks the loop to return from `run()`; callable from any thread.

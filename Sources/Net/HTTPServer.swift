@@ -6,7 +6,8 @@ import Synchronization
     import Glibc
 #endif
 
-/// An HTTP/1.1 server: one `SO_REUSEPORT` listener per event loop, strict parsing, keep-alive, pipelining.
+/// An HTTP/1.1 server: one `SO_REUSEPORT` listener per event loop, strict parsing, keep-alive, pipelining,
+/// buffered (`HTTPHandler`) or streaming (`HTTPStreamingHandler`) handlers.
 ///
 /// Each connection lives on the loop that accepted it. Requests go to `handler` in order; responses are
 /// written in request order whatever order `respond` is called in. A request that breaks the framing rules
@@ -16,6 +17,8 @@ public final class HTTPServer: Sendable {
     let requestedPort: Int
     let group: EventLoopGroup
     let handler: any HTTPHandler
+    /// `handler` when it streams: requests then go to it one at a time per connection, as streams.
+    let streamingHandler: (any HTTPStreamingHandler)?
     let limits: HTTPParserLimits
     let timeouts: HTTPServerTimeouts
     /// Fields added to the answers the server writes itself (framing errors, timeouts), such as security headers.
@@ -31,12 +34,19 @@ public final class HTTPServer: Sendable {
     let connectionsPerAddress = Mutex<[String: Int]>([:])
     let refused = Atomic<UInt64>(0)
     let onConnectionRefused: @Sendable (ConnectionRefusal) -> Void
+    let timedOut = Atomic<UInt64>(0)
+    let onConnectionTimedOut: @Sendable (ConnectionTimeout) -> Void
     /// Serves TLS on every accepted connection when set.
     let tls: TLSContext?
     let handshakesFailed = Atomic<UInt64>(0)
     let openListeners = Atomic<Int>(0)
     /// Pipelined requests in flight per connection before the server stops reading from it.
     let maxPipelined = 16
+    /// Outbound bytes per connection past which no further request is parsed and a streaming producer is
+    /// told to stop (`streamWritabilityChanged(false)`): 128 KiB.
+    let outputHighWaterBytes = 128 * 1024
+    /// Outbound bytes per connection below which parsing and a stopped producer go on again: 32 KiB.
+    let outputLowWaterBytes = 32 * 1024
 
     static let ids = Atomic<Int>(1)
 
@@ -45,21 +55,26 @@ public final class HTTPServer: Sendable {
     ///   - host: address to bind, an IPv4/IPv6 literal or `localhost` (`0.0.0.0` for every interface).
     ///   - port: port to bind; 0 picks a free one, read back with `port`.
     ///   - limits: parser limits; defaults 16 KiB head, 100 fields, 8 KiB target, 1 MiB body.
-    ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress, 60 s whole body.
+    ///   - timeouts: defaults 10 s head, 60 s keep-alive idle, 10 s body progress, 60 s whole body, 30 s write.
     ///   - errorHeaders: fields added to the answers the server writes itself; default none.
     ///   - connectionLimits: defaults 10 000 connections in all, 256 per client address.
     ///   - tls: when set, every accepted connection is TLS with this context (its current certificate at
     ///     accept, so `reload()` applies to new connections); default nil, plain HTTP.
     ///   - onConnectionRefused: told, on a loop thread, of every connection closed at accept by a cap; for a
     ///     counter. Must not block. Default: nothing (`refusedConnections` still counts).
+    ///   - onConnectionTimedOut: told, on a loop thread, of every connection cut by a head, body, write or
+    ///     handshake timeout (not the idle keep-alive close); for a counter. Must not block. Default: nothing
+    ///     (`timedOutConnections` still counts).
     public init(
         host: String, port: Int, group: EventLoopGroup, handler: any HTTPHandler,
         limits: HTTPParserLimits = HTTPParserLimits(), timeouts: HTTPServerTimeouts = HTTPServerTimeouts(),
         errorHeaders: HTTPHeaders = HTTPHeaders(),
         connectionLimits: HTTPServerConnectionLimits = HTTPServerConnectionLimits(),
         tls: TLSContext? = nil,
-        onConnectionRefused: @escaping @Sendable (ConnectionRefusal) -> Void = { _ in }
+        onConnectionRefused: @escaping @Sendable (ConnectionRefusal) -> Void = { _ in },
+        onConnectionTimedOut: @escaping @Sendable (ConnectionTimeout) -> Void = { _ in }
     ) {
+        self.onConnectionTimedOut = onConnectionTimedOut
         self.errorHeaders = errorHeaders
         self.connectionLimits = connectionLimits
         self.onConnectionRefused = onConnectionRefused
@@ -68,6 +83,7 @@ public final class HTTPServer: Sendable {
         self.requestedPort = port
         self.group = group
         self.handler = handler
+        self.streamingHandler = handler as? any HTTPStreamingHandler
         self.limits = limits
         self.timeouts = timeouts
         self.id = Self.ids.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -75,6 +91,9 @@ public final class HTTPServer: Sendable {
 
     /// Connections closed at accept because a cap of `connectionLimits` was reached, since start.
     public var refusedConnections: UInt64 { refused.load(ordering: .relaxed) }
+
+    /// Connections cut by a head, body, write or handshake timeout since start.
+    public var timedOutConnections: UInt64 { timedOut.load(ordering: .relaxed) }
 
     /// TLS connections closed because the handshake failed (bad version or suite, refused client certificate,
     /// plain HTTP on the TLS port), timed out, or the client left during it, since start.

@@ -13,6 +13,12 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
     public var bodyTotalNanoseconds: UInt64
     /// After the last response of a closing connection, how long unread input is drained; default 2 s.
     public var lingerNanoseconds: UInt64
+    /// Longest wait for the client to take any byte of an answer that is ready; default 30 s
+    /// (`WRITE_TIMEOUT_SECONDS`). Then the connection is closed: a client that stops reading holds no memory.
+    public var writeNanoseconds: UInt64
+    /// A streamed request body's total deadline grows by one second per this many bytes received; default
+    /// 64 KiB. A large upload that keeps this pace is never cut, a trickle is cut at `bodyTotalNanoseconds`.
+    public var streamedBodyMinBytesPerSecond: UInt64
     /// On a TLS server, from the accept to the end of the handshake; default 10 s. Then the connection is
     /// closed without an answer and counted as a failed handshake.
     public var handshakeNanoseconds: UInt64
@@ -24,8 +30,12 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
         bodyProgressNanoseconds: UInt64 = 10_000_000_000,
         lingerNanoseconds: UInt64 = 2_000_000_000,
         bodyTotalNanoseconds: UInt64 = 60_000_000_000,
-        handshakeNanoseconds: UInt64 = 10_000_000_000
+        handshakeNanoseconds: UInt64 = 10_000_000_000,
+        writeNanoseconds: UInt64 = 30_000_000_000,
+        streamedBodyMinBytesPerSecond: UInt64 = 64 * 1024
     ) {
+        self.writeNanoseconds = writeNanoseconds
+        self.streamedBodyMinBytesPerSecond = streamedBodyMinBytesPerSecond
         self.handshakeNanoseconds = handshakeNanoseconds
         self.headNanoseconds = headNanoseconds
         self.idleNanoseconds = idleNanoseconds
@@ -33,6 +43,18 @@ public struct HTTPServerTimeouts: Sendable, Equatable {
         self.lingerNanoseconds = lingerNanoseconds
         self.bodyTotalNanoseconds = bodyTotalNanoseconds
     }
+}
+
+/// Which wait a connection was cut at by its timeout; a bounded set, fit for a metric label.
+public enum ConnectionTimeout: String, Sendable, Equatable {
+    /// The TLS handshake did not finish.
+    case handshake
+    /// The request head did not arrive whole (slowloris), or nothing arrived after the accept.
+    case head
+    /// The body stalled or trickled past its total deadline (slow body).
+    case body
+    /// The client took no byte of an answer (slow reader).
+    case write
 }
 
 /// Why the server could not start, in one line an operator can act on.

@@ -42,8 +42,7 @@ extension ServerConnection {
             close()
             return
         }
-        processRequests()
-        if !closed { updateTimeout(progress: true) }
+        inputArrived()
     }
 
     /// Encrypts the serialized answers waiting in `listener.tlsScratch` into `out`; closes on failure.

@@ -1,20 +1,26 @@
 import HTTPCodec
 
 extension ServerConnection {
-    /// Chooses the timeout that applies now: TLS handshake, head, idle, body progress, linger, or none while
-    /// the handler works.
+    /// Chooses the timeout that applies now: TLS handshake, head, idle, body progress, write progress, linger,
+    /// or none while the handler works.
     ///
     /// While a body is read, each read moves the progress deadline, but never past the body's total deadline,
-    /// which is set once, when the body of a request is first waited for.
-    func updateTimeout(progress: Bool) {
+    /// which is set once, when the body of a request is first waited for (a streamed body earns one more
+    /// second of it per `streamedBodyMinBytesPerSecond` received). While answers wait for the client, each
+    /// write that makes progress moves the write deadline.
+    func updateTimeout(read: Bool = false, wrote: Bool = false) {
         let timeouts = listener.server.timeouts
         let now: Waiting
         if lingering {
             now = .linger
         } else if let tls, tls.state == .handshaking {
             now = .handshake
-        } else if !slots.isEmpty || outIndex < out.count {
+        } else if pendingOutput > 0 {
+            now = .write
+        } else if !slots.isEmpty {
             now = .nothing
+        } else if let current {
+            now = current.readingBody ? .body : .nothing
         } else {
             switch parser.phase {
             case .idle: now = firstSeq == 0 ? .firstHead : .idle
@@ -22,7 +28,7 @@ extension ServerConnection {
             case .body: now = .body
             }
         }
-        guard now != waiting || (now == .body && progress) else { return }
+        guard now != waiting || (now == .body && read) || (now == .write && wrote) else { return }
         waiting = now
         let length: UInt64
         switch now {
@@ -33,13 +39,18 @@ extension ServerConnection {
         case .firstHead, .head: length = timeouts.headNanoseconds
         case .idle: length = timeouts.idleNanoseconds
         case .body: length = timeouts.bodyProgressNanoseconds
+        case .write: length = timeouts.writeNanoseconds
         case .linger: length = timeouts.lingerNanoseconds
         }
         let clock = EventLoop.now()
         deadline = clock &+ length
         if now == .body {
-            // No response is owed while a body is read, so `firstSeq` is the request whose body this is.
-            if bodyDeadlineSeq != firstSeq {
+            if let current {
+                if current.bodyStartNanoseconds == 0 { current.bodyStartNanoseconds = clock }
+                let earned = UInt64(current.bodyBytes) / max(1, timeouts.streamedBodyMinBytesPerSecond)
+                bodyDeadline = current.bodyStartNanoseconds &+ timeouts.bodyTotalNanoseconds &+ earned * 1_000_000_000
+            } else if bodyDeadlineSeq != firstSeq {
+                // No response is owed while a body is read, so `firstSeq` is the request whose body this is.
                 bodyDeadlineSeq = firstSeq
                 bodyDeadline = clock &+ timeouts.bodyTotalNanoseconds
             }
@@ -68,24 +79,36 @@ extension ServerConnection {
             return
         }
         switch waiting {
+        case .nothing, .idle, .linger:
+            break
+        case .handshake: reportTimeout(.handshake)
+        case .firstHead, .head: reportTimeout(.head)
+        case .body: reportTimeout(.body)
+        case .write: reportTimeout(.write)
+        }
+        switch waiting {
         case .nothing:
             return
-        case .idle, .linger, .handshake:
-            // A handshake cut short here is counted by `close()`; no HTTP answer is possible before it.
+        case .idle, .linger, .handshake, .write:
+            // A handshake cut short here is counted by `close()`; no HTTP answer is possible before it, nor to a
+            // client that takes no bytes.
+            close()
+        case .body where current != nil:
+            // Part of a streamed body may have gone on already: only the close can end it.
             close()
         case .firstHead where parser.bufferedByteCount == 0:
             close()
         case .firstHead, .head, .body:
             // A client too slow to finish its request gets 408, then the connection closes.
-            stopParsing = true
             waiting = .nothing
             deadline = 0
             let body = Array(#"{"error":{"code":"E9316","message":"request timeout"}}"#.utf8)
-            slots.append(
-                Slot(
-                    response: listener.server.withErrorHeaders(.json(status: 408, body: body)), keepAlive: false,
-                    isHead: false))
-            flushReady()
+            queueErrorAnswer(listener.server.withErrorHeaders(.json(status: 408, body: body)))
         }
+    }
+
+    private func reportTimeout(_ kind: ConnectionTimeout) {
+        listener.server.timedOut.add(1, ordering: .relaxed)
+        listener.server.onConnectionTimedOut(kind)
     }
 }

@@ -7,11 +7,15 @@ import HTTPCodec
 
 /// One accepted connection: reads, parses, hands requests to the handler, writes responses in order.
 ///
+/// A buffered handler gets whole requests, up to `maxPipelined` at once, answered in request order. A
+/// streaming handler gets one request at a time as a `ServerStream` (see `ServerConnection+Streaming`).
+/// Either way the outbound buffer is bounded: past `outputHighWaterBytes` no further request is parsed and a
+/// streaming producer is told to stop, and a client that takes no byte for `writeNanoseconds` is dropped.
 /// On a TLS server `tls` sits between the socket and the parser: `out` then holds ciphertext.
 ///
 /// `@unchecked Sendable`: all state (the TLS session too) is touched only on `loop`'s thread. The one path in
 /// from elsewhere is the `respond` closure, which hops to the loop with `execute` before touching anything.
-final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
+final class ServerConnection: EventLoopSelectable, EventLoopFlushable, @unchecked Sendable {
     struct Slot {
         var response: HTTPResponse?
         var keepAlive: Bool
@@ -19,7 +23,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     }
 
     enum Waiting {
-        case nothing, handshake, firstHead, idle, head, body, linger
+        case nothing, handshake, firstHead, idle, head, body, write, linger
     }
 
     let fd: Int32
@@ -34,6 +38,8 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     /// Responses owed, in request order; `firstSeq` is the sequence number of `slots[0]`.
     var slots: [Slot] = []
     var firstSeq = 0
+    /// The streaming request in progress; while set, no further head is parsed.
+    var current: ServerStream?
     var out: [UInt8] = []
     var outIndex = 0
     /// No more requests are read from this connection: close after the owed responses.
@@ -41,10 +47,14 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     /// The client waits for `100 Continue`, to be written once the answers owed before it are out.
     var continueOwed = false
     var readClosed = false
+    /// The peer hung up while nothing was being read; its EOF is read once reading resumes.
+    var hangupSeen = false
+    /// Parsing stopped because the outbound buffer passed its high-water mark.
+    var blockedByOutput = false
     var lingering = false
     var closed = false
     var processing = false
-    var readPaused = false
+    var flushScheduled = false
     var writeArmed = false
     var interest: UInt32 = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
     var waiting = Waiting.nothing
@@ -65,7 +75,20 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
     }
 
     func start() {
-        updateTimeout(progress: false)
+        updateTimeout()
+    }
+
+    /// Bytes serialized but not yet taken by the socket.
+    var pendingOutput: Int { out.count - outIndex }
+
+    /// Whether the connection wants bytes from the client now; otherwise they wait in the socket.
+    var wantsInput: Bool {
+        if lingering { return true }
+        if closed || readClosed { return false }
+        if let current { return current.readingBody }
+        if stopParsing || blockedByOutput { return false }
+        if let tls, tls.state == .handshaking { return true }
+        return slots.count < listener.server.maxPipelined
     }
 
     func handleEvents(_ events: UInt32) {
@@ -74,7 +97,22 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             return
         }
         if events & EPOLLOUT.rawValue != 0 { writeOut() }
-        if !closed, events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 { readable() }
+        guard !closed, events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 else { return }
+        if wantsInput {
+            readable()
+            return
+        }
+        if events & EPOLLRDHUP.rawValue != 0 {
+            // A streamed exchange whose client hung up with nothing left unread is abandoned (as nginx does), so
+            // its upstream is let go at once rather than when an answer finally fails to be written.
+            if current != nil, peerClosedWithNothingPending() {
+                close()
+                return
+            }
+            // Level-triggered, a hang-up would be reported again and again: stop asking until reading resumes.
+            hangupSeen = true
+        }
+        updateInterest(dropUnwantedInput: true)
     }
 
     // MARK: Reading
@@ -94,13 +132,16 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             return
         case .processed(0):
             readClosed = true
-            if lingering || (slots.isEmpty && outIndex == out.count) {
+            if lingering || (slots.isEmpty && current == nil && pendingOutput == 0) {
                 close()
                 return
             }
-            // Answer what was asked before the half-close, then close.
+            // A streamed body cut short cannot be finished; anything asked before the half-close is answered.
+            if let current, !current.bodyComplete, current.bodyWanted {
+                close()
+                return
+            }
             stopParsing = true
-            readPaused = true
             updateInterest()
         case .processed(let n):
             if lingering { return }
@@ -109,17 +150,44 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                 return
             }
             listener.readBuffer.withUnsafeBytes { parser.feed(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
-            processRequests()
-            updateTimeout(progress: true)
+            inputArrived()
         }
     }
 
+    /// Whether the peer's end of stream is the next thing to read (a peek, nothing consumed).
+    private func peerClosedWithNothingPending() -> Bool {
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0
+    }
+
+    /// Hands newly parsed input on: body bytes to the current stream, then further requests.
+    func inputArrived() {
+        if current != nil { deliverBody() }
+        if !closed { processRequests() }
+        if !closed { updateTimeout(read: true) }
+    }
+
     func processRequests() {
-        guard !processing else { return }
+        guard !processing, !closed else { return }
         processing = true
         defer { processing = false }
+        if let handler = listener.server.streamingHandler {
+            processStreaming(handler)
+        } else {
+            processBuffered()
+        }
+        updateInterest()
+        if !closed { updateTimeout() }
+    }
+
+    private func processBuffered() {
         let server = listener.server
         while !stopParsing, !closed, slots.count < server.maxPipelined {
+            // A client that does not read its answers gets no more of them made.
+            if pendingOutput > server.outputHighWaterBytes {
+                blockedByOutput = true
+                break
+            }
             let request: HTTPRequest
             do {
                 guard let next = try parser.next() else {
@@ -133,10 +201,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                 continueOwed = false
                 request = next
             } catch {
-                // The error answer goes after the responses already owed, then the connection closes.
-                slots.append(Slot(response: server.withErrorHeaders(error.response()), keepAlive: false, isHead: false))
-                stopParsing = true
-                flushReady()
+                queueErrorAnswer(server.withErrorHeaders(error.response()))
                 break
             }
             let keepAlive = request.keepAlive && !server.isShuttingDown.load(ordering: .relaxed)
@@ -152,13 +217,13 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                 }
             }
         }
-        // Too many answers owed: stop reading until some are written, so the buffer stays bounded.
-        let full = slots.count >= server.maxPipelined
-        if !closed, full != readPaused, !readClosed, !lingering {
-            readPaused = full
-            updateInterest()
-        }
-        if !closed { updateTimeout(progress: false) }
+    }
+
+    /// The answer goes after the responses already owed, then the connection closes.
+    func queueErrorAnswer(_ response: HTTPResponse) {
+        slots.append(Slot(response: response, keepAlive: false, isHead: false))
+        stopParsing = true
+        flushReady()
     }
 
     // MARK: Writing
@@ -168,18 +233,15 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         guard !closed, index >= 0, index < slots.count, slots[index].response == nil else { return }
         slots[index].response = response
         flushReady()
-        if !closed, !stopParsing, !readPaused { processRequests() }
+        if !closed, !stopParsing { processRequests() }
     }
 
     /// Serializes the answers at the head of the queue that are ready, then writes.
     func flushReady() {
         while let first = slots.first, let response = first.response {
             let keepAlive = first.keepAlive && !(stopParsing && slots.count == 1)
-            if tls == nil {
+            appendOutput { out in
                 HTTPResponseSerializer.write(response, keepAlive: keepAlive, isHeadRequest: first.isHead, into: &out)
-            } else {
-                HTTPResponseSerializer.write(
-                    response, keepAlive: keepAlive, isHeadRequest: first.isHead, into: &listener.tlsScratch)
             }
             slots.removeFirst()
             firstSeq += 1
@@ -190,34 +252,59 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
         }
         if continueOwed, slots.isEmpty {
             continueOwed = false
-            if !stopParsing {
-                if tls == nil {
-                    out.append(contentsOf: Self.continueLine)
-                } else {
-                    listener.tlsScratch.append(contentsOf: Self.continueLine)
-                }
-            }
+            if !stopParsing { appendOutput { $0.append(contentsOf: Self.continueLine) } }
         }
-        if tls != nil {
-            sealPlaintext()
-            guard !closed else { return }
-        }
+        guard !closed else { return }
         writeOut()
-        if !closed, readPaused, !readClosed, !lingering, slots.count < listener.server.maxPipelined {
-            readPaused = false
-            updateInterest()
+        if !closed { updateInterest() }
+    }
+
+    static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Lets `build` append plaintext to the outbound stream: straight into `out`, or sealed by TLS into it.
+    func appendOutput(_ build: (inout [UInt8]) -> Void) {
+        guard !closed else { return }
+        // Written bytes at the front are dropped once they are most of the buffer, so it never grows past
+        // what is pending plus one append.
+        if outIndex >= 32 * 1024, outIndex * 2 >= out.count {
+            out.removeFirst(outIndex)
+            outIndex = 0
+        }
+        if tls == nil {
+            build(&out)
+        } else {
+            build(&listener.tlsScratch)
+            sealPlaintext()
         }
     }
 
-    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    /// Writes now when a good amount is pending, else once this loop iteration's events are handled, so that the
+    /// parts of an answer made in one iteration leave in one system call.
+    func scheduleFlush() {
+        if pendingOutput >= 32 * 1024 {
+            writeOut()
+        } else if !flushScheduled {
+            flushScheduled = true
+            loop.deferFlush(self)
+        }
+    }
+
+    func flushDeferred() {
+        flushScheduled = false
+        if !closed { writeOut() }
+    }
 
     func writeOut() {
+        var wrote = false
         while outIndex < out.count {
             let start = outIndex
             let result: IOResult
             do {
+                // MSG_NOSIGNAL: a client gone mid-answer is an error to handle, never a SIGPIPE for the process.
                 result = try out.withUnsafeBytes { bytes in
-                    try Syscall.io("write") { write(fd, bytes.baseAddress! + start, bytes.count - start) }
+                    try Syscall.io("send") {
+                        send(fd, bytes.baseAddress! + start, bytes.count - start, Int32(MSG_NOSIGNAL))
+                    }
                 }
             } catch {
                 close()
@@ -228,9 +315,11 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
                     writeArmed = true
                     updateInterest()
                 }
+                outputProgressed(wrote: wrote)
                 return
             }
             outIndex += n
+            wrote = true
         }
         out.removeAll(keepingCapacity: out.capacity <= 64 * 1024)
         outIndex = 0
@@ -238,7 +327,7 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             writeArmed = false
             updateInterest()
         }
-        if stopParsing, slots.isEmpty {
+        if stopParsing, slots.isEmpty, current == nil {
             // TLS: close_notify goes out before the half-close.
             if tls != nil, queueCloseNotify() {
                 writeOut()
@@ -246,47 +335,43 @@ final class ServerConnection: EventLoopSelectable, @unchecked Sendable {
             }
             startLinger()
         }
-        if !closed { updateTimeout(progress: false) }
+        outputProgressed(wrote: wrote)
     }
 
-    private func updateInterest() {
-        var events: UInt32 = readPaused ? 0 : EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+    /// After a write: tells a streaming producer when to stop or go on, parses again once the buffer drained.
+    private func outputProgressed(wrote: Bool) {
+        guard !closed else { return }
+        let server = listener.server
+        if let current {
+            if current.writable, pendingOutput > server.outputHighWaterBytes {
+                current.writable = false
+                current.delegate?.streamWritabilityChanged(false)
+            } else if !current.writable, pendingOutput <= server.outputLowWaterBytes {
+                current.writable = true
+                current.delegate?.streamWritabilityChanged(true)
+            }
+        } else if blockedByOutput, pendingOutput <= server.outputLowWaterBytes {
+            blockedByOutput = false
+            processRequests()
+        }
+        if !closed { updateTimeout(wrote: wrote) }
+    }
+
+    /// Asks epoll for what the connection waits on. Reading that is no longer wanted is only switched off once an
+    /// unwanted event comes (`dropUnwantedInput`): most exchanges end before any, which saves two `epoll_ctl`
+    /// calls per request.
+    func updateInterest(dropUnwantedInput: Bool = false) {
+        guard !closed else { return }
+        let reading = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+        var events: UInt32 = interest & reading
+        if wantsInput {
+            events = reading
+        } else if dropUnwantedInput {
+            events = hangupSeen ? 0 : EPOLLRDHUP.rawValue
+        }
         if writeArmed { events |= EPOLLOUT.rawValue }
-        guard events != interest, !closed else { return }
+        guard events != interest else { return }
         interest = events
         loop.modify(fd, events: events)
-    }
-
-    // MARK: Closing
-
-    /// Half-closes and drains unread input for a while, so the client reads the last answer before any reset.
-    private func startLinger() {
-        guard !lingering, !closed else { return }
-        lingering = true
-        if readClosed {
-            close()
-            return
-        }
-        _ = shutdown(fd, Int32(SHUT_WR))
-        readPaused = false
-        updateInterest()
-        updateTimeout(progress: false)
-    }
-
-    /// Stops taking requests; idle connections close now, busy ones after their owed answers.
-    func beginShutdown() {
-        guard !closed else { return }
-        stopParsing = true
-        if slots.isEmpty, outIndex == out.count { close() }
-    }
-
-    func close() {
-        guard !closed else { return }
-        if tls != nil { tlsClosing() }
-        closed = true
-        if let timer { loop.cancelTimer(timer) }
-        timer = nil
-        loop.closeDescriptor(fd)
-        listener.connectionClosed(fd)
     }
 }

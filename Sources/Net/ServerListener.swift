@@ -16,6 +16,8 @@ final class ServerListener: EventLoopSelectable {
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// TLS only: plaintext decrypted from one read, or serialized answers before encryption; emptied after use.
     var tlsScratch: [UInt8] = []
+    /// Streamed request body bytes on their way from the parser to a handler; taken while in use.
+    var bodyScratch: [UInt8] = []
 
     private init(fd: Int32, server: HTTPServer, loop: EventLoop) {
         self.fd = fd

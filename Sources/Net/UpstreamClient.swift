@@ -6,8 +6,9 @@ import Synchronization
 /// Each event loop keeps its own pool of idle keep-alive connections per upstream, stored on the loop and
 /// touched only on its thread, so the per-request path takes no lock. An exchange that was sent on a reused
 /// connection which turns out closed before any response byte arrived is retried once on a fresh
-/// connection, for idempotent methods only. A POST or PATCH is never retried: once any byte of it went out,
-/// the upstream may have acted on it, so it fails with `closedEarly` (502) rather than risk applying it twice.
+/// connection, for idempotent methods only, and only while no request body byte has gone to a socket. A POST
+/// or PATCH is never retried: once any byte of it went out, the upstream may have acted on it, so it fails
+/// with `closedEarly` (502) rather than risk applying it twice.
 public final class UpstreamClient: Sendable {
     /// Pool and size settings.
     public struct Configuration: Sendable, Equatable {
@@ -18,7 +19,7 @@ public final class UpstreamClient: Sendable {
         public var maxIdlePerUpstream: Int
         /// How long an idle connection is kept, in nanoseconds; default 30 s.
         public var idleTimeoutNanoseconds: UInt64
-        /// Largest response body accepted, in bytes; default 64 MiB.
+        /// Largest response body `execute` collects, in bytes; default 64 MiB. Streams have no such limit.
         public var maxResponseBodyBytes: Int
 
         /// Settings with the documented defaults, each overridable.
@@ -35,46 +36,56 @@ public final class UpstreamClient: Sendable {
     public let configuration: Configuration
     /// Distinguishes this client's pools from others' on the same loops.
     let id: Int
-    let responseLimits: HTTPParserLimits
+    /// Streamed response bodies have no size limit here; `execute` bounds what it collects itself.
+    let responseLimits = HTTPParserLimits(maxBodyBytes: Int.max)
 
     /// A client with `configuration`; it opens no connection until the first request.
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
         self.id = HTTPServer.ids.wrappingAdd(1, ordering: .relaxed).oldValue
-        self.responseLimits = HTTPParserLimits(maxBodyBytes: configuration.maxResponseBodyBytes)
     }
 
-    /// Sends `request` to `upstream` and calls `completion` once, on `loop`'s thread, with the response.
+    /// Starts streaming `request` (its head; the body follows through the returned stream) to `upstream`.
     ///
     /// The request is written as `method target HTTP/1.1` with its headers as given, except
-    /// `Content-Length`/`Transfer-Encoding`, which are set from the body. Callable from any thread.
-    /// - Parameter timeoutNanoseconds: the whole exchange (connect, write, read); past it `.timeout` (504).
+    /// `Content-Length`/`Transfer-Encoding`, which are set from `bodyLength` (chunked when unknown).
+    /// Must be called on `loop`'s thread; the delegate is told everything on it.
+    /// - Parameter timeoutNanoseconds: the longest wait on the upstream without progress; past it `.timeout`.
+    public func stream(
+        _ request: HTTPRequest, bodyLength: HTTPBodyLength, to upstream: UpstreamAddress, on loop: EventLoop,
+        timeoutNanoseconds: UInt64, delegate: any UpstreamStreamDelegate
+    ) -> UpstreamStream {
+        precondition(loop.inEventLoop, "UpstreamClient.stream must be called on the loop's thread")
+        var head: [UInt8] = []
+        HTTPRequestSerializer.writeHead(request, bodyLength: bodyLength, into: &head)
+        let stream = UpstreamStream(
+            head: head, method: request.method, bodyLength: bodyLength, address: upstream, loop: loop,
+            timeoutNanoseconds: timeoutNanoseconds, delegate: delegate)
+        stream.progressed()
+        stream.armTimer(after: timeoutNanoseconds)
+        pool(on: loop).run(stream, allowReuse: true)
+        return stream
+    }
+
+    /// Sends `request` to `upstream` and calls `completion` once, on `loop`'s thread, with the whole response.
+    ///
+    /// The body goes with `Content-Length` from `request.body`. Callable from any thread.
+    /// - Parameter timeoutNanoseconds: the longest wait on the upstream without progress; past it `.timeout` (504).
     public func execute(
         _ request: HTTPRequest, to upstream: UpstreamAddress, on loop: EventLoop, timeoutNanoseconds: UInt64,
         completion: @escaping @Sendable (Result<HTTPResponse, UpstreamError>) -> Void
     ) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(256 + request.body.count)
-        HTTPRequestSerializer.write(request, into: &bytes)
-        let idempotent = ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(request.method)
-        let exchange = UpstreamExchange(
-            bytes: bytes, method: request.method, idempotent: idempotent,
-            address: upstream, completion: completion)
-        if loop.inEventLoop {
-            start(exchange, on: loop, timeoutNanoseconds: timeoutNanoseconds)
-        } else {
-            loop.execute { self.start(exchange, on: loop, timeoutNanoseconds: timeoutNanoseconds) }
+        let collector = ResponseCollector(limit: configuration.maxResponseBodyBytes, completion: completion)
+        let start: @Sendable () -> Void = { [self] in
+            let length: HTTPBodyLength = request.body.isEmpty ? .none : .known(request.body.count)
+            let stream = self.stream(
+                request, bodyLength: length, to: upstream, on: loop, timeoutNanoseconds: timeoutNanoseconds,
+                delegate: collector)
+            collector.stream = stream
+            request.body.withUnsafeBytes { stream.writeBody($0) }
+            stream.endBody()
         }
-    }
-
-    private func start(_ exchange: UpstreamExchange, on loop: EventLoop, timeoutNanoseconds: UInt64) {
-        let pool = self.pool(on: loop)
-        exchange.timer = loop.scheduleTimer(afterNanoseconds: timeoutNanoseconds) {
-            exchange.timer = nil
-            exchange.connection?.close()
-            exchange.finish(.failure(UpstreamError(.timeout)))
-        }
-        pool.run(exchange, allowReuse: true)
+        if loop.inEventLoop { start() } else { loop.execute(start) }
     }
 
     private func pool(on loop: EventLoop) -> UpstreamPool {
@@ -85,38 +96,47 @@ public final class UpstreamClient: Sendable {
     }
 }
 
-/// One request's way through the pool. Loop thread only.
+/// Collects a streamed response whole for `UpstreamClient.execute`, up to `limit` body bytes.
 ///
-/// `@unchecked Sendable`: created on any thread, then handed to the loop once and touched only there.
-final class UpstreamExchange: @unchecked Sendable {
-    let bytes: [UInt8]
-    let method: String
-    let idempotent: Bool
-    let address: UpstreamAddress
-    private let completion: @Sendable (Result<HTTPResponse, UpstreamError>) -> Void
-    var timer: TimerID?
-    var connection: UpstreamConnection?
-    var retried = false
-    var done = false
-    weak var loop: EventLoop?
+/// `@unchecked Sendable`: created on any thread, then touched only on the exchange's loop.
+final class ResponseCollector: UpstreamStreamDelegate, @unchecked Sendable {
+    let limit: Int
+    let completion: @Sendable (Result<HTTPResponse, UpstreamError>) -> Void
+    var response: HTTPResponse?
+    weak var stream: UpstreamStream?
 
-    init(
-        bytes: [UInt8], method: String, idempotent: Bool, address: UpstreamAddress,
-        completion: @escaping @Sendable (Result<HTTPResponse, UpstreamError>) -> Void
-    ) {
-        self.bytes = bytes
-        self.method = method
-        self.idempotent = idempotent
-        self.address = address
+    init(limit: Int, completion: @escaping @Sendable (Result<HTTPResponse, UpstreamError>) -> Void) {
+        self.limit = limit
         self.completion = completion
     }
 
-    func finish(_ result: Result<HTTPResponse, UpstreamError>) {
-        guard !done else { return }
-        done = true
-        if let timer, let loop { loop.cancelTimer(timer) }
-        timer = nil
-        connection = nil
-        completion(result)
+    func upstreamReceivedHead(_ head: HTTPResponseHead) {
+        if case .known(let length) = head.bodyLength, length > limit { return tooLarge() }
+        response = head.response
+    }
+
+    func upstreamReceivedBody(_ bytes: UnsafeRawBufferPointer) {
+        guard response != nil else { return }
+        guard bytes.count <= limit - (response?.body.count ?? 0) else { return tooLarge() }
+        response?.body.append(contentsOf: bytes)
+    }
+
+    func upstreamEnded() {
+        guard let response else { return }
+        self.response = nil
+        completion(.success(response))
+    }
+
+    func upstreamFailed(_ error: UpstreamError) {
+        response = nil
+        completion(.failure(error))
+    }
+
+    func upstreamWritabilityChanged(_ writable: Bool) {}
+
+    private func tooLarge() {
+        response = nil
+        stream?.cancel()
+        completion(.failure(UpstreamError(.responseTooLarge)))
     }
 }

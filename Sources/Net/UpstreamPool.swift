@@ -8,6 +8,8 @@ final class UpstreamPool {
     private var idle: [UpstreamAddress: [UpstreamConnection]] = [:]
     /// One read buffer for every connection of this pool: reads never overlap on one thread.
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Response body bytes on their way from a parser to a delegate; taken while in use.
+    var bodyScratch: [UInt8] = []
 
     init(loop: EventLoop, configuration: UpstreamClient.Configuration, limits: HTTPParserLimits) {
         self.loop = loop
@@ -16,8 +18,7 @@ final class UpstreamPool {
     }
 
     /// Sends `exchange` on the most recently idled connection, or on a new one.
-    func run(_ exchange: UpstreamExchange, allowReuse: Bool) {
-        exchange.loop = loop
+    func run(_ exchange: UpstreamStream, allowReuse: Bool) {
         if allowReuse, let connection = idle[exchange.address]?.popLast() {
             connection.begin(exchange, reused: true)
             return
@@ -26,7 +27,7 @@ final class UpstreamPool {
             let connection = try UpstreamConnection.connect(to: exchange.address, pool: self)
             connection.begin(exchange, reused: false)
         } catch {
-            exchange.finish(.failure(error))
+            exchange.fail(error)
         }
     }
 

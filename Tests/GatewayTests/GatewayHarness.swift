@@ -24,6 +24,8 @@ final class GatewayHarness {
         var rateLimit = RateLimitPolicy(requestsPerMinute: 60_000, burst: 1_000)
         var trustedProxies = CIDRList()
         var upstreamTimeoutMilliseconds: UInt64 = 5_000
+        /// The gateway listener's body limit (`MAX_BODY_SIZE`).
+        var maxBodyBytes = 1024 * 1024
         /// Routes added to the standard four.
         var extraRoutes: [Route] = []
         /// A service key the gateway presents to the fake upstream, as if configured; nil presents none.
@@ -88,7 +90,9 @@ final class GatewayHarness {
                 routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes),
             verifier: verifier, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
             metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient())
-        gateway = HTTPServer(host: "127.0.0.1", port: 0, group: group, handler: service, errorHeaders: errorHeaders)
+        gateway = HTTPServer(
+            host: "127.0.0.1", port: 0, group: group, handler: service,
+            limits: HTTPParserLimits(maxBodyBytes: options.maxBodyBytes), errorHeaders: errorHeaders)
         admin = HTTPServer(
             host: "127.0.0.1", port: 0, group: group,
             handler: AdminService(registry: registry, readiness: { (try? store.ping()) != nil }),

@@ -48,7 +48,10 @@ struct TLSTestServer {
     let group: EventLoopGroup
     let server: HTTPServer
 
-    init(_ auth: TLSClientAuthentication = .none, timeouts: HTTPServerTimeouts = HTTPServerTimeouts()) throws {
+    init(
+        _ auth: TLSClientAuthentication = .none, timeouts: HTTPServerTimeouts = HTTPServerTimeouts(),
+        handler: any HTTPHandler = ConnectionReportingHandler()
+    ) throws {
         let fixtures = TLSFixtures.shared
         let context = try TLSContext(
             configuration: TLSConfiguration(
@@ -56,8 +59,7 @@ struct TLSTestServer {
                 clientCAPath: auth == .none ? nil : fixtures.caCert, clientAuthentication: auth))
         group = try EventLoopGroup(threads: 1)
         server = HTTPServer(
-            host: "127.0.0.1", port: 0, group: group, handler: ConnectionReportingHandler(), timeouts: timeouts,
-            tls: context)
+            host: "127.0.0.1", port: 0, group: group, handler: handler, timeouts: timeouts, tls: context)
         try server.start()
     }
 

@@ -42,8 +42,13 @@ final class TestClient {
     let fd: Int32
 
     /// Connects to 127.0.0.1:`port`, from the loopback address `source` when given (e.g. "127.0.0.2").
-    init(port: Int, timeoutMilliseconds: Int = 3000, source: String? = nil) throws {
+    /// `receiveBufferBytes` fixes the socket's receive buffer (the kernel doubles it), so that what a server
+    /// manages to send to a client that does not read is bounded by known kernel buffers.
+    init(port: Int, timeoutMilliseconds: Int = 3000, source: String? = nil, receiveBufferBytes: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBufferBytes.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         if let source {
             var local = sockaddr_in()
             local.sin_family = sa_family_t(AF_INET)

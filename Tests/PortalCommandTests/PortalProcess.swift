@@ -74,10 +74,19 @@ final class RunningPortal {
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
-    init(environment: [String: String], directory: URL, expectedListeners: Set<String>) throws {
+    /// Starts `portal serve`; with `niceness`, under `nice -n` (a negative value needs root; without it nice
+    /// warns and runs it at the usual priority).
+    init(
+        environment: [String: String], directory: URL, expectedListeners: Set<String>, niceness: Int? = nil
+    ) throws {
         self.directory = directory
-        process.executableURL = PortalProcess.binary
-        process.arguments = ["serve"]
+        if let niceness {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+            process.arguments = ["-n", "\(niceness)", PortalProcess.binary.path, "serve"]
+        } else {
+            process.executableURL = PortalProcess.binary
+            process.arguments = ["serve"]
+        }
         process.environment = environment
         process.currentDirectoryURL = directory
         process.standardOutput = FileHandle.nullDevice
