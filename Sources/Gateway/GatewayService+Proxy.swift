@@ -6,7 +6,7 @@ import Net
 extension GatewayService {
     /// Forwards the request to the route's upstream and relays the answer.
     func proxy(
-        _ request: HTTPRequest, route: Route, to address: UpstreamAddress, identity: VerifiedToken?,
+        _ request: HTTPRequest, route: Route, to address: UpstreamAddress, identity: ConsumerIdentity?,
         connection: ConnectionInfo, loop: EventLoop, _ exchange: Exchange,
         _ respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
@@ -34,7 +34,7 @@ extension GatewayService {
     /// The request as the upstream sees it: client hop-by-hop and gateway-owned fields removed,
     /// forwarding, request-id and consumer fields set by the gateway alone.
     func upstreamRequest(
-        _ request: HTTPRequest, route: Route, address: UpstreamAddress, identity: VerifiedToken?,
+        _ request: HTTPRequest, route: Route, address: UpstreamAddress, identity: ConsumerIdentity?,
         connection: ConnectionInfo, _ exchange: Exchange
     ) -> HTTPRequest {
         let listed = ForwardedHeaders.connectionListed(request.headers)
@@ -54,7 +54,7 @@ extension GatewayService {
             // The gateway consumed the credential; upstreams learn who called from the consumer fields instead.
             headers.remove("Authorization")
             if let subject = identity.subject { headers.add("X-Consumer-ID", subject) }
-            headers.add("X-Consumer-Scopes", identity.scopes.joined(separator: " "))
+            headers.add("X-Consumer-Scopes", identity.scopeHeader)
         }
         if let key = settings.serviceKey(for: address) { headers.add("X-Service-Key", key) }
         return HTTPRequest(

@@ -14,9 +14,8 @@ extension PortalRuntime {
         audit: inout AuditLog?
     ) throws -> GatewayService {
         let clock = SystemClock()
-        let secret = try SigningSecret.resolve(settings)
-        let verifier = JWTVerifier(
-            keys: [try JWTVerifier.Key.hmac(secret: secret, algorithm: .hs256)], clock: clock)
+        let authentication = try makeAuthentication(
+            settings: settings, registry: registry, logger: logger, clock: clock)
 
         let limiter = settings.rateLimitByIP ? InMemoryRateLimiter(clock: clock) : nil
         if let limiter {
@@ -62,7 +61,8 @@ extension PortalRuntime {
                 requestsPerMinute: settings.rateLimitRequestsPerMinute, burst: settings.rateLimitBurst))
         do {
             return try GatewayService(
-                settings: gatewaySettings, routes: settings.routes, verifier: verifier, limiter: limiter, audit: audit,
+                settings: gatewaySettings, routes: settings.routes, auth: authentication, limiter: limiter,
+                audit: audit,
                 metrics: GatewayMetrics(registry: registry),
                 upstreams: UpstreamClient(
                     configuration: UpstreamClient.Configuration(maxIdlePerUpstream: settings.upstreamMaxIdle)),

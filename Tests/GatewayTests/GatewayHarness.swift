@@ -28,6 +28,9 @@ final class GatewayHarness {
         var extraRoutes: [Route] = []
         /// A service key the gateway presents to the fake upstream, as if configured; nil presents none.
         var fakeUpstreamServiceKey: String?
+        /// Builds the gateway's authentication over the harness clock; nil: HS256 under `secret`, audience
+        /// `audience`, default access policy.
+        var makeAuth: (@Sendable (ManualClock) throws -> GatewayAuthentication)?
     }
 
     static let secret = Array("gateway-tests-hs256-secret-of-at-least-32-bytes".utf8)
@@ -70,9 +73,12 @@ final class GatewayHarness {
         try dataLayer.start()
         try upstream.start()
 
-        let verifier = JWTVerifier(
-            keys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
-            configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock)
+        let auth =
+            try options.makeAuth?(clock)
+            ?? GatewayAuthentication(
+                verifier: JWTVerifier(
+                    keys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
+                    configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock))
         var serviceKeys = [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)]
         if let key = options.fakeUpstreamServiceKey {
             serviceKeys.append(ServiceKeyBinding(host: "127.0.0.1", port: upstream.port, key: key))
@@ -86,7 +92,7 @@ final class GatewayHarness {
             settings: settings,
             routes: RouteTable(
                 routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes),
-            verifier: verifier, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
+            auth: auth, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
             metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient())
         gateway = HTTPServer(host: "127.0.0.1", port: 0, group: group, handler: service, errorHeaders: errorHeaders)
         admin = HTTPServer(

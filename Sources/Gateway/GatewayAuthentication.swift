@@ -1,0 +1,30 @@
+import Auth
+import Config
+
+/// Everything the gateway's authentication and authorization steps use, built once at start-up.
+///
+/// Every per-request check reads memory only (the key ring, the API-key and revocation snapshots, the ban
+/// list); anything that blocks (password hashing, store writes, a JWKS fetch) runs on background threads.
+public final class GatewayAuthentication: Sendable {
+    /// The keys that verify bearer tokens now.
+    public let keyRing: JWTKeyRing
+    /// Refreshes `JWKS_URL` keys into `keyRing`; nil without `JWKS_URL`.
+    public let jwks: JWKSRefresher?
+    /// Roles, service accounts and client-certificate identities.
+    public let policy: AccessPolicy
+
+    /// - Parameters:
+    ///   - keyRing: verification keys.
+    ///   - jwks: the `JWKS_URL` refresher, or nil.
+    ///   - policy: roles and service accounts; default `AccessPolicy.defaultPolicy`.
+    public init(keyRing: JWTKeyRing, jwks: JWKSRefresher? = nil, policy: AccessPolicy = .defaultPolicy) {
+        self.keyRing = keyRing
+        self.jwks = jwks
+        self.policy = policy
+    }
+
+    /// Authentication by a fixed verifier alone (no JWKS, default policy), as tests and embedders build it.
+    public convenience init(verifier: JWTVerifier) {
+        self.init(keyRing: JWTKeyRing(verifier: verifier))
+    }
+}
