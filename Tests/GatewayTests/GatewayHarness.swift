@@ -11,6 +11,7 @@ import Net
 import PortalCore
 import Store
 import Telemetry
+import Testing
 
 /// Real servers on 127.0.0.1 port 0, wired as `portal serve` wires them: the data layer over SQLite in a
 /// temporary directory, a recording fake upstream, the gateway in front of both, and the admin listener.
@@ -26,6 +27,8 @@ final class GatewayHarness {
         var upstreamTimeoutMilliseconds: UInt64 = 5_000
         /// Routes added to the standard four.
         var extraRoutes: [Route] = []
+        /// Routes added to the standard four whose upstream is replaced by the fake upstream (no base path).
+        var fakeUpstreamRoutes: [Route] = []
         /// A service key the gateway presents to the fake upstream, as if configured; nil presents none.
         var fakeUpstreamServiceKey: String?
         /// Builds the gateway's authentication over the harness clock; nil: HS256 under `secret`, audience
@@ -91,7 +94,13 @@ final class GatewayHarness {
         service = try GatewayService(
             settings: settings,
             routes: RouteTable(
-                routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes),
+                routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes
+                    + options.fakeUpstreamRoutes.map { [port = upstream.port] route in
+                        Route(
+                            prefix: route.prefix, upstream: UpstreamURL(host: "127.0.0.1", port: port),
+                            scopesByMethod: route.scopesByMethod, isPublic: route.isPublic,
+                            rolesByMethod: route.rolesByMethod, identityKeyFile: route.identityKeyFile)
+                    }),
             auth: auth, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
             metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient())
         gateway = HTTPServer(host: "127.0.0.1", port: 0, group: group, handler: service, errorHeaders: errorHeaders)
@@ -163,12 +172,13 @@ final class GatewayHarness {
 
     /// An HS256 token for `subject`, valid for an hour from the harness clock unless told otherwise.
     func token(
-        scopes: [String], subject: String = "user-42", expiresInSeconds: Int64 = 3600, secret: [UInt8] = secret
+        scopes: [String], subject: String = "user-42", expiresInSeconds: Int64 = 3600, secret: [UInt8] = secret,
+        roles: [String] = []
     ) throws -> String {
         let now = clock.unixSeconds()
         let claims = JWTClaims(
             subject: subject, scopes: scopes, issuedAt: now - 10, expiresAt: now + expiresInSeconds,
-            audience: Self.audience)
+            audience: Self.audience, roles: roles)
         return try JWTSigner.hs256(secret: secret).sign(claims)
     }
 
@@ -181,6 +191,21 @@ final class GatewayHarness {
         let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
         let mac = HMAC.authenticationCode(for: Array(input.utf8), key: Self.secret, using: digest)
         return input + "." + Base64URL.encode(mac)
+    }
+
+    /// Every audit record written so far (after a flush), as JSON objects.
+    func auditRecords() throws -> [[String: Any]] {
+        _ = audit.flush()
+        let text = (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
+        return try text.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+
+    /// The audit trail's text so far (after a flush).
+    func auditText() -> String {
+        _ = audit.flush()
+        return (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
     }
 
     // MARK: metrics
