@@ -12,15 +12,22 @@ public final class GatewayAuthentication: Sendable {
     public let jwks: JWKSRefresher?
     /// Roles, service accounts and client-certificate identities.
     public let policy: AccessPolicy
+    /// API keys and revoked token ids from the credential store; nil: neither is accepted nor checked.
+    public let credentials: CredentialCache?
 
     /// - Parameters:
     ///   - keyRing: verification keys.
     ///   - jwks: the `JWKS_URL` refresher, or nil.
     ///   - policy: roles and service accounts; default `AccessPolicy.defaultPolicy`.
-    public init(keyRing: JWTKeyRing, jwks: JWKSRefresher? = nil, policy: AccessPolicy = .defaultPolicy) {
+    ///   - credentials: API keys and revocations; nil refuses every API key.
+    public init(
+        keyRing: JWTKeyRing, jwks: JWKSRefresher? = nil, policy: AccessPolicy = .defaultPolicy,
+        credentials: CredentialCache? = nil
+    ) {
         self.keyRing = keyRing
         self.jwks = jwks
         self.policy = policy
+        self.credentials = credentials
     }
 
     /// Authentication by a fixed verifier alone (no JWKS, default policy), as tests and embedders build it.

@@ -40,11 +40,16 @@ extension GatewayService {
                 return fail(.badAuthorizationScheme, "bad_scheme", .guess, exchange, completion)
             }
             credential = token
+        } else if let key = apiKeys.first {
+            credential = Substring(key).trimmingSpaces()
         } else {
             return fail(.missingCredentials, "missing_credentials", .missing, exchange, completion)
         }
         exchange.credentialFingerprint = AuditRecord.fingerprint(of: credential)
         guard let auth else { return fail(.invalidToken, "no_keys", .guess, exchange, completion) }
+        if authorizations.isEmpty || APIKeyFormat.hasKeyPrefix(credential) {
+            return authenticateAPIKey(String(credential), auth: auth, loop: loop, exchange, completion)
+        }
         verifyToken(Array(credential.utf8), auth: auth, loop: loop, retried: false, exchange, completion)
     }
 
@@ -71,12 +76,22 @@ extension GatewayService {
         guard Self.isHeaderSafe(verified.subject ?? ""), verified.scopes.allSatisfy(Self.isHeaderSafe) else {
             return fail(.invalidToken, "unusable_claims", .guess, exchange, completion)
         }
+        // Revoked before its `exp` (logout, a replayed refresh token, an operator): memory only, no I/O.
+        if let jti = verified.jwtID, let credentials = auth.credentials, credentials.isRevoked(jti) {
+            return failRevoked(exchange, completion)
+        }
         let identity = ConsumerIdentity(
             subject: verified.subject, roles: verified.roles, scopes: verified.scopes, method: .token,
             policy: auth.policy, tokenID: verified.jwtID)
         var exchange = exchange
         exchange.subject = identity.subject
         completion(.success(identity), exchange)
+    }
+
+    private func failRevoked(_ exchange: Exchange, _ completion: AuthCompletion) {
+        var exchange = exchange
+        exchange.subject = nil
+        fail(.revokedToken, "revoked", .stale, exchange, completion)
     }
 
     /// Counts, audits and reports one failed authentication, then completes with `error`.

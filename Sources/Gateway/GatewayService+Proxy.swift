@@ -53,6 +53,7 @@ extension GatewayService {
         if let identity {
             // The gateway consumed the credential; upstreams learn who called from the consumer fields instead.
             headers.remove("Authorization")
+            headers.remove("X-API-Key")
             if let subject = identity.subject { headers.add("X-Consumer-ID", subject) }
             headers.add("X-Consumer-Scopes", identity.scopeHeader)
         }

@@ -70,6 +70,9 @@ public final class GatewayService: HTTPHandler {
             limiter: limiter, audit: audit, metrics: metrics, upstreams: upstreams, clock: clock)
     }
 
+    /// The authentication the gateway was built with.
+    public var authentication: GatewayAuthentication? { auth }
+
     public func handle(
         _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
         respond: @escaping @Sendable (HTTPResponse) -> Void

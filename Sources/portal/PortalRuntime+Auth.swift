@@ -2,6 +2,7 @@ import Auth
 import Config
 import Foundation
 import Gateway
+import Limits
 import PortalCore
 import Telemetry
 
@@ -31,7 +32,31 @@ extension PortalRuntime {
             jwks.start()
             refresher = jwks
         }
-        return GatewayAuthentication(keyRing: ring, jwks: refresher, policy: settings.access)
+        let credentials = try makeCredentialCache(settings: settings, registry: registry, logger: logger, clock: clock)
+        return GatewayAuthentication(keyRing: ring, jwks: refresher, policy: settings.access, credentials: credentials)
+    }
+
+    /// The credential store in memory for requests: API keys and revocations, refreshed in the background.
+    /// Production refuses to start while an enabled user has a weak or default password.
+    static func makeCredentialCache(
+        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
+    ) throws -> CredentialCache {
+        let store = try CredentialSetup.store(settings)
+        if settings.portalEnvironment == .production { try CredentialSetup.refuseWeakUsers(store) }
+        let revocations = InMemoryRevocationList(clock: clock)
+        registry.gauge("revoked_tokens", help: "Revoked token ids held until their tokens expire.") {
+            Double(revocations.count)
+        }
+        let cache = CredentialCache(
+            store: store, hasher: try CredentialSetup.hasher(settings), revocations: revocations,
+            workers: BlockingWorkers(name: "portal-auth"), clock: clock,
+            refreshSeconds: settings.auth.credentialCacheRefreshSeconds, logger: logger, registry: registry)
+        do {
+            try cache.start()
+        } catch {
+            throw StartError(description: "PORTAL_DATA_DIR: cannot read the credential store: \(error)")
+        }
+        return cache
     }
 
     /// The usable keys of a JWKS file; a file without one stops start-up, skipped keys are logged.

@@ -111,7 +111,12 @@ final class PortalRuntime {
                         "gateway", host: settings.gatewayHost, port: settings.gatewayPort,
                         handler: plainHandler)
                 ))
-            let admin = AdminService(registry: registry, readiness: readiness)
+            let adminAPI = gateway.authentication?.credentials.map {
+                AdminAPI(
+                    gateway: gateway, credentials: $0, audit: audit,
+                    rotationGraceSeconds: settings.auth.apiKeyRotationGraceSeconds)
+            }
+            let admin = AdminService(registry: registry, readiness: readiness, api: adminAPI)
             pending.append(
                 ("admin", listeners.make("admin", host: settings.adminHost, port: settings.adminPort, handler: admin)))
         }

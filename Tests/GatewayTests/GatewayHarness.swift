@@ -34,7 +34,15 @@ final class GatewayHarness {
         /// Builds the gateway's authentication over the harness clock; nil: HS256 under `secret`, audience
         /// `audience`, default access policy.
         var makeAuth: (@Sendable (ManualClock) throws -> GatewayAuthentication)?
+        /// Gives the default authentication a credential store (SQLite in the harness directory) and the admin
+        /// listener the admin API.
+        var withCredentials = false
+        /// How often the credential cache re-reads the store, in seconds.
+        var credentialRefreshSeconds = 3600.0
     }
+
+    /// The credential key of harnesses with credentials.
+    static let credentialKey = Array("gateway-tests-credential-key-32-bytes-long!".utf8)
 
     static let secret = Array("gateway-tests-hs256-secret-of-at-least-32-bytes".utf8)
     static let otherSecret = Array("a-different-secret-that-is-also-32-bytes-long!!".utf8)
@@ -56,6 +64,8 @@ final class GatewayHarness {
     /// The gateway's handler itself, for tests that call it with connection facts a plain socket cannot give.
     let service: GatewayService
     let admin: HTTPServer
+    /// The credential cache (and through it the store), when the options asked for one.
+    let credentials: CredentialCache?
     private var stopped = false
 
     init(_ options: Options = Options()) throws {
@@ -76,12 +86,25 @@ final class GatewayHarness {
         try dataLayer.start()
         try upstream.start()
 
+        if options.withCredentials {
+            let cache = CredentialCache(
+                store: try SQLiteCredentialStore(directory: directory + "/data"),
+                hasher: CredentialHasher(key: Self.credentialKey), revocations: InMemoryRevocationList(clock: clock),
+                workers: BlockingWorkers(name: "harness-auth"), clock: clock,
+                refreshSeconds: options.credentialRefreshSeconds, logger: Logger(level: .error, sink: MemoryLogSink()),
+                registry: registry)
+            try cache.start()
+            credentials = cache
+        } else {
+            credentials = nil
+        }
         let auth =
             try options.makeAuth?(clock)
             ?? GatewayAuthentication(
-                verifier: JWTVerifier(
-                    keys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
-                    configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock))
+                keyRing: JWTKeyRing(
+                    fixedKeys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
+                    configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock),
+                credentials: credentials)
         var serviceKeys = [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)]
         if let key = options.fakeUpstreamServiceKey {
             serviceKeys.append(ServiceKeyBinding(host: "127.0.0.1", port: upstream.port, key: key))
@@ -104,9 +127,14 @@ final class GatewayHarness {
             auth: auth, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
             metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient())
         gateway = HTTPServer(host: "127.0.0.1", port: 0, group: group, handler: service, errorHeaders: errorHeaders)
+        let service = self.service
+        let audit = self.audit
+        let api = credentials.map {
+            AdminAPI(gateway: service, credentials: $0, audit: audit, rotationGraceSeconds: 3600)
+        }
         admin = HTTPServer(
             host: "127.0.0.1", port: 0, group: group,
-            handler: AdminService(registry: registry, readiness: { (try? store.ping()) != nil }),
+            handler: AdminService(registry: registry, readiness: { (try? store.ping()) != nil }, api: api),
             errorHeaders: errorHeaders)
         try gateway.start()
         try admin.start()
@@ -116,6 +144,7 @@ final class GatewayHarness {
     func shutdown() {
         guard !stopped else { return }
         stopped = true
+        credentials?.stop()
         for server in [gateway, admin, dataLayer, upstream] { server.shutdown(deadline: .milliseconds(200)) }
         group.shutdown()
         audit.close()
