@@ -14,20 +14,24 @@ public final class GatewayAuthentication: Sendable {
     public let policy: AccessPolicy
     /// API keys and revoked token ids from the credential store; nil: neither is accepted nor checked.
     public let credentials: CredentialCache?
+    /// Signs the tokens of `POST /auth/token`; nil (or no `credentials`): the endpoints are not served.
+    public let tokens: TokenIssuer?
 
     /// - Parameters:
     ///   - keyRing: verification keys.
     ///   - jwks: the `JWKS_URL` refresher, or nil.
     ///   - policy: roles and service accounts; default `AccessPolicy.defaultPolicy`.
     ///   - credentials: API keys and revocations; nil refuses every API key.
+    ///   - tokens: the token issuer of `POST /auth/token`; its verification key must be in `keyRing`.
     public init(
         keyRing: JWTKeyRing, jwks: JWKSRefresher? = nil, policy: AccessPolicy = .defaultPolicy,
-        credentials: CredentialCache? = nil
+        credentials: CredentialCache? = nil, tokens: TokenIssuer? = nil
     ) {
         self.keyRing = keyRing
         self.jwks = jwks
         self.policy = policy
         self.credentials = credentials
+        self.tokens = tokens
     }
 
     /// Authentication by a fixed verifier alone (no JWKS, default policy), as tests and embedders build it.

@@ -106,6 +106,14 @@ public final class GatewayService: HTTPHandler {
         var request = request
         request.target = target.normalised
 
+        // The gateway's own token and revocation endpoints are answered here, never proxied.
+        if target.path == Self.tokenPath || target.path == Self.revokePath, let auth, let tokens = auth.tokens,
+            let credentials = auth.credentials
+        {
+            return serveTokenEndpoint(
+                request, path: target.path, auth: auth, tokens: tokens, credentials: credentials, exchange, respond)
+        }
+
         // Route before authenticating: public routes need no credential.
         guard let route = routes.match(path: target.path) else {
             return finish(GatewayError.noRoute.response(requestID: exchange.requestID), exchange, respond)

@@ -46,8 +46,8 @@ public protocol CredentialStore: Sendable {
     /// Stores the first refresh token of a new family.
     func insertRefreshToken(_ token: RefreshTokenRecord) throws
     /// Redeems the token with `tokenHash`: when active and unexpired, marks it spent and stores `replacement`
-    /// (which must carry the same family, subject and expiry); when spent, revokes its family and the access
-    /// tokens issued in it. One transaction either way.
+    /// (its hash, access token id and times; family, subject, roles, scopes and expiry are copied from the
+    /// redeemed token); when spent, revokes its family and the access tokens issued in it. One transaction.
     func redeemRefreshToken(tokenHash: String, replacement: RefreshTokenRecord, at now: Int64) throws
         -> RefreshRedemption
     /// Revokes the family of the token with `tokenHash` and its access tokens (logout, `POST /auth/revoke`).

@@ -34,7 +34,11 @@ extension SQLiteCredentialStore {
                     "UPDATE refresh_tokens SET status = 'spent' WHERE token_hash = ?", [.text(tokenHash)])
                 var next = replacement
                 next.familyID = token.familyID
+                next.subject = token.subject
+                next.roles = token.roles
+                next.scopes = token.scopes
                 next.expiresAt = token.expiresAt
+                next.status = .active
                 try Self.insert(next, db)
                 return .rotated(token)
             }

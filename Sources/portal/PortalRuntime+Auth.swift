@@ -14,8 +14,13 @@ extension PortalRuntime {
     ) throws -> GatewayAuthentication {
         let auth = settings.auth
         var keys: [JWTVerifier.Key] = []
-        let secret = try SigningSecret.resolve(settings)
-        keys.append(try JWTVerifier.Key.hmac(secret: secret, kid: JWTSigner.keyID(forSecret: secret)))
+        let signer = try makeSigner(settings)
+        keys.append(try signer.verificationKey())
+        // With ES256 signing, a JWT_SECRET still verifies HS256 tokens (from `portal token issue`, say).
+        if signer.algorithm != .hs256, settings.jwtSecret != nil {
+            let secret = try SigningSecret.resolve(settings)
+            keys.append(try JWTVerifier.Key.hmac(secret: secret, kid: JWTSigner.keyID(forSecret: secret)))
+        }
         if let path = auth.jwksFile { keys += try jwksFileKeys(path, logger: logger) }
         let configuration = JWTVerifier.Configuration(
             issuer: auth.jwtIssuer, audience: auth.jwtAudience, leewaySeconds: Int64(auth.jwtLeewaySeconds))
@@ -33,7 +38,33 @@ extension PortalRuntime {
             refresher = jwks
         }
         let credentials = try makeCredentialCache(settings: settings, registry: registry, logger: logger, clock: clock)
-        return GatewayAuthentication(keyRing: ring, jwks: refresher, policy: settings.access, credentials: credentials)
+        let tokens = TokenIssuer(
+            signer: signer, issuer: auth.jwtIssuer, audience: auth.jwtAudience,
+            accessLifetimeSeconds: settings.jwtExpirationSeconds,
+            refreshLifetimeSeconds: auth.refreshTokenExpirationSeconds, clock: clock)
+        return GatewayAuthentication(
+            keyRing: ring, jwks: refresher, policy: settings.access, credentials: credentials, tokens: tokens)
+    }
+
+    /// The signer of issued tokens: HS256 under `JWT_SECRET` (or the development secret), or ES256 under the PEM
+    /// P-256 key of `JWT_SIGNING_KEY_FILE`; the `kid` is derived from the key.
+    static func makeSigner(_ settings: PortalSettings) throws -> JWTSigner {
+        switch settings.auth.signingAlgorithm {
+        case .hs256:
+            let secret = try SigningSecret.resolve(settings)
+            return try JWTSigner.hs256(secret: secret, kid: JWTSigner.keyID(forSecret: secret))
+        case .es256:
+            let path = settings.auth.signingKeyFile ?? ""
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw StartError(description: "JWT_SIGNING_KEY_FILE: cannot read \(path)")
+            }
+            let pem = String(decoding: data, as: UTF8.self)
+            do {
+                return try JWTSigner.es256(privateKeyPEM: pem, kid: JWTSigner.keyID(forPrivateKeyPEM: pem))
+            } catch {
+                throw StartError(description: "JWT_SIGNING_KEY_FILE: \(path) is not an unencrypted PEM P-256 key")
+            }
+        }
     }
 
     /// The credential store in memory for requests: API keys and revocations, refreshed in the background.

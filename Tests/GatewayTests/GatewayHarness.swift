@@ -39,6 +39,10 @@ final class GatewayHarness {
         var withCredentials = false
         /// How often the credential cache re-reads the store, in seconds.
         var credentialRefreshSeconds = 3600.0
+        /// Serves `POST /auth/token` and `/auth/revoke` (needs `withCredentials`): HS256 under `secret`.
+        var withTokens = false
+        /// Lifetime of issued access tokens, in seconds.
+        var accessLifetimeSeconds = 600
     }
 
     /// The credential key of harnesses with credentials.
@@ -98,13 +102,19 @@ final class GatewayHarness {
         } else {
             credentials = nil
         }
+        let kid = JWTSigner.keyID(forSecret: Self.secret)
+        let tokens =
+            options.withTokens
+            ? TokenIssuer(
+                signer: try JWTSigner.hs256(secret: Self.secret, kid: kid), audience: Self.audience,
+                accessLifetimeSeconds: options.accessLifetimeSeconds, clock: clock) : nil
         let auth =
             try options.makeAuth?(clock)
             ?? GatewayAuthentication(
                 keyRing: JWTKeyRing(
-                    fixedKeys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
+                    fixedKeys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256, kid: kid)],
                     configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock),
-                credentials: credentials)
+                credentials: credentials, tokens: tokens)
         var serviceKeys = [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)]
         if let key = options.fakeUpstreamServiceKey {
             serviceKeys.append(ServiceKeyBinding(host: "127.0.0.1", port: upstream.port, key: key))
