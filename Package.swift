@@ -38,7 +38,7 @@ let package = Package(
         // L01: the data layer service.
         .target(
             name: "DataLayer",
-            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Telemetry", "Config"]
+            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Auth", "Telemetry", "Config"]
         ),
         // L09: the gateway service.
         .target(

@@ -58,9 +58,10 @@ extension GatewayService {
             headers.add("X-Consumer-Scopes", identity.scopeHeader)
         }
         if let key = settings.serviceKey(for: address) { headers.add("X-Service-Key", key) }
+        let target = route.upstream.basePath + request.target
+        signIdentity(&headers, identity, method: request.method, target: target, address: address, exchange)
         return HTTPRequest(
-            method: request.method, target: route.upstream.basePath + request.target, version: .http1_1,
-            headers: headers, body: request.body)
+            method: request.method, target: target, version: .http1_1, headers: headers, body: request.body)
     }
 
     /// The upstream's response without hop-by-hop fields.

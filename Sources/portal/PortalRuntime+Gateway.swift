@@ -53,12 +53,13 @@ extension PortalRuntime {
                 bindings.append(ServiceKeyBinding(host: "127.0.0.1", port: settings.dataLayerPort, key: gatewayKey))
             }
         }
-        let gatewaySettings = GatewaySettings(
+        var gatewaySettings = GatewaySettings(
             trustedProxies: settings.trustedProxies,
             upstreamTimeoutNanoseconds: UInt64(settings.upstreamTimeoutSeconds * 1_000_000_000),
             serviceKeys: bindings,
             rateLimit: RateLimitPolicy(
                 requestsPerMinute: settings.rateLimitRequestsPerMinute, burst: settings.rateLimitBurst))
+        gatewaySettings.identityKeys = try identityBindings(settings)
         do {
             return try GatewayService(
                 settings: gatewaySettings, routes: settings.routes, auth: authentication, limiter: limiter,

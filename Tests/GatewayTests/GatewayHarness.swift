@@ -43,6 +43,9 @@ final class GatewayHarness {
         var withTokens = false
         /// Lifetime of issued access tokens, in seconds.
         var accessLifetimeSeconds = 600
+        /// A key under which the gateway signs identities for the data layer and the fake upstream, and with
+        /// which the data layer checks them.
+        var identityKey: [UInt8]?
     }
 
     /// The credential key of harnesses with credentials.
@@ -82,7 +85,9 @@ final class GatewayHarness {
 
         // The parts behind the gateway start first: the route table needs their ports.
         let store = try SQLiteEventStore(directory: directory + "/data")
-        let router = DataLayerRouter(store: store, authenticator: ServiceKeyAuthenticator(keys: [serviceKey]))
+        let router = DataLayerRouter(
+            store: store, authenticator: ServiceKeyAuthenticator(keys: [serviceKey]),
+            identity: options.identityKey.map { ConsumerSignatureVerifier(key: $0) })
         dataLayer = HTTPServer(
             host: "127.0.0.1", port: 0, group: group, handler: DataLayerService(router: router),
             errorHeaders: errorHeaders)
@@ -119,11 +124,16 @@ final class GatewayHarness {
         if let key = options.fakeUpstreamServiceKey {
             serviceKeys.append(ServiceKeyBinding(host: "127.0.0.1", port: upstream.port, key: key))
         }
-        let settings = GatewaySettings(
+        var settings = GatewaySettings(
             trustedProxies: options.trustedProxies,
             upstreamTimeoutNanoseconds: options.upstreamTimeoutMilliseconds * 1_000_000,
             serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
+        if let key = options.identityKey {
+            settings.identityKeys = [dataLayer.port, upstream.port].map {
+                IdentityKeyBinding(host: "127.0.0.1", port: $0, key: key)
+            }
+        }
         service = try GatewayService(
             settings: settings,
             routes: RouteTable(
