@@ -43,7 +43,7 @@ extension GatewayService {
         } else if let key = apiKeys.first {
             credential = Substring(key).trimmingSpaces()
         } else {
-            return fail(.missingCredentials, "missing_credentials", .missing, exchange, completion)
+            return authenticateCertificate(connection, exchange, completion)
         }
         exchange.credentialFingerprint = AuditRecord.fingerprint(of: credential)
         guard let auth else { return fail(.invalidToken, "no_keys", .guess, exchange, completion) }
@@ -85,6 +85,26 @@ extension GatewayService {
             policy: auth.policy, tokenID: verified.jwtID)
         var exchange = exchange
         exchange.subject = identity.subject
+        completion(.success(identity), exchange)
+    }
+
+    /// Without a credential header, a client certificate that the TLS layer verified may stand for a service
+    /// account (by fingerprint or subject, from `PORTAL_CONFIG`). One that maps to nothing is refused (401 E9107).
+    private func authenticateCertificate(
+        _ connection: ConnectionInfo, _ exchange: Exchange, _ completion: AuthCompletion
+    ) {
+        guard let fingerprint = connection.clientCertificateFingerprint else {
+            return fail(.missingCredentials, "missing_credentials", .missing, exchange, completion)
+        }
+        var exchange = exchange
+        exchange.credentialFingerprint = String(fingerprint.prefix(16))
+        let subject = connection.clientCertificateSubject
+        guard let auth, let account = auth.policy.serviceAccount(certificateFingerprint: fingerprint, subject: subject)
+        else { return fail(.unmappedCertificate, "unmapped_certificate", .stale, exchange, completion) }
+        exchange.subject = account.id
+        let identity = ConsumerIdentity(
+            subject: account.id, roles: account.roles, scopes: account.scopes, method: .certificate,
+            policy: auth.policy)
         completion(.success(identity), exchange)
     }
 
