@@ -51,6 +51,9 @@ public final class AdminAPI: Sendable {
         exchange.route = "/admin"
         let requestID = exchange.requestID
         let answer: @Sendable (GatewayError) -> Void = { error in respond(error.response(requestID: requestID)) }
+        if let remaining = gateway.banRemainingSeconds(exchange.client) {
+            return respond(gateway.bannedResponse(remaining, exchange))
+        }
         gateway.authenticate(request, connection: connection, loop: loop, exchange) { [self] outcome, exchange in
             switch outcome {
             case .failure(let error):
@@ -100,6 +103,7 @@ public final class AdminAPI: Sendable {
         case ("keys"?, _): keys(call, Array(parts.dropFirst()))
         case ("revocations"?, "POST") where parts.count == 1: revokeToken(call)
         case ("revocations"?, _) where parts.count == 1: call.fail(Self.methodNotAllowed)
+        case ("bans"?, _): bans(call, Array(parts.dropFirst()))
         default: call.fail(Self.notFound)
         }
     }

@@ -16,6 +16,8 @@ public final class GatewayAuthentication: Sendable {
     public let credentials: CredentialCache?
     /// Signs the tokens of `POST /auth/token`; nil (or no `credentials`): the endpoints are not served.
     public let tokens: TokenIssuer?
+    /// Counts failed authentications and bans addresses; nil: no brute-force protection.
+    public let bruteForce: BruteForceGuard?
 
     /// - Parameters:
     ///   - keyRing: verification keys.
@@ -23,10 +25,12 @@ public final class GatewayAuthentication: Sendable {
     ///   - policy: roles and service accounts; default `AccessPolicy.defaultPolicy`.
     ///   - credentials: API keys and revocations; nil refuses every API key.
     ///   - tokens: the token issuer of `POST /auth/token`; its verification key must be in `keyRing`.
+    ///   - bruteForce: failure counting and bans; nil: none.
     public init(
         keyRing: JWTKeyRing, jwks: JWKSRefresher? = nil, policy: AccessPolicy = .defaultPolicy,
-        credentials: CredentialCache? = nil, tokens: TokenIssuer? = nil
+        credentials: CredentialCache? = nil, tokens: TokenIssuer? = nil, bruteForce: BruteForceGuard? = nil
     ) {
+        self.bruteForce = bruteForce
         self.keyRing = keyRing
         self.jwks = jwks
         self.policy = policy

@@ -22,7 +22,7 @@ extension GatewayService {
             loop.execute { [self] in
                 switch lookup {
                 case .found(let record): checkKey(record, secret: secret, auth: auth, exchange, completion)
-                case .missing: fail(.invalidAPIKey, "unknown_key", .guess, exchange, completion)
+                case .missing: fail(.invalidAPIKey, "unknown_key", .guess, exchange, completion, account: id)
                 case .unavailable: fail(.invalidAPIKey, "key_lookup_unavailable", .stale, exchange, completion)
                 }
             }
@@ -35,7 +35,7 @@ extension GatewayService {
     ) {
         var exchange = exchange
         guard let credentials = auth.credentials, credentials.hasher.matches(secret, stored: record.secretHash) else {
-            return fail(.invalidAPIKey, "bad_key_secret", .guess, exchange, completion)
+            return fail(.invalidAPIKey, "bad_key_secret", .guess, exchange, completion, account: record.id)
         }
         exchange.subject = record.name
         guard record.isUsable(at: credentials.clock.unixSeconds()) else {

@@ -114,16 +114,18 @@ extension GatewayService {
         fail(.revokedToken, "revoked", .stale, exchange, completion)
     }
 
-    /// Counts, audits and reports one failed authentication, then completes with `error`.
+    /// Counts, audits and reports one failed authentication (against `account`, an API key's id, when known),
+    /// then completes with `error`.
     func fail(
         _ error: GatewayError, _ reason: String, _ kind: FailureKind, _ exchange: Exchange,
-        _ completion: AuthCompletion
+        _ completion: AuthCompletion, account: String? = nil
     ) {
         switch kind {
         case .missing: metrics.unauthorizedAccess.increment()
         case .guess, .stale: metrics.authFailures.increment()
         }
         record(.authFailure, outcome: .failure, exchange, reason: reason)
+        noteFailure(kind, exchange, account: account)
         completion(.failure(error), exchange)
     }
 }

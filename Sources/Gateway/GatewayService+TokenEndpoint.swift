@@ -76,6 +76,7 @@ extension GatewayService {
         case .guess, .stale: metrics.authFailures.increment()
         }
         record(.authFailure, outcome: .failure, grant.exchange, reason: reason)
+        noteFailure(kind, grant.exchange, account: account)
         answer(grant, error)
     }
 

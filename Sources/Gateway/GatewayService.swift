@@ -85,6 +85,11 @@ public final class GatewayService: HTTPHandler {
             startNanoseconds: clock.monotonicNanoseconds())
         exchange.isTLS = connection.isTLS
 
+        // A banned address is refused before anything else runs: one memory read, no audit, no limiter.
+        if let remaining = banRemainingSeconds(exchange.client) {
+            return finish(bannedResponse(remaining, exchange), exchange, respond)
+        }
+
         // Per-IP limit first: it is the cheapest check and protects everything after it.
         if let limiter {
             let decision = limiter.decide(key: ClientKey.limitKey(exchange.client), policy: settings.rateLimit)

@@ -42,8 +42,15 @@ extension PortalRuntime {
             signer: signer, issuer: auth.jwtIssuer, audience: auth.jwtAudience,
             accessLifetimeSeconds: settings.jwtExpirationSeconds,
             refreshLifetimeSeconds: auth.refreshTokenExpirationSeconds, clock: clock)
+        let policy = BruteForcePolicy(
+            maxFailures: auth.bruteForceMaxFailures, windowSeconds: auth.bruteForceWindowSeconds,
+            baseBanSeconds: auth.bruteForceBanSeconds, maxBanSeconds: auth.bruteForceMaxBanSeconds)
+        let bruteForce = BruteForceGuard(
+            bans: BanList(clock: clock), tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
+            registry: registry)
         return GatewayAuthentication(
-            keyRing: ring, jwks: refresher, policy: settings.access, credentials: credentials, tokens: tokens)
+            keyRing: ring, jwks: refresher, policy: settings.access, credentials: credentials, tokens: tokens,
+            bruteForce: bruteForce)
     }
 
     /// The signer of issued tokens: HS256 under `JWT_SECRET` (or the development secret), or ES256 under the PEM

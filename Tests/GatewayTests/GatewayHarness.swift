@@ -46,6 +46,8 @@ final class GatewayHarness {
         /// A key under which the gateway signs identities for the data layer and the fake upstream, and with
         /// which the data layer checks them.
         var identityKey: [UInt8]?
+        /// Brute-force protection for the default authentication; nil: none.
+        var bruteForce: BruteForcePolicy?
     }
 
     /// The credential key of harnesses with credentials.
@@ -107,6 +109,13 @@ final class GatewayHarness {
         } else {
             credentials = nil
         }
+        let clock = self.clock
+        let registry = self.registry
+        let bruteForce = options.bruteForce.map { policy in
+            BruteForceGuard(
+                bans: BanList(clock: clock), tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
+                registry: registry)
+        }
         let kid = JWTSigner.keyID(forSecret: Self.secret)
         let tokens =
             options.withTokens
@@ -119,7 +128,8 @@ final class GatewayHarness {
                 keyRing: JWTKeyRing(
                     fixedKeys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256, kid: kid)],
                     configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock),
-                credentials: credentials, tokens: tokens)
+                credentials: credentials, tokens: tokens,
+                bruteForce: bruteForce)
         var serviceKeys = [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)]
         if let key = options.fakeUpstreamServiceKey {
             serviceKeys.append(ServiceKeyBinding(host: "127.0.0.1", port: upstream.port, key: key))
