@@ -1,3 +1,4 @@
+import Auth
 import Config
 
 /// Who a request proved to be, however it proved it: the consumer id upstreams see, its roles, and its
@@ -52,5 +53,11 @@ public struct ConsumerIdentity: Sendable, Equatable {
     /// The `X-Consumer-Scopes` value: the scopes held, space-separated; `*` first when every scope is.
     public var scopeHeader: String {
         (holdsEveryScope ? ["*"] + scopes : scopes).joined(separator: " ")
+    }
+
+    /// Whether `text` has the shape of a credential (an API key, a refresh token, a JWT), so that it is never
+    /// kept where it would be echoed or written down, such as a client-chosen request id.
+    public static func looksLikeCredential(_ text: String) -> Bool {
+        APIKeyFormat.hasKeyPrefix(text) || text.hasPrefix(RefreshTokenFormat.prefix) || text.hasPrefix("eyJ")
     }
 }

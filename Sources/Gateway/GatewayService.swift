@@ -172,7 +172,9 @@ public final class GatewayService: HTTPHandler {
 
     /// The client's `X-Request-ID` when it is acceptable to keep, else nil.
     static func keptRequestID(_ request: HTTPRequest) -> String? {
-        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id) else { return nil }
+        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id),
+            !ConsumerIdentity.looksLikeCredential(id)
+        else { return nil }
         return id
     }
 }
