@@ -47,6 +47,8 @@ struct BruteForceTests {
         #expect(statuses == Array(repeating: 400, count: 10) + Array(repeating: 429, count: 20), "\(statuses)")
         #expect(try harness.metric("bans_active") == 1)
         #expect(try harness.metric("banned_requests_total") == 20)
+        let check = try AdminServiceTests.promtoolCheck(try harness.exposition())
+        #expect(check.status == 0, "\(check.output)")
         // The banned requests never reached a password check.
         #expect(try harness.metric("auth_failures_total") == 10)
         let bans = try harness.auditRecords().filter { $0["type"] as? String == "ban.added" }
