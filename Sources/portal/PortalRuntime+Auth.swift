@@ -16,8 +16,9 @@ extension PortalRuntime {
         var keys: [JWTVerifier.Key] = []
         let signer = try makeSigner(settings)
         keys.append(try signer.verificationKey())
-        // With ES256 signing, a JWT_SECRET still verifies HS256 tokens (from `portal token issue`, say).
-        if signer.algorithm != .hs256, settings.jwtSecret != nil {
+        // With ES256 signing, JWT_SECRET (or the development secret) still verifies HS256 tokens, such as those
+        // of `portal token issue`.
+        if signer.algorithm != .hs256, settings.jwtSecret != nil || settings.portalEnvironment == .development {
             let secret = try SigningSecret.resolve(settings)
             keys.append(try JWTVerifier.Key.hmac(secret: secret, kid: JWTSigner.keyID(forSecret: secret)))
         }
