@@ -10,8 +10,8 @@ import Telemetry
 /// The L09 gateway: every public request passes this pipeline, and a request that fails a step
 /// gets a JSON error while the steps after it never run.
 ///
-/// request id → client address → per-IP rate limit → normalised target → route → authenticate → authorize →
-/// proxy → response headers → audit record and metrics.
+/// request id → client address → ban check → per-IP rate limit → normalised target → (the token endpoints) →
+/// route → authenticate → authorize → proxy → response headers → audit record and metrics.
 public final class GatewayService: HTTPHandler {
     let settings: GatewaySettings
     let routes: RouteTable
