@@ -13,6 +13,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CEpoll"),
+        .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
 
         // Shared vocabulary: clock, bytes, strict JSON, base64url.
         .target(name: "PortalCore"),
@@ -21,12 +22,12 @@ let package = Package(
         // epoll event loops, sockets, HTTP server and upstream client pool.
         .target(name: "Net", dependencies: ["PortalCore", "HTTPCodec", "CEpoll", "COpenSSL"]),
         // Thin Swift over OpenSSL EVP.
-        .target(name: "Crypto", dependencies: ["PortalCore", "COpenSSL"]),
+        .target(name: "Crypto", dependencies: ["PortalCore", "COpenSSL", "CArgon2"]),
         // JWT/JWS, keys, scopes.
         .target(name: "Auth", dependencies: ["PortalCore", "Crypto"]),
         // Rate limiting and bans.
         .target(name: "Limits", dependencies: ["PortalCore"]),
-        // Events and audit records on SQLite.
+        // Events, audit records and credentials on SQLite.
         .target(name: "Store", dependencies: ["PortalCore", "CSQLite"]),
         // Audit records and sinks.
         .target(name: "Audit", dependencies: ["PortalCore", "Crypto"]),
@@ -37,13 +38,13 @@ let package = Package(
         // L01: the data layer service.
         .target(
             name: "DataLayer",
-            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Telemetry", "Config"]
+            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Auth", "Telemetry", "Config"]
         ),
         // L09: the gateway service.
         .target(
             name: "Gateway",
             dependencies: [
-                "PortalCore", "HTTPCodec", "Net", "Crypto", "Auth", "Limits", "Audit", "Telemetry", "Config",
+                "PortalCore", "HTTPCodec", "Net", "Crypto", "Auth", "Limits", "Audit", "Telemetry", "Config", "Store",
             ]
         ),
         // The command line, thin.
@@ -72,7 +73,8 @@ let package = Package(
         ),
         // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown;
         // Net serves the loopback upstreams those processes proxy to.
-        .testTarget(name: "PortalCommandTests", dependencies: ["portal", "Net", "HTTPCodec"]),
+        .testTarget(
+            name: "PortalCommandTests", dependencies: ["portal", "Net", "HTTPCodec", "Crypto", "PortalCore"]),
 
         // libFuzzer harnesses (scripts/fuzz.sh, docs/fuzzing.md); plain builds replay files given as arguments.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

@@ -11,6 +11,13 @@ public struct AuditEventType: RawRepresentable, Sendable, Hashable, CustomString
     public static let rateLimitExceeded = AuditEventType(rawValue: "ratelimit.exceeded")
     public static let banAdded = AuditEventType(rawValue: "ban.added")
     public static let keyCreated = AuditEventType(rawValue: "key.created")
+    public static let keyRotated = AuditEventType(rawValue: "key.rotated")
+    public static let keyRevoked = AuditEventType(rawValue: "key.revoked")
+    public static let banLifted = AuditEventType(rawValue: "ban.lifted")
+    public static let tokenIssued = AuditEventType(rawValue: "token.issued")
+    public static let tokenRevoked = AuditEventType(rawValue: "token.revoked")
+    /// A spent refresh token came back: its family was revoked.
+    public static let refreshReplayed = AuditEventType(rawValue: "token.refresh_replayed")
     public static let configReloaded = AuditEventType(rawValue: "config.reloaded")
     public static let dataErased = AuditEventType(rawValue: "data.erased")
 

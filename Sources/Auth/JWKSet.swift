@@ -76,7 +76,12 @@ public struct JWKSet: Sendable {
         case ("oct", nil):
             return try JWTVerifier.Key.hmac(secret: try bytes("k"), algorithm: algorithm, kid: kid)
         case ("RSA", .rsa?):
-            publicKey = try PublicKey.rsa(modulus: try bytes("n"), exponent: try bytes("e"))
+            // An even exponent or one under 3 (e = 1 makes every message its own signature) is no RSA key.
+            let exponent = try bytes("e")
+            guard let last = exponent.last, last & 1 == 1, exponent.contains(where: { $0 != 0 }),
+                exponent.drop(while: { $0 == 0 }).count > 1 || last >= 3
+            else { throw Skip("bad e") }
+            publicKey = try PublicKey.rsa(modulus: try bytes("n"), exponent: exponent)
         case ("EC", .ec(let curve)?):
             let expected = curve == .p256 ? "P-256" : "P-384"
             guard jwk["crv"]?.stringValue == expected else { throw Skip("crv does not suit alg") }

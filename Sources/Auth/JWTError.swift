@@ -33,6 +33,13 @@ public struct JWTError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `bad_audience` or `invalid_key`.
     public var reason: String { code.rawValue }
 
+    /// Whether the token named a `kid` no configured key has: fetching the key set again may help.
+    public var isUnknownKey: Bool { code == .unknownKey }
+
+    /// Whether the token was genuine but outside its lifetime (`expired`, `not_yet_valid`): a client's stale
+    /// token, not a guess, so brute-force protection does not count it.
+    public var isOutsideLifetime: Bool { code == .expired || code == .notYetValid }
+
     public var description: String {
         detail.utf8CodeUnitCount == 0 ? "JWT refused: \(code.rawValue)" : "JWT refused: \(code.rawValue) (\(detail))"
     }

@@ -14,11 +14,15 @@ public struct JWTClaims: Sendable, Equatable {
     public var jwtID: String
     public var issuer: String?
     public var audience: String?
+    /// Written as the `roles` array claim when not empty.
+    public var roles: [String]
 
     public init(
         subject: String, scopes: [String], issuedAt: Int64, expiresAt: Int64,
-        jwtID: String = Base64URL.encode(SecureRandom.bytes(count: 16)), issuer: String? = nil, audience: String? = nil
+        jwtID: String = Base64URL.encode(SecureRandom.bytes(count: 16)), issuer: String? = nil, audience: String? = nil,
+        roles: [String] = []
     ) {
+        self.roles = roles
         self.subject = subject
         self.scopes = scopes
         self.issuedAt = issuedAt
@@ -62,6 +66,33 @@ public struct JWTSigner: Sendable, CustomStringConvertible {
 
     public var description: String { "JWTSigner(\(algorithm.rawValue), kid: \(keyID ?? "none"))" }
 
+    /// The key that verifies this signer's tokens, pinned to its algorithm and carrying its `kid`.
+    /// - Throws: `JWTError` (`invalid_key`) when the public half cannot be derived.
+    public func verificationKey() throws(JWTError) -> JWTVerifier.Key {
+        switch material {
+        case .secret(let secret):
+            return try JWTVerifier.Key.hmac(secret: secret, algorithm: algorithm, kid: keyID)
+        case .privateKey(let key):
+            guard let publicKey = try? key.publicKey() else { throw JWTError(.invalidKey, "no public key") }
+            return try JWTVerifier.Key.publicKey(publicKey, algorithm: algorithm, kid: keyID)
+        }
+    }
+
+    /// A `kid` for a shared secret that reveals nothing usable about it: 16 hex digits of an HMAC under the
+    /// secret itself, so the same secret always gets the same `kid`.
+    public static func keyID(forSecret secret: [UInt8]) -> String {
+        "hs256-" + Digest.hex(HMAC.authenticationCode(for: Array("story-portal kid".utf8), key: secret).prefix(8))
+    }
+
+    /// A `kid` for a private key: 16 hex digits of the SHA-256 of its public key's PEM text.
+    /// - Throws: `JWTError` (`invalid_key`) when the public half cannot be written.
+    public static func keyID(forPrivateKeyPEM pem: String) throws(JWTError) -> String {
+        guard let key = try? PrivateKey(pem: pem), let text = try? key.publicKey().pemRepresentation() else {
+            throw JWTError(.invalidKey, "not a private key")
+        }
+        return "es256-" + Digest.hex(Digest.sha256(Array(text.utf8)).prefix(8))
+    }
+
     /// The compact JWS of `claims`.
     /// - Throws: `JWTError` (`invalid_key`) if OpenSSL fails to sign.
     public func sign(_ claims: JWTClaims) throws(JWTError) -> String {
@@ -76,6 +107,14 @@ public struct JWTSigner: Sendable, CustomStringConvertible {
         append("\"sub\":", claims.subject, to: &payload)
         if let audience = claims.audience { append(",\"aud\":", audience, to: &payload) }
         append(",\"scope\":", claims.scopes.joined(separator: " "), to: &payload)
+        if !claims.roles.isEmpty {
+            payload += Array(",\"roles\":[".utf8)
+            for (index, role) in claims.roles.enumerated() {
+                if index > 0 { payload.append(UInt8(ascii: ",")) }
+                JSONEscaping.appendQuoted(role, to: &payload)
+            }
+            payload.append(UInt8(ascii: "]"))
+        }
         payload += Array(",\"iat\":\(claims.issuedAt),\"exp\":\(claims.expiresAt)".utf8)
         append(",\"jti\":", claims.jwtID, "}", to: &payload)
 

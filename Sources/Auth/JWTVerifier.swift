@@ -5,8 +5,9 @@ import PortalCore
 ///
 /// Every key is pinned to one algorithm. The token's `alg` and `kid` only *select* among keys whose
 /// pinned algorithm equals `alg`; they never choose how a key is used. `none` (in any case) is never
-/// accepted; `jku`, `x5u`, `jwk` and `x5c` headers are refused, never fetched; any `crit` is refused,
-/// since no extension is understood. Tokens over `maximumTokenBytes` are refused before any parsing.
+/// accepted; `jku`, `x5u`, `jwk`, `x5c` and `x5t` headers are refused, never fetched; any `crit` is refused,
+/// since no extension is understood, and so are `enc`, `zip` and `b64`. Tokens over `maximumTokenBytes` are
+/// refused before any parsing.
 public struct JWTVerifier: Sendable {
     /// What the verifier checks besides the signature.
     public struct Configuration: Sendable {
@@ -98,6 +99,10 @@ public struct JWTVerifier: Sendable {
         guard let algorithm = JWTAlgorithm(rawValue: name) else { throw JWTError(.algorithmNotAllowed) }
         for member in ["jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256"] where header[member] != nil {
             throw JWTError(.forbiddenHeader, "key reference")
+        }
+        // Encryption (JWE), compression and unencoded payloads (RFC 7797) change what the signature covers.
+        for member in ["enc", "zip", "b64"] where header[member] != nil {
+            throw JWTError(.forbiddenHeader, "unsupported")
         }
         // No extension is understood, so any critical one is unknown (RFC 7515 §4.1.11).
         if header["crit"] != nil { throw JWTError(.forbiddenHeader, "crit") }

@@ -5,9 +5,10 @@ extension PortalSettings {
     /// Example secrets from guides and templates; production refuses them.
     public static let knownWeakSecrets: Set<String> = [
         "secure_secret", "secure_password", "secure_password_here", "strong_password_here", "changeme", "secret",
+        "admin", "password",
     ]
 
-    /// Minimum length of `JWT_SECRET` in production, in bytes (HS256 wants a 256-bit key).
+    /// Minimum length of `JWT_SECRET` and every other key in production, in bytes (HS256 wants a 256-bit key).
     public static let minimumJWTSecretBytes = 32
 
     /// Reads and validates every setting, stopping at the first problem.
@@ -28,6 +29,7 @@ extension PortalSettings {
         // Tokens and limits.
         settings.jwtSecret = try env.secret("JWT_SECRET")
         settings.jwtExpirationSeconds = try env.int("JWT_EXPIRATION", default: 3600, range: 1...31_536_000)
+        settings.auth = try AuthSettings.load(from: env)
         settings.rateLimitRequestsPerMinute = try env.int(
             "RATE_LIMIT_REQUESTS_PER_MINUTE", default: 100, range: 1...100_000_000)
         settings.rateLimitBurst = try env.int("RATE_LIMIT_BURST", default: 20, range: 0...1_000_000)
@@ -95,6 +97,7 @@ extension PortalSettings {
                 throw .invalidValue("PORTAL_CONFIG", expected: "a readable JSON file", got: path)
             }
             settings.routes = try RouteTable(json: data)
+            settings.access = try AccessPolicy(json: data)
         } else {
             settings.routes = .defaultTable(
                 dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)
@@ -103,24 +106,30 @@ extension PortalSettings {
         if production {
             try settings.refuseWeakSecrets()
             if settings.auditLogEnabled { try settings.audit.requireProductionKeys() }
+            try settings.auth.requireProductionKeys()
         }
         return settings
     }
 
-    /// Production refuses a missing, short or example `JWT_SECRET`, and example Redis, PostgreSQL or API keys.
+    /// Production refuses a missing (with HS256 signing), short or example `JWT_SECRET`, a missing credential key,
+    /// keys and secrets under 32 bytes, and example Redis, PostgreSQL or API keys.
     private func refuseWeakSecrets() throws(ConfigError) {
-        guard let jwtSecret else {
+        if jwtSecret == nil && auth.signingAlgorithm == .hs256 {
             throw ConfigError.weakSecret("JWT_SECRET", reason: "is required: set JWT_SECRET or JWT_SECRET_FILE")
-        }
-        try Self.refuseExample(jwtSecret, "JWT_SECRET")
-        guard jwtSecret.byteCount >= Self.minimumJWTSecretBytes else {
-            let reason = "must be at least \(Self.minimumJWTSecretBytes) bytes"
-            throw ConfigError.weakSecret("JWT_SECRET", reason: reason)
         }
         if let password = redis?.password { try Self.refuseExample(password, "REDIS_PASSWORD") }
         if let password = postgres?.password { try Self.refuseExample(password, "POSTGRES_PASSWORD") }
-        if let key = gatewayL01APIKey { try Self.refuseExample(key, "GATEWAY_L01_API_KEY") }
-        for key in l01APIKeys { try Self.refuseExample(key, "L01_API_KEYS") }
+        var keys: [(SecretValue, String)] = l01APIKeys.map { ($0, "L01_API_KEYS") }
+        if let jwtSecret { keys.insert((jwtSecret, "JWT_SECRET"), at: 0) }
+        if let key = gatewayL01APIKey { keys.append((key, "GATEWAY_L01_API_KEY")) }
+        if let key = auth.credentialHMACKey { keys.append((key, "CREDENTIAL_HMAC_KEY")) }
+        if let key = auth.l01IdentityKey { keys.append((key, "L01_IDENTITY_KEY")) }
+        for (key, variable) in keys {
+            try Self.refuseExample(key, variable)
+            guard key.byteCount >= Self.minimumJWTSecretBytes else {
+                throw ConfigError.weakSecret(variable, reason: "must be at least \(Self.minimumJWTSecretBytes) bytes")
+            }
+        }
     }
 
     private static func refuseExample(_ secret: SecretValue, _ variable: String) throws(ConfigError) {

@@ -11,6 +11,10 @@ public struct PortalSettings: Sendable {
     public var jwtSecret: SecretValue?
     /// `JWT_EXPIRATION`, default 3600 seconds: lifetime of tokens the product issues.
     public var jwtExpirationSeconds: Int = 3600
+    /// Token verification keys (`JWKS_*`), claims, issued tokens, credentials and brute-force protection.
+    public var auth = AuthSettings()
+    /// Roles, service accounts and client-certificate identities from `PORTAL_CONFIG` (defaults without it).
+    public var access = AccessPolicy.defaultPolicy
     /// `RATE_LIMIT_REQUESTS_PER_MINUTE`, default 100: sustained rate per client.
     public var rateLimitRequestsPerMinute: Int = 100
     /// `RATE_LIMIT_BURST`, default 20: burst above the sustained rate.

@@ -9,6 +9,11 @@ public struct Route: Sendable, Hashable {
     public let scopesByMethod: [String: [String]]
     /// Whether the route needs no authentication at all (its scope lists are then empty).
     public let isPublic: Bool
+    /// For each method, the roles of which a caller must hold at least one; a method absent needs no role.
+    public let rolesByMethod: [String: [String]]
+    /// A file holding the key under which the gateway signs the caller's identity for this route's upstream
+    /// (`X-Consumer-Signature`); nil sends the identity unsigned.
+    public let identityKeyFile: String?
 
     /// The prefix's UTF-8 bytes, for allocation-free matching.
     let prefixBytes: [UInt8]
@@ -17,11 +22,16 @@ public struct Route: Sendable, Hashable {
     public static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     /// A route from validated parts; `RouteTable` validates the whole table.
-    public init(prefix: String, upstream: UpstreamURL, scopesByMethod: [String: [String]], isPublic: Bool = false) {
+    public init(
+        prefix: String, upstream: UpstreamURL, scopesByMethod: [String: [String]], isPublic: Bool = false,
+        rolesByMethod: [String: [String]] = [:], identityKeyFile: String? = nil
+    ) {
         self.prefix = prefix
         self.upstream = upstream
         self.scopesByMethod = scopesByMethod
         self.isPublic = isPublic
+        self.rolesByMethod = rolesByMethod
+        self.identityKeyFile = identityKeyFile
         self.prefixBytes = Array(prefix.utf8)
     }
 
@@ -30,6 +40,15 @@ public struct Route: Sendable, Hashable {
 
     /// The scopes `method` requires, or nil when the method is not allowed here.
     public func requiredScopes(for method: String) -> [String]? { scopesByMethod[method] }
+
+    /// The roles of which `method` needs one; empty when the method names none.
+    public func requiredRoles(for method: String) -> [String] { rolesByMethod[method] ?? [] }
+
+    /// Whether `method` names any rule (a scope or a role); a non-public method that names none is denied to
+    /// everyone, so that forgetting a rule never opens a route.
+    public func hasRule(for method: String) -> Bool {
+        isPublic || !(scopesByMethod[method] ?? []).isEmpty || !(rolesByMethod[method] ?? []).isEmpty
+    }
 
     /// Whether this route's prefix matches `path`: equal to it, or followed by `/` in it.
     func matches(_ path: UnsafeRawBufferPointer) -> Bool {

@@ -2,13 +2,14 @@ import Foundation
 
 /// Reading the route table from the `PORTAL_CONFIG` JSON file.
 ///
-/// Shape: `{"routes": [{"prefix", "upstream", "methods", "scopes", "public", "scopes_by_method"}]}`.
-/// `methods` + `scopes` give every listed method the same scopes; `scopes_by_method` (an object from
-/// method to scopes) gives each its own; a route uses one form or the other. Other top-level keys are
-/// left for other readers; unknown keys inside a route are errors.
+/// Shape: `{"routes": [{"prefix", "upstream", "methods", "scopes", "roles", "public", "scopes_by_method",
+/// "identity_key_file"}]}`. `methods` + `scopes` give every listed method the same scopes; `scopes_by_method`
+/// (an object from method to scopes, or to `{"scopes": [...], "roles": [...]}`) gives each its own; a route
+/// uses one form or the other. `roles` (route level) applies to every method that does not name its own.
+/// Other top-level keys are left for other readers; unknown keys inside a route are errors.
 extension RouteTable {
     private static let routeKeys: Set<String> = [
-        "prefix", "upstream", "methods", "scopes", "public", "scopes_by_method",
+        "prefix", "upstream", "methods", "scopes", "public", "scopes_by_method", "roles", "identity_key_file",
     ]
 
     /// Parses and validates the JSON text of a `PORTAL_CONFIG` file.
@@ -65,7 +66,9 @@ extension RouteTable {
                 jsonPath: path + ".upstream", reason: "expected \(UpstreamURL.expectation)")
         }
         let isPublic = try parsePublic(object["public"], path: path + ".public")
+        let routeRoles = object["roles"] == nil ? [] : try parseRoles(object["roles"], path: path + ".roles")
         var scopesByMethod: [String: [String]] = [:]
+        var rolesByMethod: [String: [String]] = [:]
         if let byMethod = object["scopes_by_method"] {
             guard object["methods"] == nil, object["scopes"] == nil else {
                 let reason = "use either scopes_by_method or methods with scopes, not both"
@@ -76,18 +79,64 @@ extension RouteTable {
                 throw ConfigError.invalidRouteTable(jsonPath: path + ".scopes_by_method", reason: reason)
             }
             for method in map.keys.sorted() {
+                let rulePath = path + ".scopes_by_method.\(method)"
                 try checkMethod(method, path: path + ".scopes_by_method")
-                scopesByMethod[method] = try parseScopes(map[method], path: path + ".scopes_by_method.\(method)")
+                let (scopes, roles) = try parseMethodRule(map[method], path: rulePath)
+                scopesByMethod[method] = scopes
+                rolesByMethod[method] = roles ?? routeRoles
             }
         } else {
             let methods = try parseMethods(object["methods"], path: path + ".methods")
             let scopes = object["scopes"] == nil ? [] : try parseScopes(object["scopes"], path: path + ".scopes")
-            for method in methods { scopesByMethod[method] = scopes }
+            for method in methods {
+                scopesByMethod[method] = scopes
+                rolesByMethod[method] = routeRoles
+            }
         }
         if isPublic, scopesByMethod.values.contains(where: { !$0.isEmpty }) {
             throw ConfigError.invalidRouteTable(jsonPath: path, reason: "a public route cannot require scopes")
         }
-        return Route(prefix: prefix, upstream: upstream, scopesByMethod: scopesByMethod, isPublic: isPublic)
+        if isPublic, rolesByMethod.values.contains(where: { !$0.isEmpty }) {
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: "a public route cannot require roles")
+        }
+        var identityKeyFile: String?
+        if let value = object["identity_key_file"] {
+            guard let file = value as? String, !file.isEmpty, !file.contains("\0") else {
+                throw ConfigError.invalidRouteTable(jsonPath: path + ".identity_key_file", reason: "expected a path")
+            }
+            identityKeyFile = file
+        }
+        return Route(
+            prefix: prefix, upstream: upstream, scopesByMethod: scopesByMethod, isPublic: isPublic,
+            rolesByMethod: rolesByMethod.filter { !$0.value.isEmpty }, identityKeyFile: identityKeyFile)
+    }
+
+    /// One method's rule: an array of scopes, or `{"scopes": [...], "roles": [...]}` (roles nil when not named).
+    private static func parseMethodRule(_ value: Any?, path: String) throws(ConfigError) -> ([String], [String]?) {
+        guard let object = value as? [String: Any] else { return (try parseScopes(value, path: path), nil) }
+        if let unknown = object.keys.sorted().first(where: { $0 != "scopes" && $0 != "roles" }) {
+            let reason = "unknown key \(ConfigError.quoted(unknown)) (known: roles, scopes)"
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: reason)
+        }
+        let scopes = object["scopes"] == nil ? [] : try parseScopes(object["scopes"], path: path + ".scopes")
+        let roles = object["roles"] == nil ? nil : try parseRoles(object["roles"], path: path + ".roles")
+        return (scopes, roles)
+    }
+
+    /// An array of role names: 1 to 64 of `a-z 0-9 _ -`.
+    static func parseRoles(_ value: Any?, path: String) throws(ConfigError) -> [String] {
+        guard let list = value as? [Any] else {
+            throw ConfigError.invalidRouteTable(jsonPath: path, reason: "expected an array of role names")
+        }
+        var roles: [String] = []
+        for (index, item) in list.enumerated() {
+            guard let role = item as? String, AccessPolicy.isValidName(role) else {
+                let reason = "expected a role name of 1 to 64 characters a-z, 0-9, _ or -"
+                throw ConfigError.invalidRouteTable(jsonPath: "\(path)[\(index)]", reason: reason)
+            }
+            if !roles.contains(role) { roles.append(role) }
+        }
+        return roles
     }
 
     private static func parsePrefix(_ value: Any?, path: String) throws(ConfigError) -> String {
@@ -141,7 +190,7 @@ extension RouteTable {
         }
     }
 
-    private static func parseScopes(_ value: Any?, path: String) throws(ConfigError) -> [String] {
+    static func parseScopes(_ value: Any?, path: String) throws(ConfigError) -> [String] {
         guard let list = value as? [Any] else {
             throw ConfigError.invalidRouteTable(jsonPath: path, reason: "expected an array of scopes")
         }

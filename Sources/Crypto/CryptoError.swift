@@ -8,6 +8,7 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
         case wrongKeyType = "wrong_key_type"
         case authenticationFailed = "authentication_failed"
         case openSSLFailure = "openssl_failure"
+        case libraryFailure = "library_failure"
     }
 
     let code: Code

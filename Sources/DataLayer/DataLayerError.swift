@@ -23,6 +23,8 @@ public struct DataLayerError: Error, Sendable, Equatable {
 
     static let notFound = DataLayerError(status: 404, code: "E9001", message: "no such resource")
     static let unauthorized = DataLayerError(status: 401, code: "E9101", message: "a valid X-Service-Key is required")
+    static let identityRefused = DataLayerError(
+        status: 401, code: "E9109", message: "the caller's identity is not signed by the gateway, or is stale")
     static let unsupportedMediaType = DataLayerError(
         status: 415, code: "E9315", message: "Content-Type must be application/json")
     static let bodyTooLarge = DataLayerError(status: 413, code: "E9305", message: "request body is too large")

@@ -1,3 +1,4 @@
+import Auth
 import HTTPCodec
 import Store
 
@@ -15,20 +16,24 @@ public struct DataLayerRouter: Sendable {
     private let authenticator: ServiceKeyAuthenticator
     private let configuration: DataLayerConfiguration
     private let onStoreError: @Sendable (StoreError) -> Void
+    private let identity: ConsumerSignatureVerifier?
 
     static let eventsPath = "/api/v1/events"
 
     /// - Parameters:
     ///   - onStoreError: told of every store failure behind a 500 or 503, for logs and counters.
+    ///   - identity: when given, every API call must carry the gateway's signature over the caller's identity
+    ///     (`X-Consumer-Signature`, `L01_IDENTITY_KEY`), fresh and not seen before; else 401 E9109.
     public init(
         store: any EventStore, authenticator: ServiceKeyAuthenticator,
         configuration: DataLayerConfiguration = DataLayerConfiguration(),
-        onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }
+        onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }, identity: ConsumerSignatureVerifier? = nil
     ) {
         self.store = store
         self.authenticator = authenticator
         self.configuration = configuration
         self.onStoreError = onStoreError
+        self.identity = identity
     }
 
     /// The answer to `request`.
@@ -65,6 +70,11 @@ public struct DataLayerRouter: Sendable {
         // Authenticate before routing, so that callers without a key learn nothing about paths.
         let keys = request.headers.all("X-Service-Key")
         guard keys.count == 1, authenticator.isValid(keys[0]) else { throw DataLayerError.unauthorized }
+        // The caller's identity must be the gateway's word, not something a holder of the service key made up.
+        if let identity {
+            let signature = Self.single(request, ConsumerSignature.signatureHeader)
+            guard identity.check(signature, Self.fields(request)) == nil else { throw DataLayerError.identityRefused }
+        }
         if path == Self.eventsPath {
             switch request.method {
             case "POST": return try create(request)
@@ -78,6 +88,25 @@ public struct DataLayerRouter: Sendable {
         guard !id.isEmpty, !id.contains("/") else { throw DataLayerError.notFound }
         guard request.method == "GET" else { throw DataLayerError.methodNotAllowed("GET") }
         return try show(id: id, query: request.query)
+    }
+
+    /// The value of a field sent exactly once, else nil.
+    private static func single(_ request: HTTPRequest, _ name: String) -> String? {
+        let values = request.headers.all(name)
+        return values.count == 1 ? values[0] : nil
+    }
+
+    /// What the gateway's signature must cover, as this request carries it.
+    private static func fields(_ request: HTTPRequest) -> ConsumerSignature.Fields? {
+        guard let text = single(request, ConsumerSignature.timestampHeader), text.utf8.count <= 12,
+            let timestamp = Int64(text)
+        else { return nil }
+        let consumer = request.headers.all("X-Consumer-ID")
+        let scopes = request.headers.all("X-Consumer-Scopes")
+        guard consumer.count <= 1, scopes.count <= 1, request.headers.all("X-Request-ID").count <= 1 else { return nil }
+        return ConsumerSignature.Fields(
+            timestamp: timestamp, requestID: single(request, "X-Request-ID") ?? "", method: request.method,
+            target: request.target, consumerID: consumer.first ?? "", scopes: scopes.first ?? "")
     }
 
     private static func allow(for path: Substring) -> String {

@@ -3,26 +3,33 @@ import HTTPCodec
 import Net
 import Telemetry
 
-/// The admin listener (`127.0.0.1:9009` by default): `/metrics`, `/health/live`, `/health/ready`.
+/// The admin listener (`127.0.0.1:9009` by default): `/metrics`, `/health/live`, `/health/ready`, and the admin
+/// API under `/admin/` (see `AdminAPI`), which needs an admin credential.
 ///
 /// Readiness runs its checks off the event loop, since a store ping may block.
 public final class AdminService: HTTPHandler {
     let registry: MetricsRegistry
     let readiness: @Sendable () -> Bool
+    let api: AdminAPI?
     private let checks = DispatchQueue(label: "portal.admin.readiness")
 
     /// - Parameters:
     ///   - registry: the metrics exposed on `/metrics`.
     ///   - readiness: true when every dependency (the store) answers.
-    public init(registry: MetricsRegistry, readiness: @escaping @Sendable () -> Bool) {
+    ///   - api: serves `/admin/...` (keys, revocations, bans) to callers with the admin role; nil: 404.
+    public init(registry: MetricsRegistry, readiness: @escaping @Sendable () -> Bool, api: AdminAPI? = nil) {
         self.registry = registry
         self.readiness = readiness
+        self.api = api
     }
 
     public func handle(
         _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
         respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
+        if let api, request.path.hasPrefix("/admin/") {
+            return api.handle(request, connection: connection, loop: loop, respond: respond)
+        }
         guard request.method == "GET" || request.method == "HEAD" else {
             var headers = HTTPHeaders()
             headers.add("Allow", "GET, HEAD")

@@ -23,11 +23,19 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static let missingCredentials = GatewayError(401, "E9101", "authentication required")
     public static let invalidToken = GatewayError(401, "E9102", "invalid or expired token")
     public static let badAuthorizationScheme = GatewayError(401, "E9103", "authorization must use the Bearer scheme")
-    public static let duplicateCredentials = GatewayError(400, "E9104", "more than one Authorization header")
+    public static let duplicateCredentials = GatewayError(400, "E9104", "more than one credential in the request")
+    public static let invalidAPIKey = GatewayError(401, "E9105", "invalid, expired or revoked API key")
+    public static let revokedToken = GatewayError(401, "E9106", "token has been revoked")
+    public static let unmappedCertificate = GatewayError(
+        401, "E9107", "the client certificate is not mapped to a consumer")
     // E92xx authorization
     public static let insufficientScope = GatewayError(403, "E9201", "token lacks a scope this route requires")
+    public static let noRule = GatewayError(403, "E9202", "no rule allows this method on this route")
+    public static let missingRole = GatewayError(403, "E9203", "caller lacks a role this route requires")
     // E93xx validation: E9321…E9330 answer a refused request-target, see `init(target:)`.
     public static let badHost = GatewayError(400, "E9331", "the Host header is not a plain host name")
+    /// A body past an endpoint's own bound (the same code as the listener's `MAX_BODY_SIZE` refusal).
+    public static let payloadTooLarge = GatewayError(413, "E9312", "request body too large")
     // E94xx rate limiting
     public static let rateLimited = GatewayError(429, "E9401", "rate limit exceeded")
     // E98xx upstream

@@ -6,7 +6,7 @@ import Net
 extension GatewayService {
     /// Forwards the request to the route's upstream and relays the answer, both bodies streamed.
     func proxy(
-        _ request: HTTPRequest, route: Route, to address: UpstreamAddress, identity: VerifiedToken?,
+        _ request: HTTPRequest, route: Route, to address: UpstreamAddress, identity: ConsumerIdentity?,
         stream: any HTTPServerStream, _ exchange: Exchange
     ) {
         let outbound = upstreamRequest(
@@ -25,7 +25,7 @@ extension GatewayService {
     /// The request as the upstream sees it: client hop-by-hop and gateway-owned fields removed,
     /// forwarding, request-id and consumer fields set by the gateway alone.
     func upstreamRequest(
-        _ request: HTTPRequest, route: Route, address: UpstreamAddress, identity: VerifiedToken?,
+        _ request: HTTPRequest, route: Route, address: UpstreamAddress, identity: ConsumerIdentity?,
         connection: ConnectionInfo, _ exchange: Exchange
     ) -> HTTPRequest {
         let listed = ForwardedHeaders.connectionListed(request.headers)
@@ -44,13 +44,15 @@ extension GatewayService {
         if let identity {
             // The gateway consumed the credential; upstreams learn who called from the consumer fields instead.
             headers.remove("Authorization")
+            headers.remove("X-API-Key")
             if let subject = identity.subject { headers.add("X-Consumer-ID", subject) }
-            headers.add("X-Consumer-Scopes", identity.scopes.joined(separator: " "))
+            headers.add("X-Consumer-Scopes", identity.scopeHeader)
         }
         if let key = settings.serviceKey(for: address) { headers.add("X-Service-Key", key) }
+        let target = route.upstream.basePath + request.target
+        signIdentity(&headers, identity, method: request.method, target: target, address: address, exchange)
         return HTTPRequest(
-            method: request.method, target: route.upstream.basePath + request.target, version: .http1_1,
-            headers: headers, body: request.body)
+            method: request.method, target: target, version: .http1_1, headers: headers, body: request.body)
     }
 
     /// The upstream's response without hop-by-hop fields.

@@ -10,16 +10,18 @@ import Telemetry
 /// The L09 gateway: every public request passes this pipeline, and a request that fails a step
 /// gets a JSON error while the steps after it never run.
 ///
-/// request id → client address → per-IP rate limit → normalised target → route → authenticate → authorize →
-/// proxy → response headers → audit record and metrics.
+/// request id → client address → ban check → per-IP rate limit → normalised target → (the token endpoints) →
+/// route → authenticate → authorize → proxy → response headers → audit record and metrics.
 ///
 /// Every step before the proxy sees only the head: no byte of the body is read until the request is
 /// authorized, so a refused upload costs its head alone (the connection closes after the answer). The body and
-/// the upstream's answer then stream through `ProxyRelay` without being collected.
+/// the upstream's answer then stream through `ProxyRelay` without being collected; only the token endpoints
+/// collect their (small, bounded) form bodies.
 public final class GatewayService: HTTPStreamingHandler {
     let settings: GatewaySettings
     let routes: RouteTable
-    let verifier: JWTVerifier?
+    /// Keys, credentials, policy and brute-force state for the authentication and authorization steps.
+    let auth: GatewayAuthentication?
     let limiter: InMemoryRateLimiter?
     let audit: AuditLog?
     let metrics: GatewayMetrics
@@ -32,7 +34,7 @@ public final class GatewayService: HTTPStreamingHandler {
     /// - Parameters:
     ///   - settings: the gateway's validated settings.
     ///   - routes: the route table; a path no route names is answered 404.
-    ///   - verifier: verifies bearer tokens; nil refuses every authenticated route with 401.
+    ///   - auth: authentication and authorization; nil refuses every authenticated route with 401.
     ///   - limiter: the per-client-address limiter; nil turns per-IP limiting off.
     ///   - audit: where security decisions are recorded; nil records nothing.
     ///   - metrics: the gateway's counters and histograms.
@@ -40,7 +42,7 @@ public final class GatewayService: HTTPStreamingHandler {
     ///   - clock: the time source for durations.
     /// - Throws: `GatewayStartError` naming the route whose upstream host does not resolve.
     public init(
-        settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: InMemoryRateLimiter?,
+        settings: GatewaySettings, routes: RouteTable, auth: GatewayAuthentication?, limiter: InMemoryRateLimiter?,
         audit: AuditLog?, metrics: GatewayMetrics, upstreams: UpstreamClient, clock: any PortalClock = SystemClock()
     ) throws(GatewayStartError) {
         var addresses: [String: UpstreamAddress] = [:]
@@ -55,7 +57,7 @@ public final class GatewayService: HTTPStreamingHandler {
         self.upstreamAddresses = addresses
         self.settings = settings
         self.routes = routes
-        self.verifier = verifier
+        self.auth = auth
         self.limiter = limiter
         self.audit = audit
         self.metrics = metrics
@@ -63,8 +65,22 @@ public final class GatewayService: HTTPStreamingHandler {
         self.clock = clock
     }
 
+    /// A gateway that authenticates with a fixed verifier and the default access policy.
+    public convenience init(
+        settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: InMemoryRateLimiter?,
+        audit: AuditLog?, metrics: GatewayMetrics, upstreams: UpstreamClient, clock: any PortalClock = SystemClock()
+    ) throws(GatewayStartError) {
+        try self.init(
+            settings: settings, routes: routes, auth: verifier.map { GatewayAuthentication(verifier: $0) },
+            limiter: limiter, audit: audit, metrics: metrics, upstreams: upstreams, clock: clock)
+    }
+
+    /// The authentication the gateway was built with.
+    public var authentication: GatewayAuthentication? { auth }
+
     public func handle(_ request: HTTPRequest, stream: any HTTPServerStream) {
         let connection = stream.connection
+        let loop = stream.loop
         let respond: @Sendable (HTTPResponse) -> Void = { stream.respond($0) }
         var exchange = Exchange(
             requestID: Self.keptRequestID(request) ?? ids.next(),
@@ -73,6 +89,11 @@ public final class GatewayService: HTTPStreamingHandler {
             method: request.method,
             startNanoseconds: clock.monotonicNanoseconds())
         exchange.isTLS = connection.isTLS
+
+        // A banned address is refused before anything else runs: one memory read, no audit, no limiter.
+        if let remaining = banRemainingSeconds(exchange.client) {
+            return finish(bannedResponse(remaining, exchange), exchange, respond)
+        }
 
         // Per-IP limit first: it is the cheapest check and protects everything after it.
         if let limiter {
@@ -95,81 +116,54 @@ public final class GatewayService: HTTPStreamingHandler {
         var request = request
         request.target = target.normalised
 
+        // The gateway's own token and revocation endpoints are answered here, never proxied.
+        if target.path == Self.tokenPath || target.path == Self.revokePath, let auth, let tokens = auth.tokens,
+            let credentials = auth.credentials
+        {
+            // The form body is small: collected (bounded) before the endpoint parses it.
+            return BodyCollector.collect(
+                stream, limit: Self.tokenBodyLimit
+            ) { [self, request, path = target.path] body in
+                guard let body else {
+                    let response = GatewayError.payloadTooLarge.response(requestID: exchange.requestID)
+                    return finish(response, exchange, respond)
+                }
+                var request = request
+                request.body = body
+                serveTokenEndpoint(
+                    request, path: path, auth: auth, tokens: tokens, credentials: credentials, exchange, respond)
+            }
+        }
+
         // Route before authenticating: public routes need no credential.
         guard let route = routes.match(path: target.path) else {
             return finish(GatewayError.noRoute.response(requestID: exchange.requestID), exchange, respond)
         }
         exchange.route = route.prefix
-        guard let required = route.requiredScopes(for: request.method) else {
+        guard route.requiredScopes(for: request.method) != nil else {
             var response = GatewayError.methodNotAllowed.response(requestID: exchange.requestID)
             response.headers.add("Allow", route.allowedMethods.joined(separator: ", "))
             return finish(response, exchange, respond)
         }
 
-        var identity: VerifiedToken?
-        if !route.isPublic {
-            switch authenticate(request, &exchange) {
+        let forward: @Sendable (ConsumerIdentity?, Exchange) -> Void = { [self, request] identity, exchange in
+            guard let address = upstreamAddresses[route.prefix] else {
+                return finish(GatewayError.internalError.response(requestID: exchange.requestID), exchange, respond)
+            }
+            proxy(request, route: route, to: address, identity: identity, stream: stream, exchange)
+        }
+        guard !route.isPublic else { return forward(nil, exchange) }
+        // Authenticate (on the loop, or briefly off it for a key-set refresh or a store lookup), then authorize.
+        authenticate(request, connection: connection, loop: loop, exchange) { [self, request] outcome, exchange in
+            switch outcome {
             case .failure(let error):
-                return finish(error.response(requestID: exchange.requestID), exchange, respond)
-            case .success(let token):
-                identity = token
+                finish(error.response(requestID: exchange.requestID), exchange, respond)
+            case .success(let identity):
+                if let error = authorize(identity, route: route, method: request.method, exchange) {
+                    return finish(error.response(requestID: exchange.requestID), exchange, respond)
+                }
+                forward(identity, exchange)
             }
-            if let missing = required.first(where: { !(identity?.scopes.contains($0) ?? false) }) {
-                metrics.unauthorizedAccess.increment()
-                record(.authzDenied, outcome: .denied, exchange, reason: "missing_scope:\(missing)")
-                let response = GatewayError.insufficientScope.response(requestID: exchange.requestID)
-                return finish(response, exchange, respond)
-            }
-            record(.authSuccess, outcome: .success, exchange, reason: nil)
-        }
-
-        guard let address = upstreamAddresses[route.prefix] else {
-            return finish(GatewayError.internalError.response(requestID: exchange.requestID), exchange, respond)
-        }
-        proxy(request, route: route, to: address, identity: identity, stream: stream, exchange)
-    }
-
-    /// Checks the `Authorization: Bearer` credential; counts and audits a failure.
-    private func authenticate(
-        _ request: HTTPRequest, _ exchange: inout Exchange
-    ) -> Result<VerifiedToken, GatewayError> {
-        let credentials = request.headers.all("Authorization")
-        // Two credentials are ambiguous: which one an upstream or a log would believe is anyone's guess.
-        if credentials.count > 1 {
-            metrics.authFailures.increment()
-            record(.authFailure, outcome: .failure, exchange, reason: "duplicate_credentials")
-            return .failure(.duplicateCredentials)
-        }
-        guard let header = credentials.first else {
-            metrics.unauthorizedAccess.increment()
-            record(.authFailure, outcome: .failure, exchange, reason: "missing_credentials")
-            return .failure(.missingCredentials)
-        }
-        guard let token = Self.bearerToken(header) else {
-            metrics.authFailures.increment()
-            record(.authFailure, outcome: .failure, exchange, reason: "bad_scheme")
-            return .failure(.badAuthorizationScheme)
-        }
-        exchange.credentialFingerprint = AuditRecord.fingerprint(of: token)
-        guard let verifier else {
-            metrics.authFailures.increment()
-            record(.authFailure, outcome: .failure, exchange, reason: "no_keys")
-            return .failure(.invalidToken)
-        }
-        do {
-            let verified = try verifier.verify(String(token))
-            // A subject or scope that cannot travel in a header field would silently vanish upstream.
-            guard Self.isHeaderSafe(verified.subject ?? ""), verified.scopes.allSatisfy(Self.isHeaderSafe) else {
-                metrics.authFailures.increment()
-                record(.authFailure, outcome: .failure, exchange, reason: "unusable_claims")
-                return .failure(.invalidToken)
-            }
-            exchange.subject = verified.subject
-            return .success(verified)
-        } catch {
-            metrics.authFailures.increment()
-            record(.authFailure, outcome: .failure, exchange, reason: error.reason)
-            return .failure(.invalidToken)
         }
     }
 
@@ -192,7 +186,9 @@ public final class GatewayService: HTTPStreamingHandler {
 
     /// The client's `X-Request-ID` when it is acceptable to keep, else nil.
     static func keptRequestID(_ request: HTTPRequest) -> String? {
-        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id) else { return nil }
+        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id),
+            !ConsumerIdentity.looksLikeCredential(id)
+        else { return nil }
         return id
     }
 }

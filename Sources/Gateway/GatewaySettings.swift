@@ -1,3 +1,4 @@
+import Auth
 import Config
 import Limits
 import Net
@@ -12,6 +13,8 @@ public struct GatewaySettings: Sendable {
     public var serviceKeys: [ServiceKeyBinding]
     /// The per-client-address limit; default 100 a minute with a burst of 20.
     public var rateLimit: RateLimitPolicy
+    /// Upstreams that get the caller's identity signed (`X-Consumer-Signature`), with their keys.
+    public var identityKeys: [IdentityKeyBinding] = []
 
     public init(
         trustedProxies: CIDRList = CIDRList(), upstreamTimeoutNanoseconds: UInt64 = 30_000_000_000,
@@ -21,6 +24,11 @@ public struct GatewaySettings: Sendable {
         self.rateLimit = rateLimit
         self.upstreamTimeoutNanoseconds = upstreamTimeoutNanoseconds
         self.serviceKeys = serviceKeys
+    }
+
+    /// The identity signer of `address`, when it has one.
+    func identitySignature(for address: UpstreamAddress) -> ConsumerSignature? {
+        identityKeys.first { $0.host == address.host && $0.port == address.port }?.signature
     }
 
     /// The key to present to `address`, if it is an internal upstream.
@@ -40,5 +48,19 @@ public struct ServiceKeyBinding: Sendable {
         self.host = host
         self.port = port
         self.key = key
+    }
+}
+
+/// The key under which the gateway signs the caller's identity for one upstream.
+public struct IdentityKeyBinding: Sendable {
+    public var host: String
+    public var port: Int
+    public var signature: ConsumerSignature
+
+    /// - Parameter key: at least 32 bytes, shared with the upstream.
+    public init(host: String, port: Int, key: [UInt8]) {
+        self.host = host
+        self.port = port
+        signature = ConsumerSignature(key: key)
     }
 }

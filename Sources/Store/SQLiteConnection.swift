@@ -115,4 +115,9 @@ struct SQLiteRow {
 
     /// Column `index` as a 64-bit integer (0 when NULL).
     func integer(_ index: Int32) -> Int64 { sqlite3_column_int64(statement, index) }
+
+    /// Column `index` as a 64-bit integer, or nil when it is NULL.
+    func optionalInteger(_ index: Int32) -> Int64? {
+        sqlite3_column_type(statement, index) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, index)
+    }
 }

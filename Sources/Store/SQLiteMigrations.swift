@@ -37,12 +37,15 @@ enum SQLiteMigrations {
             ])
     ]
 
-    /// Applies every migration the database has not recorded yet; safe to run on every start.
-    static func apply(on connection: SQLiteConnection, nowMicroseconds: Int64) throws {
+    /// Applies every migration of `migrations` (default: the event store's) the database has not recorded yet;
+    /// safe to run on every start.
+    static func apply(
+        _ migrations: [SQLiteMigration] = all, on connection: SQLiteConnection, nowMicroseconds: Int64
+    ) throws {
         try connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
                 + "(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-        for migration in all {
+        for migration in migrations {
             // BEGIN IMMEDIATE takes the write lock first, so two processes starting at once
             // cannot both decide that the same migration is missing.
             try connection.execute("BEGIN IMMEDIATE")

@@ -10,6 +10,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case bind
         case migration
         case corruptRow
+        case conflict
     }
 
     private let code: Code
@@ -32,6 +33,11 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     static func bind(_ rc: Int32) -> StoreError { StoreError(.bind, operation: "bind", sqliteCode: rc) }
     static func migration(_ rc: Int32) -> StoreError { StoreError(.migration, operation: "migrate", sqliteCode: rc) }
     static let corruptRow = StoreError(.corruptRow, operation: "decode_row")
+    /// A row with the same key already exists (a user name taken, a key id reused).
+    public static let conflict = StoreError(.conflict, operation: "insert", sqliteCode: 19)
+
+    /// Whether the write collided with an existing row's key.
+    public var isConflict: Bool { code == .conflict }
 
     /// Whether the database was busy or locked for longer than the busy timeout.
     public var isBusy: Bool { sqliteCode == 5 || sqliteCode == 6 }
@@ -45,6 +51,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bind: "bind"
         case .migration: "migration"
         case .corruptRow: "corrupt_row"
+        case .conflict: "conflict"
         }
     }
 

@@ -16,6 +16,8 @@ enum PortalCLI {
           gateway          Run the gateway and the admin listener only (the data layer runs elsewhere).
           data-layer       Run the data layer only.
           token issue      Print a signed access token (HS256, key from JWT_SECRET).
+          user             Add, list, disable users and change passwords (argon2id).
+          key              Create, rotate, revoke and list API keys of services.
           cert self-signed Write a development key and certificate (EC P-256, SAN) for TLS.
           audit verify     Check the audit trail's chain and signed checkpoints; name the first broken record.
           help             Show this text.
@@ -37,6 +39,8 @@ enum PortalCLI {
             case "gateway": return try ServeCommand.run(rest, parts: .gatewayOnly)
             case "data-layer": return try ServeCommand.run(rest, parts: .dataLayerOnly)
             case "token": return try TokenCommand.run(rest)
+            case "user": return try UserCommand.run(rest)
+            case "key": return try KeyCommand.run(rest)
             case "cert": return try CertCommand.run(rest)
             case "audit": return try AuditCommand.run(rest)
             case "help", "--help", "-h":
@@ -65,6 +69,11 @@ enum PortalCLI {
     /// Writes `text` and a newline to standard error (fd 2: Swift 6 cannot touch C's `stderr`).
     static func printError(_ text: String) {
         writeAll(2, text + "\n")
+    }
+
+    /// Writes `text` to standard error without a newline (a prompt).
+    static func writeError(_ text: String) {
+        writeAll(2, text)
     }
 
     private static func writeAll(_ fd: Int32, _ text: String) {

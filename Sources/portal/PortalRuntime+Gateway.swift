@@ -14,9 +14,8 @@ extension PortalRuntime {
         audit: inout AuditLog?
     ) throws -> GatewayService {
         let clock = SystemClock()
-        let secret = try SigningSecret.resolve(settings)
-        let verifier = JWTVerifier(
-            keys: [try JWTVerifier.Key.hmac(secret: secret, algorithm: .hs256)], clock: clock)
+        let authentication = try makeAuthentication(
+            settings: settings, registry: registry, logger: logger, clock: clock)
 
         let limiter = settings.rateLimitByIP ? InMemoryRateLimiter(clock: clock) : nil
         if let limiter {
@@ -54,15 +53,17 @@ extension PortalRuntime {
                 bindings.append(ServiceKeyBinding(host: "127.0.0.1", port: settings.dataLayerPort, key: gatewayKey))
             }
         }
-        let gatewaySettings = GatewaySettings(
+        var gatewaySettings = GatewaySettings(
             trustedProxies: settings.trustedProxies,
             upstreamTimeoutNanoseconds: UInt64(settings.upstreamTimeoutSeconds * 1_000_000_000),
             serviceKeys: bindings,
             rateLimit: RateLimitPolicy(
                 requestsPerMinute: settings.rateLimitRequestsPerMinute, burst: settings.rateLimitBurst))
+        gatewaySettings.identityKeys = try identityBindings(settings)
         do {
             return try GatewayService(
-                settings: gatewaySettings, routes: settings.routes, verifier: verifier, limiter: limiter, audit: audit,
+                settings: gatewaySettings, routes: settings.routes, auth: authentication, limiter: limiter,
+                audit: audit,
                 metrics: GatewayMetrics(registry: registry),
                 upstreams: UpstreamClient(
                     configuration: UpstreamClient.Configuration(maxIdlePerUpstream: settings.upstreamMaxIdle)),

@@ -54,6 +54,7 @@ final class PortalRuntime {
         var servers: [(String, HTTPServer)] = []
         var readiness: @Sendable () -> Bool = { true }
         var settings = settings
+        settings.auth.l01IdentityKey = try identityKey(settings, parts: parts)
         if parts != .gatewayOnly {
             let (server, ready) = try makeDataLayer(
                 settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners)
@@ -111,7 +112,12 @@ final class PortalRuntime {
                         "gateway", host: settings.gatewayHost, port: settings.gatewayPort,
                         handler: plainHandler)
                 ))
-            let admin = AdminService(registry: registry, readiness: readiness)
+            let adminAPI = gateway.authentication?.credentials.map {
+                AdminAPI(
+                    gateway: gateway, credentials: $0, audit: audit,
+                    rotationGraceSeconds: settings.auth.apiKeyRotationGraceSeconds)
+            }
+            let admin = AdminService(registry: registry, readiness: readiness, api: adminAPI)
             pending.append(
                 ("admin", listeners.make("admin", host: settings.adminHost, port: settings.adminPort, handler: admin)))
         }
@@ -182,7 +188,7 @@ final class PortalRuntime {
             onStoreError: { [logger] error in
                 storeErrors.increment()
                 logger.error("store.error", ["error": .string(error.metricLabel)])
-            })
+            }, identity: settings.auth.l01IdentityKey.map { ConsumerSignatureVerifier(key: $0.bytes) })
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
             handler: DataLayerService(router: router))

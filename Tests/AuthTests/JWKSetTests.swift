@@ -39,4 +39,19 @@ struct JWKSetTests {
     func refusesNonJWKS(text: String) {
         #expect(throws: JWTError.self) { try parse(text) }
     }
+
+    @Test("an RSA key with an exponent of 1, an even one or zero is skipped; 3 and 65537 are kept")
+    func rsaExponent() throws {
+        let packageRoot = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
+        let base = ProcessInfoLite.value(of: "PORTAL_VECTORS") ?? "/" + packageRoot + "/Tests/Vectors"
+        let document = try JSONParser().parse(try FileBytes.read(base + "/jwt-verification.json"))
+        let keys = try #require(document["jwks"]?["keys"]?.arrayValue)
+        let rsa = try #require(keys.first { $0["kty"]?.stringValue == "RSA" })
+        let modulus = try #require(rsa["n"]?.stringValue)
+        let exponents = [("AQ", false), ("AAE", false), ("Ag", false), ("AA", false), ("Aw", true), ("AQAB", true)]
+        for (exponent, usable) in exponents {
+            let set = try parse(#"{"keys":[{"kty":"RSA","alg":"RS256","n":"\#(modulus)","e":"\#(exponent)"}]}"#)
+            #expect(set.keys.count == (usable ? 1 : 0), "e=\(exponent)")
+        }
+    }
 }

@@ -54,7 +54,10 @@ struct AuditSettingsTests {
 
     @Test("production requires both keys while the audit trail is on")
     func production() throws {
-        let base = ["PORTAL_ENV": "production", "JWT_SECRET": Self.strongSecret]
+        let base = [
+            "PORTAL_ENV": "production", "JWT_SECRET": Self.strongSecret,
+            "CREDENTIAL_HMAC_KEY": Self.strongSecret + "-credentials",
+        ]
         #expect(message(base)?.hasPrefix("AUDIT_HMAC_KEY: is required") == true)
         let withKey = base.merging(["AUDIT_HMAC_KEY": Self.strongSecret + "-audit"]) { $1 }
         #expect(message(withKey)?.hasPrefix("AUDIT_SIGNING_KEY_FILE: is required") == true)

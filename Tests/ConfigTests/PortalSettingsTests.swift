@@ -6,6 +6,8 @@ import Testing
 @Suite("PortalSettings.load")
 struct PortalSettingsTests {
     private static let strongSecret = "0123456789abcdef0123456789abcdef-strong"
+    private static let keyA = "a1-0123456789abcdef0123456789abcdef"
+    private static let keyB = "b2-0123456789abcdef0123456789abcdef"
 
     private func load(_ variables: [String: String], files: [String: String] = [:]) throws -> PortalSettings {
         let environment = Environment(variables: variables, readFile: { files[$0] })
@@ -46,8 +48,9 @@ struct PortalSettingsTests {
                 "DATABASE_URL": "postgres://u:p@db/portal", "GATEWAY_HOST": "::", "GATEWAY_PORT": "0",
                 "ADMIN_PORT": "9100", "DATA_LAYER_HOST": "10.0.0.3", "DATA_LAYER_PORT": "7001",
                 "TRUSTED_PROXIES": "10.0.0.0/8", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
-                "MAX_BODY_SIZE": "2048", "UPSTREAM_TIMEOUT_SECONDS": "2.5", "L01_API_KEYS": "a1,b2",
-                "GATEWAY_L01_API_KEY": "a1", "LOOP_THREADS": "3", "SHUTDOWN_GRACE_SECONDS": "4",
+                "MAX_BODY_SIZE": "2048", "UPSTREAM_TIMEOUT_SECONDS": "2.5", "L01_API_KEYS": Self.keyA + "," + Self.keyB,
+                "GATEWAY_L01_API_KEY": Self.keyA, "LOOP_THREADS": "3", "SHUTDOWN_GRACE_SECONDS": "4",
+                "CREDENTIAL_HMAC_KEY": Self.strongSecret + "-credentials",
             ],
             files: ["/s/jwt": Self.strongSecret + "\n", "/s/redis": "r3dis-pass\n"])
         #expect(settings.jwtSecret?.text == Self.strongSecret && settings.jwtExpirationSeconds == 600)
@@ -62,7 +65,8 @@ struct PortalSettingsTests {
         #expect(settings.trustedProxies.contains(ipText: "10.9.9.9"))
         #expect(settings.logLevel == .debug && settings.logFormat == .text)
         #expect(settings.maxBodySizeBytes == 2048 && settings.upstreamTimeoutSeconds == 2.5)
-        #expect(settings.l01APIKeys.map(\.text) == ["a1", "b2"] && settings.gatewayL01APIKey?.text == "a1")
+        #expect(settings.l01APIKeys.map(\.text) == [Self.keyA, Self.keyB])
+        #expect(settings.gatewayL01APIKey?.text == Self.keyA)
         #expect(settings.loopThreads == 3 && settings.shutdownGraceSeconds == 4)
         #expect(settings.routes.match(path: "/api/v1/events")?.upstream == UpstreamURL(host: "10.0.0.3", port: 7001))
     }
@@ -91,7 +95,8 @@ struct PortalSettingsTests {
         ])
     func productionRefusesPasswords(variable: String, extra: [String: String]) {
         for weak in ["secure_password", "secure_password_here", "strong_password_here", "changeme"] {
-            var variables = extra.merging(["PORTAL_ENV": "production", "JWT_SECRET": Self.strongSecret]) { $1 }
+            var variables = extra.merging(
+                ["PORTAL_ENV": "production", "JWT_SECRET": Self.strongSecret, "CREDENTIAL_HMAC_KEY": Self.keyA]) { $1 }
             variables[variable] = weak
             #expect {
                 try load(variables)

@@ -11,6 +11,7 @@ import Net
 import PortalCore
 import Store
 import Telemetry
+import Testing
 
 /// Real servers on 127.0.0.1 port 0, wired as `portal serve` wires them: the data layer over SQLite in a
 /// temporary directory, a recording fake upstream, the gateway in front of both, and the admin listener.
@@ -28,9 +29,31 @@ final class GatewayHarness {
         var maxBodyBytes = 1024 * 1024
         /// Routes added to the standard four.
         var extraRoutes: [Route] = []
+        /// Routes added to the standard four whose upstream is replaced by the fake upstream (no base path).
+        var fakeUpstreamRoutes: [Route] = []
         /// A service key the gateway presents to the fake upstream, as if configured; nil presents none.
         var fakeUpstreamServiceKey: String?
+        /// Builds the gateway's authentication over the harness clock; nil: HS256 under `secret`, audience
+        /// `audience`, default access policy.
+        var makeAuth: (@Sendable (ManualClock) throws -> GatewayAuthentication)?
+        /// Gives the default authentication a credential store (SQLite in the harness directory) and the admin
+        /// listener the admin API.
+        var withCredentials = false
+        /// How often the credential cache re-reads the store, in seconds.
+        var credentialRefreshSeconds = 3600.0
+        /// Serves `POST /auth/token` and `/auth/revoke` (needs `withCredentials`): HS256 under `secret`.
+        var withTokens = false
+        /// Lifetime of issued access tokens, in seconds.
+        var accessLifetimeSeconds = 600
+        /// A key under which the gateway signs identities for the data layer and the fake upstream, and with
+        /// which the data layer checks them.
+        var identityKey: [UInt8]?
+        /// Brute-force protection for the default authentication; nil: none.
+        var bruteForce: BruteForcePolicy?
     }
+
+    /// The credential key of harnesses with credentials.
+    static let credentialKey = Array("gateway-tests-credential-key-32-bytes-long!".utf8)
 
     static let secret = Array("gateway-tests-hs256-secret-of-at-least-32-bytes".utf8)
     static let otherSecret = Array("a-different-secret-that-is-also-32-bytes-long!!".utf8)
@@ -52,6 +75,8 @@ final class GatewayHarness {
     /// The gateway's handler itself, for tests that call it with connection facts a plain socket cannot give.
     let service: GatewayService
     let admin: HTTPServer
+    /// The credential cache (and through it the store), when the options asked for one.
+    let credentials: CredentialCache?
     private var stopped = false
 
     init(_ options: Options = Options()) throws {
@@ -64,7 +89,9 @@ final class GatewayHarness {
 
         // The parts behind the gateway start first: the route table needs their ports.
         let store = try SQLiteEventStore(directory: directory + "/data")
-        let router = DataLayerRouter(store: store, authenticator: ServiceKeyAuthenticator(keys: [serviceKey]))
+        let router = DataLayerRouter(
+            store: store, authenticator: ServiceKeyAuthenticator(keys: [serviceKey]),
+            identity: options.identityKey.map { ConsumerSignatureVerifier(key: $0) })
         dataLayer = HTTPServer(
             host: "127.0.0.1", port: 0, group: group, handler: DataLayerService(router: router),
             errorHeaders: errorHeaders)
@@ -72,30 +99,76 @@ final class GatewayHarness {
         try dataLayer.start()
         try upstream.start()
 
-        let verifier = JWTVerifier(
-            keys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256)],
-            configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock)
+        if options.withCredentials {
+            let cache = CredentialCache(
+                store: try SQLiteCredentialStore(directory: directory + "/data"),
+                hasher: CredentialHasher(key: Self.credentialKey), revocations: InMemoryRevocationList(clock: clock),
+                workers: BlockingWorkers(name: "harness-auth"), clock: clock,
+                refreshSeconds: options.credentialRefreshSeconds, logger: Logger(level: .error, sink: MemoryLogSink()),
+                registry: registry)
+            try cache.start()
+            credentials = cache
+        } else {
+            credentials = nil
+        }
+        let clock = self.clock
+        let registry = self.registry
+        let bruteForce = options.bruteForce.map { policy in
+            BruteForceGuard(
+                bans: BanList(clock: clock), tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
+                registry: registry)
+        }
+        let kid = JWTSigner.keyID(forSecret: Self.secret)
+        let tokens =
+            options.withTokens
+            ? TokenIssuer(
+                signer: try JWTSigner.hs256(secret: Self.secret, kid: kid), audience: Self.audience,
+                accessLifetimeSeconds: options.accessLifetimeSeconds, clock: clock) : nil
+        let auth =
+            try options.makeAuth?(clock)
+            ?? GatewayAuthentication(
+                keyRing: JWTKeyRing(
+                    fixedKeys: [try JWTVerifier.Key.hmac(secret: Self.secret, algorithm: .hs256, kid: kid)],
+                    configuration: JWTVerifier.Configuration(audience: Self.audience), clock: clock),
+                credentials: credentials, tokens: tokens,
+                bruteForce: bruteForce)
         var serviceKeys = [ServiceKeyBinding(host: "127.0.0.1", port: dataLayer.port, key: serviceKey)]
         if let key = options.fakeUpstreamServiceKey {
             serviceKeys.append(ServiceKeyBinding(host: "127.0.0.1", port: upstream.port, key: key))
         }
-        let settings = GatewaySettings(
+        var settings = GatewaySettings(
             trustedProxies: options.trustedProxies,
             upstreamTimeoutNanoseconds: options.upstreamTimeoutMilliseconds * 1_000_000,
             serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
+        if let key = options.identityKey {
+            settings.identityKeys = [dataLayer.port, upstream.port].map {
+                IdentityKeyBinding(host: "127.0.0.1", port: $0, key: key)
+            }
+        }
         service = try GatewayService(
             settings: settings,
             routes: RouteTable(
-                routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes),
-            verifier: verifier, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
+                routes: Self.routes(dataLayerPort: dataLayer.port, upstreamPort: upstream.port) + options.extraRoutes
+                    + options.fakeUpstreamRoutes.map { [port = upstream.port] route in
+                        Route(
+                            prefix: route.prefix, upstream: UpstreamURL(host: "127.0.0.1", port: port),
+                            scopesByMethod: route.scopesByMethod, isPublic: route.isPublic,
+                            rolesByMethod: route.rolesByMethod, identityKeyFile: route.identityKeyFile)
+                    }),
+            auth: auth, limiter: InMemoryRateLimiter(clock: clock), audit: audit,
             metrics: GatewayMetrics(registry: registry), upstreams: UpstreamClient())
         gateway = HTTPServer(
             host: "127.0.0.1", port: 0, group: group, handler: service,
             limits: HTTPParserLimits(maxBodyBytes: options.maxBodyBytes), errorHeaders: errorHeaders)
+        let service = self.service
+        let audit = self.audit
+        let api = credentials.map {
+            AdminAPI(gateway: service, credentials: $0, audit: audit, rotationGraceSeconds: 3600)
+        }
         admin = HTTPServer(
             host: "127.0.0.1", port: 0, group: group,
-            handler: AdminService(registry: registry, readiness: { (try? store.ping()) != nil }),
+            handler: AdminService(registry: registry, readiness: { (try? store.ping()) != nil }, api: api),
             errorHeaders: errorHeaders)
         try gateway.start()
         try admin.start()
@@ -105,6 +178,7 @@ final class GatewayHarness {
     func shutdown() {
         guard !stopped else { return }
         stopped = true
+        credentials?.stop()
         for server in [gateway, admin, dataLayer, upstream] { server.shutdown(deadline: .milliseconds(200)) }
         group.shutdown()
         audit.close()
@@ -161,12 +235,13 @@ final class GatewayHarness {
 
     /// An HS256 token for `subject`, valid for an hour from the harness clock unless told otherwise.
     func token(
-        scopes: [String], subject: String = "user-42", expiresInSeconds: Int64 = 3600, secret: [UInt8] = secret
+        scopes: [String], subject: String = "user-42", expiresInSeconds: Int64 = 3600, secret: [UInt8] = secret,
+        roles: [String] = []
     ) throws -> String {
         let now = clock.unixSeconds()
         let claims = JWTClaims(
             subject: subject, scopes: scopes, issuedAt: now - 10, expiresAt: now + expiresInSeconds,
-            audience: Self.audience)
+            audience: Self.audience, roles: roles)
         return try JWTSigner.hs256(secret: secret).sign(claims)
     }
 
@@ -179,6 +254,21 @@ final class GatewayHarness {
         let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
         let mac = HMAC.authenticationCode(for: Array(input.utf8), key: Self.secret, using: digest)
         return input + "." + Base64URL.encode(mac)
+    }
+
+    /// Every audit record written so far (after a flush), as JSON objects.
+    func auditRecords() throws -> [[String: Any]] {
+        _ = audit.flush()
+        let text = (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
+        return try text.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+
+    /// The audit trail's text so far (after a flush).
+    func auditText() -> String {
+        _ = audit.flush()
+        return (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
     }
 
     // MARK: metrics

@@ -41,7 +41,8 @@ struct PortalProcess {
 
     /// Runs `portal arguments` to completion (bounded by `timeoutSeconds`) in `directory`.
     static func run(
-        _ arguments: [String], environment: [String: String], in directory: URL, timeoutSeconds: Double = 20
+        _ arguments: [String], environment: [String: String], in directory: URL, timeoutSeconds: Double = 20,
+        stdin: String? = nil
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = binary
@@ -52,7 +53,13 @@ struct PortalProcess {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let input = Pipe()
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         try process.run()
+        if let stdin {
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { process.terminate() }

@@ -101,8 +101,9 @@ struct TLSServeTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         env["PORTAL_ENV"] = "production"
         env["JWT_SECRET"] = "a-production-secret-of-at-least-32-bytes!"
-        // Production also wants the audit keys; this test is about the TLS key alone.
+        // Production also wants the audit and credential keys; this test is about the TLS key alone.
         env["AUDIT_LOG_ENABLED"] = "false"
+        env["CREDENTIAL_HMAC_KEY"] = "a-production-credential-key-of-32-bytes!"
         chmod(dir.appendingPathComponent("tls/key.pem").path, 0o644)
         let outcome = try PortalProcess.run(["serve"], environment: env, in: dir)
         #expect(outcome.status != 0)

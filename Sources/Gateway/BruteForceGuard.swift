@@ -1,0 +1,39 @@
+import Limits
+import PortalCore
+import Telemetry
+
+/// Brute-force protection: failed authentications that look like guesses are counted per address and per
+/// account (`AuthFailureTracker`); past the limit the address is banned (`BanStore`) for a time that doubles on
+/// repeat. A banned address is refused before any other step, so its requests cost one memory read and slow
+/// nobody else.
+///
+/// Metrics: `bans_active` (gauge), `bans_added_total`, `banned_requests_total`. Bans are audited as `ban.added`.
+public final class BruteForceGuard: Sendable {
+    /// The bans, consulted on every request.
+    public let bans: any BanStore
+    let tracker: any AuthFailureTracker
+    let clock: any PortalClock
+    let added: Counter.Child?
+    let refused: Counter.Child?
+
+    /// - Parameters:
+    ///   - bans: where bans live (in memory, or shared).
+    ///   - tracker: where failures are counted.
+    ///   - clock: monotonic time for windows.
+    ///   - registry: registers the metrics when given.
+    public init(
+        bans: any BanStore, tracker: any AuthFailureTracker, clock: any PortalClock = SystemClock(),
+        registry: MetricsRegistry? = nil
+    ) {
+        self.bans = bans
+        self.tracker = tracker
+        self.clock = clock
+        added = registry?.counter("bans_added_total", help: "Addresses banned for failed authentications.").labels([])
+        refused = registry?.counter("banned_requests_total", help: "Requests refused because their address is banned.")
+            .labels([])
+        registry?.gauge("bans_active", help: "Addresses banned now.") { [bans] in Double(bans.activeBanCount) }
+    }
+
+    /// The key an address is counted and banned under: itself for IPv4, its /64 for IPv6 (one subscriber).
+    static func key(for client: String) -> String { ClientKey.limitKey(client) }
+}

@@ -1,0 +1,40 @@
+import PortalCore
+import Synchronization
+
+/// Revoked token ids in this process's memory: a set behind one `Mutex`, with an atomic count so that the
+/// common case, no revocation at all, takes no lock. Entries leave once their token would have expired anyway.
+public final class InMemoryRevocationList: TokenRevocationStore {
+    private let entries = Mutex<[String: Int64]>([:])
+    private let held = Atomic<Int>(0)
+    private let clock: any PortalClock
+
+    /// - Parameter clock: the wall clock that decides when an entry's token has expired.
+    public init(clock: any PortalClock = SystemClock()) {
+        self.clock = clock
+    }
+
+    public func isRevoked(_ tokenID: String) -> Bool {
+        guard held.load(ordering: .relaxed) > 0 else { return false }
+        return entries.withLock { $0[tokenID] != nil }
+    }
+
+    public func revoke(_ tokenID: String, untilUnixSeconds: Int64) {
+        entries.withLock { table in
+            table[tokenID] = max(table[tokenID] ?? untilUnixSeconds, untilUnixSeconds)
+            held.store(table.count, ordering: .relaxed)
+        }
+    }
+
+    public func merge(_ list: [(tokenID: String, untilUnixSeconds: Int64)]) {
+        let now = clock.unixSeconds()
+        entries.withLock { table in
+            for (tokenID, until) in list where until > now {
+                table[tokenID] = max(table[tokenID] ?? until, until)
+            }
+            table = table.filter { $0.value > now }
+            held.store(table.count, ordering: .relaxed)
+        }
+    }
+
+    public var count: Int { held.load(ordering: .relaxed) }
+}

@@ -1,0 +1,21 @@
+import Limits
+import PortalCore
+import Testing
+
+@Suite("InMemoryRevocationList")
+struct InMemoryRevocationListTests {
+    @Test("revoked ids are refused until their tokens expire; merges add and forget, never drop live ones")
+    func revokeAndMerge() {
+        let clock = ManualClock(unixSeconds: 1000)
+        let list = InMemoryRevocationList(clock: clock)
+        #expect(!list.isRevoked("a") && list.count == 0)
+        list.revoke("a", untilUnixSeconds: 1100)
+        #expect(list.isRevoked("a") && !list.isRevoked("b"))
+        // A durable list from the store that lacks "a" (written a moment ago here) does not drop it.
+        list.merge([("b", 1050), ("c", 900)])
+        #expect(list.isRevoked("a") && list.isRevoked("b") && !list.isRevoked("c") && list.count == 2)
+        clock.advance(seconds: 60)
+        list.merge([])
+        #expect(list.isRevoked("a") && !list.isRevoked("b") && list.count == 1)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// Password guessing against `portal serve`, from two client addresses behind a trusted proxy.
+@Suite("brute-force protection in portal serve")
+struct BruteForceServeTests {
+    @Test("30 wrong passwords from one address: 429s, ban.added audited, bans_active 1; another address logs in")
+    func thirtyWrongPasswords() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = PortalProcess.baseEnvironment(dataDirectory: dir)
+        env["TRUSTED_PROXIES"] = "127.0.0.1/32"
+        env["RATE_LIMIT_REQUESTS_PER_MINUTE"] = "100000"
+        env["RATE_LIMIT_BURST"] = "10000"
+        let password = "the right and long passphrase"
+        let added = try PortalProcess.run(
+            ["user", "add", "carol", "--roles", "viewer"], environment: env, in: dir, stdin: password + "\n")
+        #expect(added.status == 0)
+        let portal = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        defer { _ = portal.terminate() }
+        let token = "http://127.0.0.1:\(try #require(portal.ports["gateway"]))/auth/token"
+        let metrics = "http://127.0.0.1:\(try #require(portal.ports["admin"]))/metrics"
+        func login(_ address: String, _ secret: String) throws -> Int {
+            try Curl.request([
+                "-X", "POST", token, "-H", "X-Forwarded-For: \(address)", "-d", "grant_type=password",
+                "-d", "username=carol", "--data-urlencode", "password=\(secret)",
+            ]).status
+        }
+        var statuses: [Int] = []
+        for attempt in 0..<30 { statuses.append(try login("203.0.113.50", "wrong-\(attempt)")) }
+        #expect(statuses.prefix(10).allSatisfy { $0 == 400 } && statuses.dropFirst(10).allSatisfy { $0 == 429 })
+        #expect(try login("198.51.100.20", password) == 200)
+        let exposition = try Curl.request([metrics]).body
+        #expect(exposition.contains("\nbans_active 1\n"), "\(exposition)")
+        #expect(portal.terminate() == 0)
+        let audit = try String(contentsOf: dir.appendingPathComponent("audit.log"), encoding: .utf8)
+        let bans = audit.split(separator: "\n").filter { $0.contains(#""type":"ban.added""#) }
+        #expect(bans.count == 1 && bans.first?.contains(#""client_address":"203.0.113.50""#) == true)
+        #expect(!audit.contains(password) && !audit.contains("wrong-"))
+    }
+}
