@@ -24,8 +24,12 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["PortalCore", "COpenSSL"]),
         // JWT/JWS, keys, scopes.
         .target(name: "Auth", dependencies: ["PortalCore", "Crypto"]),
-        // Rate limiting and bans.
-        .target(name: "Limits", dependencies: ["PortalCore"]),
+        // RESP (the Redis protocol) over bytes; knows nothing of sockets.
+        .target(name: "RESP"),
+        // The Redis client: per-loop pipelined connections over Net, TLS, AUTH, reconnect.
+        .target(name: "Redis", dependencies: ["PortalCore", "RESP", "Net"]),
+        // Rate limiting and bans, in memory and in Redis.
+        .target(name: "Limits", dependencies: ["PortalCore", "Net", "RESP", "Redis", "Crypto"]),
         // Events and audit records on SQLite.
         .target(name: "Store", dependencies: ["PortalCore", "CSQLite"]),
         // Audit records and sinks.
@@ -57,7 +61,12 @@ let package = Package(
         .testTarget(name: "NetTests", dependencies: ["Net", "HTTPCodec", "PortalCore", "COpenSSL"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "PortalCore"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore"]),
-        .testTarget(name: "LimitsTests", dependencies: ["Limits", "PortalCore"]),
+        .testTarget(
+            name: "LimitsTests", dependencies: ["Limits", "PortalCore", "Net", "Redis", "RESP", "RedisTestSupport"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "RESP", "Net", "PortalCore", "RedisTestSupport"]),
+        // Spawns and stops real redis-server processes for the tests (not a test target: several share it).
+        .target(name: "RedisTestSupport", dependencies: ["Net"], path: "Tests/RedisTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
