@@ -53,7 +53,9 @@ let package = Package(
         // The command line, thin.
         .executableTarget(
             name: "portal",
-            dependencies: ["PortalCore", "Config", "Gateway", "DataLayer", "Auth", "Telemetry", "Net", "Store"]
+            dependencies: [
+                "PortalCore", "Config", "Gateway", "DataLayer", "Auth", "Telemetry", "Net", "Store", "Limits", "Redis",
+            ]
         ),
 
         .testTarget(name: "PortalCoreTests", dependencies: ["PortalCore"]),

@@ -16,7 +16,7 @@ public final class GatewayService: HTTPHandler {
     let settings: GatewaySettings
     let routes: RouteTable
     let verifier: JWTVerifier?
-    let limiter: InMemoryRateLimiter?
+    let limiter: (any LoopRateLimiter)?
     let audit: AuditLog?
     let metrics: GatewayMetrics
     let upstreams: UpstreamClient
@@ -29,14 +29,14 @@ public final class GatewayService: HTTPHandler {
     ///   - settings: the gateway's validated settings.
     ///   - routes: the route table; a path no route names is answered 404.
     ///   - verifier: verifies bearer tokens; nil refuses every authenticated route with 401.
-    ///   - limiter: the per-client-address limiter; nil turns per-IP limiting off.
+    ///   - limiter: the per-client-address limiter (in memory, or shared through Redis); nil turns it off.
     ///   - audit: where security decisions are recorded; nil records nothing.
     ///   - metrics: the gateway's counters and histograms.
     ///   - upstreams: the pooled upstream client.
     ///   - clock: the time source for durations.
     /// - Throws: `GatewayStartError` naming the route whose upstream host does not resolve.
     public init(
-        settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: InMemoryRateLimiter?,
+        settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: (any LoopRateLimiter)?,
         audit: AuditLog?, metrics: GatewayMetrics, upstreams: UpstreamClient, clock: any PortalClock = SystemClock()
     ) throws(GatewayStartError) {
         var addresses: [String: UpstreamAddress] = [:]
@@ -72,15 +72,15 @@ public final class GatewayService: HTTPHandler {
         exchange.isTLS = connection.isTLS
 
         // Per-IP limit first: it is the cheapest check and protects everything after it.
-        if let limiter {
-            let decision = limiter.decide(key: ClientKey.limitKey(exchange.client), policy: settings.rateLimit)
-            exchange.rateLimit = decision
-            guard decision.allowed else {
-                metrics.rateLimited.increment()
-                record(.rateLimitExceeded, outcome: .denied, exchange, reason: "per_ip")
-                return finish(GatewayError.rateLimited.response(requestID: exchange.requestID), exchange, respond)
-            }
-        }
+        limitThenContinue(request, connection: connection, loop: loop, exchange, respond)
+    }
+
+    /// The steps after the per-IP limit; on the request's loop thread, called by `limitThenContinue`.
+    func afterLimit(
+        _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop, _ exchange: Exchange,
+        _ respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        var exchange = exchange
 
         // One path for every decision: routing, scopes, audit and the upstream all see the normalised target.
         let target: RequestTarget
