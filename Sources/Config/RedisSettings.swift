@@ -47,28 +47,29 @@ public struct RedisSettings: Sendable, Hashable {
     /// - Throws: `ConfigError` naming the variable; the URL and passwords are never quoted.
     public static func load(from env: Environment) throws(ConfigError) -> RedisSettings? {
         let url = try env.secret("REDIS_URL")
-        let hostText = try env.string("REDIS_HOST")
         let password = try env.secret("REDIS_PASSWORD")
+        // The host form's variables are read (and so checked) whether or not they are used.
+        let host: String? = try env.string("REDIS_HOST") == nil ? nil : try env.host("REDIS_HOST", default: "")
+        let port = try env.port("REDIS_PORT", default: 6379)
+        let username = try env.string("REDIS_USERNAME")
+        if let username, username.isEmpty || !username.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw ConfigError.invalidValue("REDIS_USERNAME", expected: "a user name without spaces", got: username)
+        }
+        let database = try env.int("REDIS_DB", default: 0, range: 0...9_999)
+        let tls = try env.bool("REDIS_TLS", default: false)
         var settings: RedisSettings
         if let url {
-            guard hostText == nil else {
-                throw ConfigError.invalidValue("REDIS_HOST", expected: "unset when REDIS_URL is set", got: "set")
+            // One source of truth: parts set beside a URL would be silently ignored.
+            for name in ["REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME", "REDIS_DB", "REDIS_TLS"]
+            where try env.string(name) != nil {
+                throw ConfigError.invalidValue(name, expected: "unset when REDIS_URL is set", got: "set")
             }
             settings = try RedisURL.parse(url.text)
             if settings.password != nil, password != nil {
                 throw ConfigError.conflictingSources("REDIS_URL's password", "REDIS_PASSWORD")
             }
-        } else if hostText != nil {
-            settings = RedisSettings(host: try env.host("REDIS_HOST", default: ""))
-            settings.port = try env.port("REDIS_PORT", default: 6379)
-            settings.username = try env.string("REDIS_USERNAME").map { name throws(ConfigError) in
-                guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                    throw ConfigError.invalidValue("REDIS_USERNAME", expected: "a user name without spaces", got: name)
-                }
-                return name
-            }
-            settings.database = try env.int("REDIS_DB", default: 0, range: 0...9_999)
-            settings.tls = try env.bool("REDIS_TLS", default: false)
+        } else if let host {
+            settings = RedisSettings(host: host, port: port, username: username, database: database, tls: tls)
         } else {
             return nil
         }
