@@ -21,6 +21,12 @@ public final class RedisRateLimitStore: Sendable {
         self.prefix = keyPrefix + "rl:"
     }
 
+    /// The Lua text of the decision, as sent with `EVAL`.
+    public static var scriptSource: String { GCRAScript.source }
+
+    /// The SHA-1 that `EVALSHA` names the script by.
+    public static var scriptSHA1: String { GCRAScript.sha1 }
+
     /// Decides one request for `key`; `completion` runs once on `loop`'s thread.
     public func decide(
         key: String, policy: RateLimitPolicy, on loop: EventLoop,
