@@ -78,7 +78,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "DataLayer", "Store", "Net", "HTTPCodec", "Auth", "Crypto", "Limits", "Audit", "Telemetry",
-                "Config", "PortalCore",
+                "Config", "PortalCore", "Redis", "RedisTestSupport",
             ]
         ),
         // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown.
