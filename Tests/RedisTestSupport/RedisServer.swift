@@ -38,6 +38,7 @@ public final class RedisServer: @unchecked Sendable {
     public let directory: String
     private let tls: TLSFiles?
     private let extraConfiguration: [String]
+    private let baseFile: String?
     private var process: Process?
 
     /// Writes the configuration and starts the server; returns once it answers `PING`.
@@ -45,9 +46,14 @@ public final class RedisServer: @unchecked Sendable {
     ///   - password: `requirepass`; default a fresh random one.
     ///   - tls: serve TLS only, with these files (`tls-auth-clients no`).
     ///   - extraConfiguration: more `redis.conf` lines.
-    public init(password: String? = nil, tls: TLSFiles? = nil, extraConfiguration: [String] = []) throws {
+    ///   - baseFile: a `redis.conf` to start from instead of the built-in one; its `include`, `bind`, `port`,
+    ///     `dir` and `logfile` lines are replaced by the test's own.
+    public init(
+        password: String? = nil, tls: TLSFiles? = nil, extraConfiguration: [String] = [], baseFile: String? = nil
+    ) throws {
         self.password = password ?? "pw-" + UUID().uuidString.lowercased()
         self.tls = tls
+        self.baseFile = try baseFile.map { try String(contentsOfFile: $0, encoding: .utf8) }
         self.extraConfiguration = extraConfiguration
         directory = NSTemporaryDirectory() + "redis-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -75,21 +81,27 @@ public final class RedisServer: @unchecked Sendable {
     }
 
     private func writeConfiguration() throws {
-        var lines = [
-            "bind 127.0.0.1",
+        let replaced = ["include", "bind", "port", "dir", "logfile", "requirepass", "daemonize"]
+        let base = baseFile?.split(separator: "\n").map(String.init).filter { line in
+            !replaced.contains { line.hasPrefix($0 + " ") }
+        }
+        var lines = base ?? [
             "protected-mode yes",
-            "daemonize no",
-            "dir \(directory)",
-            "logfile \(directory)/redis.log",
             "save \"\"",
             "appendonly no",
-            "requirepass \(password)",
             "rename-command FLUSHDB \"\"",
             "rename-command FLUSHALL \"\"",
             "rename-command CONFIG \"\"",
             "maxclients 128",
             "maxmemory 64mb",
             "maxmemory-policy allkeys-lru",
+        ]
+        lines += [
+            "bind 127.0.0.1",
+            "daemonize no",
+            "dir \(directory)",
+            "logfile \(directory)/redis.log",
+            "requirepass \(password)",
         ]
         if let tls {
             lines += [

@@ -107,3 +107,30 @@ struct RedisClientTests {
         #expect(fixture.run(["PING"]).value == .simpleString("PONG"))
     }
 }
+
+/// The `redis.conf` shipped in deploy/ runs with the Debian redis-server and holds the guide's hardening.
+@Suite("deploy/redis/redis.conf")
+struct DeployRedisConfigTests {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("deploy/redis/redis.conf").path
+
+    @Test("redis-server starts on it; AUTH is required; FLUSHDB, FLUSHALL and CONFIG are gone; keys expire first")
+    func hardened() throws {
+        let server = try RedisServer(baseFile: Self.file)
+        let anonymous = try RedisFixture(RedisConfiguration(host: "127.0.0.1", port: server.port))
+        let fixture = try RedisFixture(server: server)
+        defer {
+            anonymous.shutdown()
+            fixture.shutdown()
+        }
+
+        #expect(anonymous.run(["PING"]).error?.code == "NOAUTH")
+        #expect(fixture.run(["PING"]).value == .simpleString("PONG"))
+        for renamed in ["FLUSHDB", "FLUSHALL", "CONFIG"] {
+            #expect(fixture.run([renamed, "GET", "x"]).error?.code == "ERR", "\(renamed)")
+        }
+        let info = fixture.run(["INFO", "memory"]).value?.stringValue ?? ""
+        #expect(info.contains("maxmemory_policy:volatile-ttl"))
+        #expect(try server.cli(["INFO", "clients"]).contains("maxclients:1000"))
+    }
+}
