@@ -98,6 +98,7 @@ let package = Package(
             name: "FuzzJWT", dependencies: ["FuzzSupport", "Auth", "Crypto", "PortalCore"], path: "Fuzz/FuzzJWT"),
         .executableTarget(
             name: "FuzzConfig", dependencies: ["FuzzSupport", "Config"], path: "Fuzz/FuzzConfig"),
+        .executableTarget(name: "FuzzRESP", dependencies: ["FuzzSupport", "RESP"], path: "Fuzz/FuzzRESP"),
     ],
     swiftLanguageModes: [.v6]
 )
