@@ -119,7 +119,8 @@ extension PortalSettings {
         }
         if let redis {
             guard let password = redis.password else {
-                let reason = "is required with Redis: set REDIS_PASSWORD, REDIS_PASSWORD_FILE or a password in REDIS_URL"
+                let reason =
+                    "is required with Redis: set REDIS_PASSWORD, REDIS_PASSWORD_FILE or a password in REDIS_URL"
                 throw ConfigError.weakSecret("REDIS_PASSWORD", reason: reason)
             }
             try Self.refuseExample(password, "REDIS_PASSWORD")

@@ -68,7 +68,8 @@ enum RedisURL {
         guard !host.isEmpty, HostName.isValid(String(host)) else { throw bad("a host name or IP address in the URL") }
         var port = 6379
         if let portText {
-            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit), let number = Int(portText),
+            guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCIIDigit),
+                let number = Int(portText),
                 (1...65535).contains(number)
             else { throw bad("a port from 1 to 65535 in the URL") }
             port = number

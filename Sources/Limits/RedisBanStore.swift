@@ -27,7 +27,8 @@ public final class RedisBanStore: SharedBanStore {
     ///   - client: the Redis client.
     ///   - keyPrefix: prepended to every key; default `portal:`.
     ///   - caching: how long and how many answers each loop keeps; see `SharedStoreCaching`.
-    public init(client: RedisClient, keyPrefix: String = "portal:", caching: SharedStoreCaching = SharedStoreCaching()) {
+    public init(client: RedisClient, keyPrefix: String = "portal:", caching: SharedStoreCaching = SharedStoreCaching())
+    {
         self.client = client
         self.prefix = keyPrefix + "ban:"
         self.caching = caching

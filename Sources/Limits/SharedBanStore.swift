@@ -29,12 +29,14 @@ public protocol SharedBanStore: Sendable {
         completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void)
 
     /// Lifts `key`'s ban; the result says whether there was one.
-    func lift(_ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Bool, SharedStoreError>) -> Void)
+    func lift(
+        _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Bool, SharedStoreError>) -> Void)
 
     /// The answer from this loop's cache, or nil when it must be looked up with `status`. Loop thread only.
     func cachedStatus(_ key: String, on loop: EventLoop) -> BanStatus?
 
     /// Looks `key` up in the store (and refreshes this loop's cache).
     func status(
-        _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<BanStatus, SharedStoreError>) -> Void)
+        _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<BanStatus, SharedStoreError>) -> Void
+    )
 }

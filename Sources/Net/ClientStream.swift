@@ -235,7 +235,9 @@ public final class ClientStream: EventLoopSelectable {
         } while state == .open && sessionState == .established && plaintext.count == chunk
         guard state == .open else { return }
         guard sessionState == .established else {
-            fail(ClientStreamError(sessionState == .closed ? .closedByPeer : .tlsFailed, detail: Self.reason(sessionState)))
+            fail(
+                ClientStreamError(
+                    sessionState == .closed ? .closedByPeer : .tlsFailed, detail: Self.reason(sessionState)))
             return
         }
         tls.takeCiphertextToSend(into: &out)

@@ -44,8 +44,10 @@ final class RedisConnection: ClientStreamDelegate {
             return completion(.failure(RedisError(.overloaded)))
         }
         let base = ready ? now : connectDeadline
-        pending.append(RedisPending(role: .command, deadline: base &+ configuration.commandTimeoutNanoseconds,
-            completion: completion))
+        pending.append(
+            RedisPending(
+                role: .command, deadline: base &+ configuration.commandTimeoutNanoseconds,
+                completion: completion))
         stream.write(command.bytes)
         armTimer(now: now)
     }

@@ -48,8 +48,10 @@ extension PortalRuntime {
             try client.verifyConnection(on: group.loops[0])
             logger.info(
                 "redis.connected",
-                ["host": .string(redis.host), "port": .int(redis.port), "tls": .bool(redis.tls),
-                 "db": .int(redis.database)])
+                [
+                    "host": .string(redis.host), "port": .int(redis.port), "tls": .bool(redis.tls),
+                    "db": .int(redis.database),
+                ])
         } catch {
             switch error.kind {
             case .authenticationFailed:

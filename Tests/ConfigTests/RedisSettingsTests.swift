@@ -14,7 +14,10 @@ struct RedisSettingsTests {
         "REDIS_URL forms: user, password, IPv6, port, database and TLS",
         arguments: [
             ("redis://127.0.0.1", RedisSettings(host: "127.0.0.1")),
-            ("redis://:pw@redis:6380/2", RedisSettings(host: "redis", port: 6380, password: SecretValue("pw"), database: 2)),
+            (
+                "redis://:pw@redis:6380/2",
+                RedisSettings(host: "redis", port: 6380, password: SecretValue("pw"), database: 2)
+            ),
             (
                 "rediss://limiter:p%40ss%3Aw0rd@cache.example:6390/0",
                 RedisSettings(

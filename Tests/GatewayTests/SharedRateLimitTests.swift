@@ -27,7 +27,9 @@ struct SharedRateLimitTests {
         let first = try #require(answers.first?.sent)
         let last = try #require(answers.map(\.time).max())
         let expected = Self.bound(Self.policy, elapsed: last.timeIntervalSince(first))
-        #expect(abs(Double(accepted.count) - expected) <= 0.02 * expected, "accepted \(accepted.count), expected \(expected)")
+        #expect(
+            abs(Double(accepted.count) - expected) <= 0.02 * expected,
+            "accepted \(accepted.count), expected \(expected)")
         #expect(answers.allSatisfy { $0.status == 200 || $0.status == 429 })
         // Every gateway took part in admitting and in refusing: one limit, not three.
         for gateway in 0..<3 {

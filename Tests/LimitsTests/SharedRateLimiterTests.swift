@@ -23,7 +23,8 @@ struct SharedRateLimiterTests {
     ) -> SharedRateLimiter {
         SharedRateLimiter(
             store: RedisRateLimitStore(client: fixture.client), failMode: mode, instances: instances,
-            circuit: BackendCircuit(failureThreshold: 3, cooldownNanoseconds: cooldownNanoseconds, clock: SystemClock()),
+            circuit: BackendCircuit(
+                failureThreshold: 3, cooldownNanoseconds: cooldownNanoseconds, clock: SystemClock()),
             local: InMemoryRateLimiter(clock: SystemClock()),
             onBackendError: { error in errors.kinds.withLock { $0.append(error.kind) } })
     }
@@ -55,7 +56,9 @@ struct SharedRateLimiterTests {
         let limiter = Self.limiter(fixture, mode: .open, errors: errors)
 
         server.stop()
-        let verdicts = (0..<(Self.policy.capacity * 3)).map { _ in fixture.verdict(limiter, key: "o", policy: Self.policy) }
+        let verdicts = (0..<(Self.policy.capacity * 3)).map { _ in
+            fixture.verdict(limiter, key: "o", policy: Self.policy)
+        }
 
         #expect(verdicts.allSatisfy { $0 == .unlimited })
         #expect(errors.count >= 1)

@@ -40,8 +40,10 @@ struct SharedStoreTests {
 
         func ban(_ key: String, seconds: Int) throws {
             let bans = self.bans
-            try fixture.wait { loop, done in bans.ban(key, forSeconds: seconds, reason: "test", on: loop, completion: done) }
-                .get()
+            try fixture.wait { loop, done in
+                bans.ban(key, forSeconds: seconds, reason: "test", on: loop, completion: done)
+            }
+            .get()
         }
 
         func lift(_ key: String) throws -> Bool {
@@ -51,8 +53,9 @@ struct SharedStoreTests {
 
         func revoke(_ id: String, until: Int64) throws {
             let revocations = self.revocations
-            try fixture.wait { loop, done in revocations.revoke(id, untilUnixSeconds: until, on: loop, completion: done) }
-                .get()
+            try fixture.wait { loop, done in revocations.revoke(id, untilUnixSeconds: until, on: loop, completion: done)
+            }
+            .get()
         }
 
         func isRevoked(_ id: String) throws -> Bool {
@@ -65,7 +68,8 @@ struct SharedStoreTests {
 
     static var now: Int64 { Int64(Date().timeIntervalSince1970) }
 
-    @Test("a ban holds for its time, a later shorter ban does not shorten it, and lift ends it", arguments: Kind.allCases)
+    @Test(
+        "a ban holds for its time, a later shorter ban does not shorten it, and lift ends it", arguments: Kind.allCases)
     func bans(kind: Kind) throws {
         let stores = try Stores(kind)
         defer { stores.shutdown() }
@@ -116,7 +120,8 @@ struct SharedStoreTests {
         let revokedA = RedisRevocationStore(client: first.client, caching: caching)
 
         // B looks first, so its "not banned" / "not revoked" answers are cached.
-        #expect(try second.wait { loop, done in bansB.status("10.1.1.1", on: loop, completion: done) }.get() == .notBanned)
+        #expect(
+            try second.wait { loop, done in bansB.status("10.1.1.1", on: loop, completion: done) }.get() == .notBanned)
         #expect(try !second.wait { loop, done in revokedB.isRevoked("j", on: loop, completion: done) }.get())
         try first.wait { loop, done in bansA.ban("10.1.1.1", forSeconds: 60, reason: "r", on: loop, completion: done) }
             .get()

@@ -85,17 +85,18 @@ public final class RedisServer: @unchecked Sendable {
         let base = baseFile?.split(separator: "\n").map(String.init).filter { line in
             !replaced.contains { line.hasPrefix($0 + " ") }
         }
-        var lines = base ?? [
-            "protected-mode yes",
-            "save \"\"",
-            "appendonly no",
-            "rename-command FLUSHDB \"\"",
-            "rename-command FLUSHALL \"\"",
-            "rename-command CONFIG \"\"",
-            "maxclients 128",
-            "maxmemory 64mb",
-            "maxmemory-policy allkeys-lru",
-        ]
+        var lines =
+            base ?? [
+                "protected-mode yes",
+                "save \"\"",
+                "appendonly no",
+                "rename-command FLUSHDB \"\"",
+                "rename-command FLUSHALL \"\"",
+                "rename-command CONFIG \"\"",
+                "maxclients 128",
+                "maxmemory 64mb",
+                "maxmemory-policy allkeys-lru",
+            ]
         lines += [
             "bind 127.0.0.1",
             "daemonize no",
