@@ -40,6 +40,7 @@ public final class ClientStream: EventLoopSelectable {
     private var interest = EPOLLOUT.rawValue
     private var readBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     private var plaintext: [UInt8] = []
+    private var flushScheduled = false
 
     private init(fd: Int32, loop: EventLoop, tls: TLSSession?, maxBufferedBytes: Int) {
         self.fd = fd
@@ -123,7 +124,19 @@ public final class ClientStream: EventLoopSelectable {
             fail(ClientStreamError(.writeBufferFull))
             return
         }
-        if state == .open { flush() }
+        if state == .open { scheduleFlush() }
+    }
+
+    /// Writes go out once per loop iteration, after the events being handled: the commands of many requests
+    /// that one `epoll_wait` woke then share one `send`.
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        // A timer due now runs at the end of this loop iteration, after the events: no syscall, no lock.
+        loop.scheduleTimer(afterNanoseconds: 0) { [self] in
+            flushScheduled = false
+            if state == .open || state == .handshaking { flush() }
+        }
     }
 
     /// Queues `bytes`; see `write(_:)`.
