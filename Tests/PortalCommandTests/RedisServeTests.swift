@@ -59,6 +59,34 @@ struct RedisServeTests {
         #expect(portal.terminate() == 0)
     }
 
+    @Test("an unreachable Redis does not stop start-up; with RATE_LIMIT_FAIL_MODE=closed requests get 503 E9910")
+    func unreachableAtStart() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = Self.environment(
+            dir,
+            [
+                "REDIS_URL": "redis://:some-password@127.0.0.1:\(RedisServer.freePort())",
+                "RATE_LIMIT_FAIL_MODE": "closed", "RATE_LIMIT_CIRCUIT_COOLDOWN_SECONDS": "60",
+            ])
+        let portal = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        let gateway = try #require(portal.ports["gateway"])
+        let admin = try #require(portal.ports["admin"])
+
+        let answers = try (0..<5).map { _ in try Curl.request(["http://127.0.0.1:\(gateway)/api/v1/events"]) }
+        let metrics = try Curl.request(["http://127.0.0.1:\(admin)/metrics"]).body
+
+        #expect(portal.startupLog.contains("redis.unreachable_at_start"))
+        #expect(answers.allSatisfy { $0.status == 503 && $0.header("Retry-After") == "1" })
+        let error = answers.first?.json?["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "E9910")
+        #expect(metrics.contains("rate_limit_backend_circuit_state 1"), "the circuit opened")
+        #expect(metrics.contains(#"rate_limit_backend_errors_total{kind="#))
+        #expect(!portal.startupLog.contains("some-password"))
+        #expect(portal.terminate() == 0)
+    }
+
     @Test("rediss:// with a certificate from portal cert self-signed: verified with REDIS_TLS_CA_PATH, else refused")
     func tls() throws {
         let dir = try PortalProcess.temporaryDirectory()
