@@ -44,7 +44,7 @@ public final class RedisClient: Sendable {
     /// Sends `command` on `loop`'s connection; `completion` runs once, on `loop`'s thread.
     ///
     /// An error reply from Redis completes with `.errorReply` and its code. Callable from any thread; on the
-    /// loop's own thread nothing is queued or allocated beyond the pending entry.
+    /// loop's own thread the command goes straight to the loop's connection, with no lock and no hop.
     public func send(_ command: RESPCommand, on loop: EventLoop, completion: @escaping RedisCompletion) {
         precondition(command.isComplete, "a command is sent with every declared argument")
         guard loop.inEventLoop else {

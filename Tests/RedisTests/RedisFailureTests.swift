@@ -116,3 +116,66 @@ final class SilentListener {
 
     deinit { close(fd) }
 }
+
+/// A TCP server on 127.0.0.1 that accepts one connection, waits for the first bytes, answers `reply` and
+/// keeps the connection open: a server that speaks something other than RESP.
+final class ScriptedServer: @unchecked Sendable {
+    // @unchecked: `fd` and `port` are set once in init; the accepting thread only reads them.
+    let fd: Int32
+    let port: Int
+
+    init(reply: [UInt8]) throws {
+        let listener = try SilentListener()
+        fd = dup(listener.fd)
+        port = listener.port
+        let fd = self.fd
+        Thread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            var scratch = [UInt8](repeating: 0, count: 4096)
+            _ = read(client, &scratch, scratch.count)
+            _ = reply.withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            usleep(3_000_000)
+            close(client)
+        }.start()
+    }
+
+    deinit { close(fd) }
+}
+
+@Suite("Redis client against hostile servers")
+struct RedisHostileServerTests {
+    @Test(
+        "bytes that are not RESP, or a reply nobody asked for, fail the command with protocol_error",
+        arguments: ["?garbage\r\n", "+PONG\r\n+EXTRA\r\n", "*99999999999\r\n", "$3\r\nabcXY"])
+    func notRESP(reply: String) throws {
+        let server = try ScriptedServer(reply: Array(reply.utf8))
+        let fixture = try RedisFixture(RedisConfiguration(host: "127.0.0.1", port: server.port))
+        defer { fixture.shutdown() }
+
+        let result = fixture.run(["PING"])
+
+        if reply.hasPrefix("+PONG") {
+            // The first reply answers PING; the extra one is detected and closes the connection.
+            #expect(result.value == .simpleString("PONG"))
+        } else {
+            #expect(result.error?.kind == .protocolError, "\(result)")
+        }
+    }
+
+    @Test("past maxPendingCommands a loop refuses at once with overloaded, and the rest still complete")
+    func overloaded() throws {
+        let redis = try RedisServer()
+        var configuration = RedisConfiguration(
+            host: "127.0.0.1", port: redis.port, password: RedisPassword(redis.password))
+        configuration.maxPendingCommands = 5
+        let fixture = try RedisFixture(configuration)
+        defer { fixture.shutdown() }
+
+        let results = fixture.pipeline(Array(repeating: ["PING"], count: 12))
+
+        // The handshake's AUTH takes one of the five places.
+        #expect(results.filter { $0.error?.kind == .overloaded }.count == 8)
+        #expect(results.filter { $0.value == .simpleString("PONG") }.count == 4)
+    }
+}

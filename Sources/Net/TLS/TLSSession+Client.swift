@@ -16,8 +16,8 @@ extension TLSSession {
         } else {
             ok = portal_SSL_set_tlsext_host_name(ssl, host) == 1 && SSL_set1_host(ssl, host) == 1
         }
+        // No SSL_free here: the session's deinit frees `ssl` when its initializer throws.
         guard ok else {
-            SSL_free(ssl)
             throw TLSError(.openSSLFailure, "TLS: cannot expect peer \(host) (\(TLSError.drainOpenSSLReason()))")
         }
     }
