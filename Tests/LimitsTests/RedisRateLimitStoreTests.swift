@@ -52,6 +52,23 @@ struct RedisRateLimitStoreTests {
         #expect(try server.cli(["EXISTS", "portal:rl:198.51.100.1"]) == "0")
     }
 
+    @Test("the stored TAT is on Redis's clock (TIME), not the gateway's: skewed gateways cannot disagree")
+    func redisClock() throws {
+        let server = try RedisServer()
+        let fixture = try RedisLimiterFixture(server: server)
+        defer { fixture.shutdown() }
+        let store = RedisRateLimitStore(client: fixture.client)
+        let policy = RateLimitPolicy(requestsPerMinute: 6, burst: 0)
+
+        _ = try Self.decide(store, fixture, key: "clock", policy: policy).get()
+        let stored = Double(try server.cli(["GET", "portal:rl:clock"])) ?? 0
+        let time = try server.cli(["TIME"]).split(separator: "\n").compactMap { Double($0) }
+        let redisNow = time[0] * 1_000_000 + time[1]
+
+        // TAT = Redis's now at the decision + T (10 s), in microseconds; the decision was a moment ago.
+        #expect(abs(stored - (redisNow + 10_000_000)) < 2_000_000, "stored \(stored), Redis now \(redisNow)")
+    }
+
     @Test("after SCRIPT FLUSH the store falls back to EVAL, which loads the script again")
     func noscriptFallback() throws {
         let server = try RedisServer()
