@@ -6,7 +6,7 @@ SWIFT ?= swift
 SWIFT_FORMAT ?= swift-format
 WARNINGS := -Xswiftc -warnings-as-errors
 
-.PHONY: deps build run test bench format lint
+.PHONY: deps build run test bench bench-redis format lint
 
 ## Install the Debian packages (OpenSSL, SQLite, promtool, nginx, wrk...) when missing.
 deps:
@@ -28,6 +28,10 @@ test: deps
 ## Story Portal against a plain nginx reverse proxy, side by side (bench/run.sh).
 bench: deps build
 	./bench/run.sh
+
+## The per-IP limiter in memory against Redis, through the gateway (bench/redis-limiter.sh).
+bench-redis: deps build
+	./bench/redis-limiter.sh
 
 ## Format the sources in place with the toolchain's swift-format and .swift-format.
 format:

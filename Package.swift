@@ -25,8 +25,12 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["PortalCore", "COpenSSL", "CArgon2"]),
         // JWT/JWS, keys, scopes.
         .target(name: "Auth", dependencies: ["PortalCore", "Crypto"]),
-        // Rate limiting and bans.
-        .target(name: "Limits", dependencies: ["PortalCore"]),
+        // RESP (the Redis protocol) over bytes; knows nothing of sockets.
+        .target(name: "RESP"),
+        // The Redis client: per-loop pipelined connections over Net, TLS, AUTH, reconnect.
+        .target(name: "Redis", dependencies: ["PortalCore", "RESP", "Net"]),
+        // Rate limiting, bans, failure counts and revoked token ids, in memory and in Redis.
+        .target(name: "Limits", dependencies: ["PortalCore", "Net", "RESP", "Redis", "Crypto"]),
         // Events, audit records and credentials on SQLite.
         .target(name: "Store", dependencies: ["PortalCore", "CSQLite"]),
         // Audit records and sinks.
@@ -50,7 +54,9 @@ let package = Package(
         // The command line, thin.
         .executableTarget(
             name: "portal",
-            dependencies: ["PortalCore", "Config", "Gateway", "DataLayer", "Auth", "Telemetry", "Net", "Store"]
+            dependencies: [
+                "PortalCore", "Config", "Gateway", "DataLayer", "Auth", "Telemetry", "Net", "Store", "Limits", "Redis",
+            ]
         ),
 
         .testTarget(name: "PortalCoreTests", dependencies: ["PortalCore"]),
@@ -58,7 +64,12 @@ let package = Package(
         .testTarget(name: "NetTests", dependencies: ["Net", "HTTPCodec", "PortalCore", "COpenSSL"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "PortalCore"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore"]),
-        .testTarget(name: "LimitsTests", dependencies: ["Limits", "PortalCore"]),
+        .testTarget(
+            name: "LimitsTests", dependencies: ["Limits", "PortalCore", "Net", "Redis", "RESP", "RedisTestSupport"]),
+        .testTarget(name: "RESPTests", dependencies: ["RESP"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "RESP", "Net", "PortalCore", "RedisTestSupport"]),
+        // Spawns and stops real redis-server processes for the tests (not a test target: several share it).
+        .target(name: "RedisTestSupport", dependencies: ["Net"], path: "Tests/RedisTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
@@ -68,13 +79,14 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "DataLayer", "Store", "Net", "HTTPCodec", "Auth", "Crypto", "Limits", "Audit", "Telemetry",
-                "Config", "PortalCore",
+                "Config", "PortalCore", "Redis", "RedisTestSupport",
             ]
         ),
         // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown;
         // Net serves the loopback upstreams those processes proxy to.
         .testTarget(
-            name: "PortalCommandTests", dependencies: ["portal", "Net", "HTTPCodec", "Crypto", "PortalCore"]),
+            name: "PortalCommandTests",
+            dependencies: ["portal", "Net", "HTTPCodec", "Crypto", "PortalCore", "RedisTestSupport"]),
 
         // libFuzzer harnesses (scripts/fuzz.sh, docs/fuzzing.md); plain builds replay files given as arguments.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
@@ -90,6 +102,7 @@ let package = Package(
             name: "FuzzJWT", dependencies: ["FuzzSupport", "Auth", "Crypto", "PortalCore"], path: "Fuzz/FuzzJWT"),
         .executableTarget(
             name: "FuzzConfig", dependencies: ["FuzzSupport", "Config"], path: "Fuzz/FuzzConfig"),
+        .executableTarget(name: "FuzzRESP", dependencies: ["FuzzSupport", "RESP"], path: "Fuzz/FuzzRESP"),
     ],
     swiftLanguageModes: [.v6]
 )

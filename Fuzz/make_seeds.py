@@ -52,6 +52,15 @@ def http_seeds(vectors, root):
         write(root, "FuzzRequestTarget", "hand-%d" % index, path)
 
 
+def resp_seeds(root):
+    replies = [b"+OK\r\n", b"-NOSCRIPT No matching script\r\n", b":42\r\n", b"$5\r\nhello\r\n", b"$-1\r\n",
+               b"*2\r\n:1\r\n:1500\r\n", b"*-1\r\n", b"%1\r\n+k\r\n,1.5\r\n", b"|1\r\n+a\r\n#t\r\n_\r\n",
+               b"=8\r\ntxt:some\r\n", b">2\r\n+message\r\n$2\r\nhi\r\n", b"(123456789012345678901234\r\n",
+               b"*2\r\n$4\r\nPTTL\r\n$3\r\nkey\r\n", b"!5\r\nERR x\r\n+PONG\r\n"]
+    for index, reply in enumerate(replies):
+        write(root, "FuzzRESP", "reply-%d" % index, reply)
+
+
 def jwt_seeds(vectors, root):
     cases = json.load(open(os.path.join(vectors, "jwt-verification.json")))["cases"]
     for case in cases:
@@ -87,6 +96,7 @@ def main():
     vectors, root = sys.argv[1], sys.argv[2]
     http_seeds(vectors, root)
     jwt_seeds(vectors, root)
+    resp_seeds(root)
     config_seeds(root)
 
 

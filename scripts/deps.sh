@@ -3,7 +3,10 @@
 # Runs unattended (root, no TTY, CI=true); `apt-get update` runs at most once, and only if something is missing.
 set -euo pipefail
 
-packages=(libssl-dev libsqlite3-dev libargon2-dev pkg-config prometheus curl python3 wrk nginx-light slowhttptest testssl.sh)
+packages=(
+    libssl-dev libsqlite3-dev libargon2-dev pkg-config prometheus curl python3 wrk nginx-light slowhttptest
+    testssl.sh redis-server redis-tools
+)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -13,7 +13,7 @@ seconds=${1:-60}
 shift || true
 harnesses=("$@")
 if [ "${#harnesses[@]}" -eq 0 ]; then
-    harnesses=(FuzzRequestParser FuzzChunked FuzzRoutePath FuzzRequestTarget FuzzJWT FuzzConfig)
+    harnesses=(FuzzRequestParser FuzzChunked FuzzRoutePath FuzzRequestTarget FuzzJWT FuzzConfig FuzzRESP)
 fi
 vectors=${PORTAL_VECTORS:-$(pwd)/Tests/Vectors}
 work=${FUZZ_WORK:-$(pwd)/.build-fuzz}

@@ -87,7 +87,8 @@ extension PortalSettings {
         // Data-layer keys, Redis and PostgreSQL.
         settings.l01APIKeys = try env.secretList("L01_API_KEYS")
         settings.gatewayL01APIKey = try env.secret("GATEWAY_L01_API_KEY")
-        settings.redis = try loadRedis(env)
+        settings.redis = try RedisSettings.load(from: env)
+        settings.rateLimitBackend = try RateLimitBackendSettings.load(from: env)
         settings.postgres = try loadPostgres(env)
 
         // Routes: the file when named, else the default table towards the data layer.
@@ -117,7 +118,14 @@ extension PortalSettings {
         if jwtSecret == nil && auth.signingAlgorithm == .hs256 {
             throw ConfigError.weakSecret("JWT_SECRET", reason: "is required: set JWT_SECRET or JWT_SECRET_FILE")
         }
-        if let password = redis?.password { try Self.refuseExample(password, "REDIS_PASSWORD") }
+        if let redis {
+            guard let password = redis.password else {
+                let reason =
+                    "is required with Redis: set REDIS_PASSWORD, REDIS_PASSWORD_FILE or a password in REDIS_URL"
+                throw ConfigError.weakSecret("REDIS_PASSWORD", reason: reason)
+            }
+            try Self.refuseExample(password, "REDIS_PASSWORD")
+        }
         if let password = postgres?.password { try Self.refuseExample(password, "POSTGRES_PASSWORD") }
         var keys: [(SecretValue, String)] = l01APIKeys.map { ($0, "L01_API_KEYS") }
         if let jwtSecret { keys.insert((jwtSecret, "JWT_SECRET"), at: 0) }
@@ -144,18 +152,6 @@ extension PortalSettings {
             throw ConfigError.invalidValue(name, expected: "a non-empty file path", got: text)
         }
         return text
-    }
-
-    private static func loadRedis(_ env: Environment) throws(ConfigError) -> RedisSettings? {
-        let url = try env.secret("REDIS_URL")
-        if let url, !(url.text.hasPrefix("redis://") || url.text.hasPrefix("rediss://")) {
-            throw ConfigError.invalidValue("REDIS_URL", expected: "a redis:// or rediss:// URL", got: url.text)
-        }
-        let host: String? = try env.string("REDIS_HOST") == nil ? nil : try env.host("REDIS_HOST", default: "")
-        let port = try env.port("REDIS_PORT", default: 6379)
-        let password = try env.secret("REDIS_PASSWORD")
-        guard url != nil || host != nil else { return nil }
-        return RedisSettings(url: url, host: host, port: port, password: password)
     }
 
     private static func loadPostgres(_ env: Environment) throws(ConfigError) -> PostgresSettings? {

@@ -53,6 +53,8 @@ public struct PortalSettings: Sendable {
     public var audit = AuditSettings()
     /// Redis for shared limiter state; nil: in memory.
     public var redis: RedisSettings?
+    /// What the limiter does while Redis cannot answer (`RATE_LIMIT_FAIL_MODE`, `RATE_LIMIT_INSTANCES`, circuit).
+    public var rateLimitBackend = RateLimitBackendSettings()
     /// PostgreSQL store; nil: SQLite under `portalDataDirectory`.
     public var postgres: PostgresSettings?
     /// `GATEWAY_HOST`, default `0.0.0.0`.

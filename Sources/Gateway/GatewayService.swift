@@ -22,7 +22,7 @@ public final class GatewayService: HTTPStreamingHandler {
     let routes: RouteTable
     /// Keys, credentials, policy and brute-force state for the authentication and authorization steps.
     let auth: GatewayAuthentication?
-    let limiter: InMemoryRateLimiter?
+    let limiter: (any LoopRateLimiter)?
     let audit: AuditLog?
     let metrics: GatewayMetrics
     let upstreams: UpstreamClient
@@ -35,14 +35,14 @@ public final class GatewayService: HTTPStreamingHandler {
     ///   - settings: the gateway's validated settings.
     ///   - routes: the route table; a path no route names is answered 404.
     ///   - auth: authentication and authorization; nil refuses every authenticated route with 401.
-    ///   - limiter: the per-client-address limiter; nil turns per-IP limiting off.
+    ///   - limiter: the per-client-address limiter (in memory, or shared through Redis); nil turns it off.
     ///   - audit: where security decisions are recorded; nil records nothing.
     ///   - metrics: the gateway's counters and histograms.
     ///   - upstreams: the pooled upstream client.
     ///   - clock: the time source for durations.
     /// - Throws: `GatewayStartError` naming the route whose upstream host does not resolve.
     public init(
-        settings: GatewaySettings, routes: RouteTable, auth: GatewayAuthentication?, limiter: InMemoryRateLimiter?,
+        settings: GatewaySettings, routes: RouteTable, auth: GatewayAuthentication?, limiter: (any LoopRateLimiter)?,
         audit: AuditLog?, metrics: GatewayMetrics, upstreams: UpstreamClient, clock: any PortalClock = SystemClock()
     ) throws(GatewayStartError) {
         var addresses: [String: UpstreamAddress] = [:]
@@ -67,7 +67,7 @@ public final class GatewayService: HTTPStreamingHandler {
 
     /// A gateway that authenticates with a fixed verifier and the default access policy.
     public convenience init(
-        settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: InMemoryRateLimiter?,
+        settings: GatewaySettings, routes: RouteTable, verifier: JWTVerifier?, limiter: (any LoopRateLimiter)?,
         audit: AuditLog?, metrics: GatewayMetrics, upstreams: UpstreamClient, clock: any PortalClock = SystemClock()
     ) throws(GatewayStartError) {
         try self.init(
@@ -80,7 +80,6 @@ public final class GatewayService: HTTPStreamingHandler {
 
     public func handle(_ request: HTTPRequest, stream: any HTTPServerStream) {
         let connection = stream.connection
-        let loop = stream.loop
         let respond: @Sendable (HTTPResponse) -> Void = { stream.respond($0) }
         var exchange = Exchange(
             requestID: Self.keptRequestID(request) ?? ids.next(),
@@ -96,15 +95,15 @@ public final class GatewayService: HTTPStreamingHandler {
         }
 
         // Per-IP limit first: it is the cheapest check and protects everything after it.
-        if let limiter {
-            let decision = limiter.decide(key: ClientKey.limitKey(exchange.client), policy: settings.rateLimit)
-            exchange.rateLimit = decision
-            guard decision.allowed else {
-                metrics.rateLimited.increment()
-                record(.rateLimitExceeded, outcome: .denied, exchange, reason: "per_ip")
-                return finish(GatewayError.rateLimited.response(requestID: exchange.requestID), exchange, respond)
-            }
-        }
+        limitThenContinue(request, stream: stream, exchange)
+    }
+
+    /// The steps after the per-IP limit; on the request's loop thread, called by `limitThenContinue`.
+    func afterLimit(_ request: HTTPRequest, stream: any HTTPServerStream, _ exchange: Exchange) {
+        let connection = stream.connection
+        let loop = stream.loop
+        let respond: @Sendable (HTTPResponse) -> Void = { stream.respond($0) }
+        var exchange = exchange
 
         // One path for every decision: routing, scopes, audit and the upstream all see the normalised target.
         let target: RequestTarget

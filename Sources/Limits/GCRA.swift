@@ -23,34 +23,32 @@ public enum GCRA {
         now: UInt64,
         policy: RateLimitPolicy
     ) -> (decision: RateLimitDecision, theoreticalArrival: UInt64) {
-        let interval = policy.emissionIntervalNanoseconds
-        let tolerance = policy.toleranceNanoseconds
         let tat = max(theoreticalArrival ?? now, now)
         let debt = tat - now
+        let decision = self.decision(
+            debt: debt, interval: policy.emissionIntervalNanoseconds, tolerance: policy.toleranceNanoseconds,
+            capacity: policy.capacity)
+        guard decision.allowed else { return (decision, tat) }
+        let (newTAT, overflow) = tat.addingReportingOverflow(policy.emissionIntervalNanoseconds)
+        return (decision, overflow ? UInt64.max : newTAT)
+    }
 
+    /// The decision for a key whose debt (`TAT - now`, 0 for a full allowance) is `debt`, all in nanoseconds.
+    ///
+    /// Shared by the in-memory limiter and the Redis script, which runs the same rule on Redis's clock and
+    /// returns only the debt it saw, so both give the same answers and headers.
+    public static func decision(debt: UInt64, interval: UInt64, tolerance: UInt64, capacity: Int) -> RateLimitDecision {
         // Denied: the next admission is when the debt has shrunk back to τ.
         if debt > tolerance {
-            let decision = RateLimitDecision(
-                allowed: false,
-                limit: policy.capacity,
-                remaining: 0,
-                resetSeconds: ceilSeconds(debt),
-                retryAfterSeconds: ceilSeconds(debt - tolerance)
-            )
-            return (decision, tat)
+            return RateLimitDecision(
+                allowed: false, limit: capacity, remaining: 0, resetSeconds: ceilSeconds(debt),
+                retryAfterSeconds: ceilSeconds(debt - tolerance))
         }
-
         // Allowed: charge one interval; what is left of τ, in whole intervals, is `remaining`.
-        let (newTAT, overflow) = tat.addingReportingOverflow(interval)
-        let stored = overflow ? UInt64.max : newTAT
-        let decision = RateLimitDecision(
-            allowed: true,
-            limit: policy.capacity,
-            remaining: Int((tolerance - debt) / interval),
-            resetSeconds: ceilSeconds(stored - now),
-            retryAfterSeconds: 0
-        )
-        return (decision, stored)
+        let (charged, overflow) = debt.addingReportingOverflow(interval)
+        return RateLimitDecision(
+            allowed: true, limit: capacity, remaining: Int((tolerance - debt) / interval),
+            resetSeconds: ceilSeconds(overflow ? UInt64.max : charged), retryAfterSeconds: 0)
     }
 
     /// Nanoseconds as whole seconds, rounded up.

@@ -1,5 +1,7 @@
-/// Where limiter state lives: in this process (`InMemoryRateLimiter`) or, later, in Redis so that
-/// several gateways enforce one limit.
+/// A limiter store that decides synchronously, in this process (`InMemoryRateLimiter`).
+///
+/// The gateway asks through `LoopRateLimiter`, which a store in Redis (`RedisRateLimitStore` behind
+/// `SharedRateLimiter`) implements with a round trip on the request's event loop.
 ///
 /// A store that can fail (a network store) throws; whether the gateway then lets the request pass
 /// (fail open) or refuses it (fail closed) is the gateway's explicit setting, never the store's.

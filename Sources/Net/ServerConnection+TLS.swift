@@ -1,3 +1,4 @@
+import CEpoll
 import HTTPCodec
 
 #if canImport(Glibc)

@@ -17,12 +17,8 @@ extension PortalRuntime {
         let authentication = try makeAuthentication(
             settings: settings, registry: registry, logger: logger, clock: clock)
 
-        let limiter = settings.rateLimitByIP ? InMemoryRateLimiter(clock: clock) : nil
-        if let limiter {
-            registry.gauge("rate_limit_tracked_keys", help: "Client addresses the limiter holds state for.") {
-                Double(limiter.trackedKeyCount)
-            }
-        }
+        let redis = try makeRedisClient(settings, logger: logger)
+        let limiter = makeLimiter(settings, redis: redis, registry: registry, logger: logger, clock: clock)
 
         if settings.auditLogEnabled {
             let sinkErrors = registry.counter(

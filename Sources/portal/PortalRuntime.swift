@@ -198,10 +198,6 @@ final class PortalRuntime {
     /// Settings whose feature this build does not have yet stop start-up, rather than being ignored:
     /// an operator who asks for TLS must never get plain HTTP by accident.
     static func refuseUnbuiltFeatures(_ settings: PortalSettings) throws {
-        if settings.redis != nil {
-            throw StartError(
-                description: "REDIS_URL/REDIS_HOST: the Redis limiter store is not available in this build yet")
-        }
         if settings.postgres != nil {
             throw StartError(
                 description: "DATABASE_URL/POSTGRES_HOST: the PostgreSQL store is not available in this build yet")

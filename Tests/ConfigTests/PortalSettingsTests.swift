@@ -59,7 +59,7 @@ struct PortalSettingsTests {
         #expect(!settings.auditLogEnabled && settings.auditLogLevel == .warning)
         #expect(settings.auditLogDestination == "/var/lib/portal/audit.log")
         #expect(
-            settings.redis == RedisSettings(url: nil, host: "redis", port: 6380, password: SecretValue("r3dis-pass")))
+            settings.redis == RedisSettings(host: "redis", port: 6380, password: SecretValue("r3dis-pass")))
         #expect(settings.postgres?.url?.text == "postgres://u:p@db/portal")
         #expect(settings.gatewayHost == "::" && settings.gatewayPort == 0 && settings.adminPort == 9100)
         #expect(settings.trustedProxies.contains(ipText: "10.9.9.9"))

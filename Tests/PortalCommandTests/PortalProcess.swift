@@ -78,6 +78,8 @@ final class RunningPortal {
     private let errPipe = Pipe()
     private(set) var ports: [String: Int] = [:]
     private var logText = ""
+    /// What the process logged up to the moment its listeners had all started.
+    var startupLog: String { logText }
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 

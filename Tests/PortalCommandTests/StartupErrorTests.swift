@@ -36,7 +36,9 @@ struct StartupErrorTests {
             (["TRUSTED_PROXIES": "10.0.0.0/99"], "TRUSTED_PROXIES"),
             (["TLS_ENABLED": "true", "TLS_CERT_PATH": "/nonexistent/c.pem", "TLS_KEY_PATH": "/nonexistent/k.pem"], "TLS_CERT_PATH"),
             (["TLS_ENABLED": "true"], "TLS_CERT_PATH"),
-            (["REDIS_HOST": "127.0.0.1"], "REDIS"),
+            (["REDIS_URL": "http://127.0.0.1"], "REDIS_URL"),
+            (["REDIS_URL": "redis://:p@127.0.0.1", "REDIS_PASSWORD": "q"], "REDIS_PASSWORD"),
+            (["RATE_LIMIT_FAIL_MODE": "sometimes"], "RATE_LIMIT_FAIL_MODE"),
         ] as [([String: String], String)])
     func badSetting(overrides: [String: String], variable: String) throws {
         let dir = try PortalProcess.temporaryDirectory()

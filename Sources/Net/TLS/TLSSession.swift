@@ -1,6 +1,6 @@
 import COpenSSL
 
-/// The server side of one TLS connection over two memory buffers; the caller owns the socket.
+/// One TLS connection over two memory buffers, server or client side; the caller owns the socket.
 ///
 /// Bytes read from the socket go in with `feedCiphertext`; bytes to write come out of
 /// `takeCiphertextToSend`. Nothing here blocks or touches a descriptor, so an event loop drives it:
@@ -36,10 +36,20 @@ public final class TLSSession {
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
     /// Keeps the context this session was made with alive across a reload.
-    private let context: SSLContextHandle
+    private let context: AnyObject
+    /// Whether this end connects (client) rather than accepts.
+    let isClient: Bool
 
-    init(context: SSLContextHandle) throws(TLSError) {
-        guard let ssl = SSL_new(context.pointer) else {
+    /// A server session on `context`.
+    convenience init(context: SSLContextHandle) throws(TLSError) {
+        try self.init(sslContext: context.pointer, keeping: context, connectingTo: nil)
+    }
+
+    /// A session on the OpenSSL context `sslContext`, which `owner` keeps alive.
+    /// - Parameter host: nil accepts (server); a name or IP literal connects (client), sends it as SNI when
+    ///   it is a name, and requires the server's certificate to match it.
+    init(sslContext: OpaquePointer, keeping owner: AnyObject, connectingTo host: String?) throws(TLSError) {
+        guard let ssl = SSL_new(sslContext) else {
             throw TLSError(.openSSLFailure, "TLS: SSL_new failed (\(TLSError.drainOpenSSLReason()))")
         }
         guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
@@ -48,11 +58,17 @@ public final class TLSSession {
         }
         // The SSL object owns both buffers from here on and frees them with itself.
         SSL_set_bio(ssl, readBIO, writeBIO)
-        SSL_set_accept_state(ssl)
         self.ssl = ssl
         self.readBIO = readBIO
         self.writeBIO = writeBIO
-        self.context = context
+        self.context = owner
+        self.isClient = host != nil
+        guard let host else {
+            SSL_set_accept_state(ssl)
+            return
+        }
+        try Self.expectPeer(host, on: ssl)
+        SSL_set_connect_state(ssl)
     }
 
     deinit { SSL_free(ssl) }
@@ -138,6 +154,12 @@ public final class TLSSession {
     }
 
     private func failureReason(_ error: Int32) -> String {
+        // A client names why the server's certificate was refused (expired, unknown CA, wrong host).
+        let verify = SSL_get_verify_result(ssl)
+        if isClient, verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
+            ERR_clear_error()
+            return "certificate verify failed: \(String(cString: text))"
+        }
         switch error {
         case SSL_ERROR_ZERO_RETURN: return "closed by peer"
         case SSL_ERROR_SYSCALL: return "unexpected end of stream"

@@ -1,0 +1,111 @@
+import Net
+import PortalCore
+import RESP
+import Redis
+
+/// Bans in Redis: one key per ban, `<prefix>ban:<key>`, holding the reason and expiring with the ban.
+///
+/// `ban` runs a two-line script so that a ban is extended, never shortened, atomically (`SET ... PX` only
+/// when the new end is later than the key's `PTTL`). `status` is one `PTTL`. Answers are cached per loop
+/// for `caching.ttlNanoseconds`: a ban made on another gateway is seen here within that time; one made or
+/// lifted through this store is seen at once on the loop that made it.
+public final class RedisBanStore: SharedBanStore {
+    static let extendScript = """
+        if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        end
+        return 1
+        """
+
+    private let client: RedisClient
+    private let prefix: String
+    private let caching: SharedStoreCaching
+    private let cacheKey = EventLoopLocalKey()
+    private let clock = SystemClock()
+
+    /// - Parameters:
+    ///   - client: the Redis client.
+    ///   - keyPrefix: prepended to every key; default `portal:`.
+    ///   - caching: how long and how many answers each loop keeps; see `SharedStoreCaching`.
+    public init(client: RedisClient, keyPrefix: String = "portal:", caching: SharedStoreCaching = SharedStoreCaching())
+    {
+        self.client = client
+        self.prefix = keyPrefix + "ban:"
+        self.caching = caching
+    }
+
+    public func ban(
+        _ key: String, forSeconds seconds: Int, reason: String, on loop: EventLoop,
+        completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
+    ) {
+        let milliseconds = Int64(max(seconds, 1)) * 1000
+        var command = RESPCommand(argumentCount: 6)
+        command.append("EVAL")
+        command.append(Self.extendScript)
+        command.append("1")
+        command.append(prefix + key)
+        command.append(reason)
+        command.append(milliseconds)
+        client.send(command, on: loop) { [self] result in
+            switch result {
+            case .success:
+                cache(on: loop).remove(key)
+                completion(.success(()))
+            case .failure(let error):
+                completion(.failure(SharedStoreError(error)))
+            }
+        }
+    }
+
+    public func lift(
+        _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Bool, SharedStoreError>) -> Void
+    ) {
+        client.send(RESPCommand(["DEL", prefix + key]), on: loop) { [self] result in
+            switch result {
+            case .success(let reply):
+                let now = clock.monotonicNanoseconds()
+                cache(on: loop).store(UInt64?.none, for: key, until: now &+ caching.ttlNanoseconds)
+                completion(.success((reply.integerValue ?? 0) > 0))
+            case .failure(let error):
+                completion(.failure(SharedStoreError(error)))
+            }
+        }
+    }
+
+    public func cachedStatus(_ key: String, on loop: EventLoop) -> BanStatus? {
+        guard let until = cache(on: loop).value(key, now: clock.monotonicNanoseconds()) else { return nil }
+        return Self.status(until: until, now: clock.monotonicNanoseconds())
+    }
+
+    public func status(
+        _ key: String, on loop: EventLoop,
+        completion: @escaping @Sendable (Result<BanStatus, SharedStoreError>) -> Void
+    ) {
+        client.send(RESPCommand(["PTTL", prefix + key]), on: loop) { [self] result in
+            switch result {
+            case .success(let reply):
+                guard let milliseconds = reply.integerValue else {
+                    return completion(.failure(SharedStoreError(RedisError(.protocolError, detail: "PTTL reply"))))
+                }
+                // -2: no key; -1: a key without expiry, which this store never writes: treat as not banned.
+                let now = clock.monotonicNanoseconds()
+                let until: UInt64? = milliseconds > 0 ? now &+ UInt64(milliseconds) * 1_000_000 : nil
+                let trusted = min(now &+ caching.ttlNanoseconds, until ?? UInt64.max)
+                cache(on: loop).store(until, for: key, until: trusted)
+                completion(.success(Self.status(until: until, now: now)))
+            case .failure(let error):
+                completion(.failure(SharedStoreError(error)))
+            }
+        }
+    }
+
+    private static func status(until: UInt64?, now: UInt64) -> BanStatus {
+        guard let until, until > now else { return .notBanned }
+        return BanStatus(remainingSeconds: GCRA.ceilSeconds(until - now))
+    }
+
+    /// This loop's cache: the monotonic end of each looked-up ban, nil for "not banned".
+    private func cache(on loop: EventLoop) -> LoopLocalCache<UInt64?> {
+        loop.local(cacheKey) { LoopLocalCache<UInt64?>(capacity: caching.capacity) }
+    }
+}

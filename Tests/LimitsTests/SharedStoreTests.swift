@@ -1,0 +1,170 @@
+import Foundation
+import Limits
+import Net
+import PortalCore
+import Redis
+import RedisTestSupport
+import Testing
+
+/// One behaviour suite for bans and revocations, run on the in-memory stores and on real Redis.
+@Suite("Shared ban and revocation stores")
+struct SharedStoreTests {
+    enum Kind: String, CaseIterable {
+        case memory, redis
+    }
+
+    /// A store pair of one kind on a fixture's loop; Redis ones talk to a fresh redis-server.
+    final class Stores {
+        let server: RedisServer
+        let fixture: RedisLimiterFixture
+        let bans: any SharedBanStore
+        let revocations: any RevocationStore
+
+        init(_ kind: Kind) throws {
+            server = try RedisServer()
+            fixture = try RedisLimiterFixture(server: server)
+            switch kind {
+            case .memory:
+                bans = InMemoryBanStore(list: BanList(clock: SystemClock()))
+                revocations = InMemoryRevocationStore()
+            case .redis:
+                bans = RedisBanStore(client: fixture.client)
+                revocations = RedisRevocationStore(client: fixture.client)
+            }
+        }
+
+        func status(_ key: String) throws -> BanStatus {
+            let bans = self.bans
+            return try fixture.wait { loop, done in bans.status(key, on: loop, completion: done) }.get()
+        }
+
+        func ban(_ key: String, seconds: Int) throws {
+            let bans = self.bans
+            try fixture.wait { loop, done in
+                bans.ban(key, forSeconds: seconds, reason: "test", on: loop, completion: done)
+            }
+            .get()
+        }
+
+        func lift(_ key: String) throws -> Bool {
+            let bans = self.bans
+            return try fixture.wait { loop, done in bans.lift(key, on: loop, completion: done) }.get()
+        }
+
+        func revoke(_ id: String, until: Int64) throws {
+            let revocations = self.revocations
+            try fixture.wait { loop, done in revocations.revoke(id, untilUnixSeconds: until, on: loop, completion: done)
+            }
+            .get()
+        }
+
+        func isRevoked(_ id: String) throws -> Bool {
+            let revocations = self.revocations
+            return try fixture.wait { loop, done in revocations.isRevoked(id, on: loop, completion: done) }.get()
+        }
+
+        func shutdown() { fixture.shutdown() }
+    }
+
+    static var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+    @Test(
+        "a ban holds for its time, a later shorter ban does not shorten it, and lift ends it", arguments: Kind.allCases)
+    func bans(kind: Kind) throws {
+        let stores = try Stores(kind)
+        defer { stores.shutdown() }
+
+        #expect(try stores.status("203.0.113.5") == .notBanned)
+        try stores.ban("203.0.113.5", seconds: 600)
+        try stores.ban("203.0.113.5", seconds: 5)
+        let banned = try stores.status("203.0.113.5")
+        #expect(banned.isBanned && (595...600).contains(banned.remainingSeconds ?? 0), "\(banned)")
+        #expect(try stores.status("203.0.113.6") == .notBanned)
+
+        #expect(try stores.lift("203.0.113.5"))
+        #expect(try stores.status("203.0.113.5") == .notBanned)
+        #expect(try !stores.lift("203.0.113.5"))
+    }
+
+    @Test("a revoked id stays revoked until the token's expiry; an expired one is not stored", arguments: Kind.allCases)
+    func revocations(kind: Kind) throws {
+        let stores = try Stores(kind)
+        defer { stores.shutdown() }
+
+        try stores.revoke("jti-1", until: Self.now + 3_600)
+        try stores.revoke("jti-old", until: Self.now - 1)
+
+        #expect(try stores.isRevoked("jti-1"))
+        #expect(try !stores.isRevoked("jti-old"))
+        #expect(try !stores.isRevoked("jti-2"))
+        if kind == .redis {
+            let expireTime = Int64(try stores.server.cli(["EXPIRETIME", "portal:revoked:jti-1"])) ?? 0
+            #expect(expireTime == Self.now + 3_600 || expireTime == Self.now + 3_599)
+            #expect(try stores.server.cli(["EXISTS", "portal:revoked:jti-old"]) == "0")
+        }
+    }
+
+    @Test("in Redis a ban or revocation made by one gateway is seen by another within the cache time")
+    func acrossGateways() throws {
+        let server = try RedisServer()
+        let first = try RedisLimiterFixture(server: server)
+        let second = try RedisLimiterFixture(server: server)
+        defer {
+            first.shutdown()
+            second.shutdown()
+        }
+        let caching = SharedStoreCaching(ttlNanoseconds: 200_000_000)
+        let bansA = RedisBanStore(client: first.client, caching: caching)
+        let bansB = RedisBanStore(client: second.client, caching: caching)
+        let revokedB = RedisRevocationStore(client: second.client, caching: caching)
+        let revokedA = RedisRevocationStore(client: first.client, caching: caching)
+
+        // B looks first, so its "not banned" / "not revoked" answers are cached.
+        #expect(
+            try second.wait { loop, done in bansB.status("10.1.1.1", on: loop, completion: done) }.get() == .notBanned)
+        #expect(try !second.wait { loop, done in revokedB.isRevoked("j", on: loop, completion: done) }.get())
+        try first.wait { loop, done in bansA.ban("10.1.1.1", forSeconds: 60, reason: "r", on: loop, completion: done) }
+            .get()
+        try first.wait { loop, done in
+            revokedA.revoke("j", untilUnixSeconds: Self.now + 60, on: loop, completion: done)
+        }.get()
+
+        let seen = eventuallyTrue(within: 3) {
+            let banned = second.wait { loop, done in
+                done(bansB.cachedStatus("10.1.1.1", on: loop) ?? .init(remainingSeconds: -1))
+            }
+            let revoked = second.wait { loop, done in done(revokedB.cachedIsRevoked("j", on: loop)) }
+            if banned.remainingSeconds == -1 || revoked == nil {
+                // Not cached (any more): look up, which refreshes the cache.
+                _ = second.wait { loop, done in bansB.status("10.1.1.1", on: loop, completion: done) }
+                _ = second.wait { loop, done in revokedB.isRevoked("j", on: loop, completion: done) }
+                return false
+            }
+            return banned.isBanned && revoked == true
+        }
+        #expect(seen)
+    }
+
+    @Test("cached answers need no round trip: they are served while Redis is down, until they go stale")
+    func cacheServesWithoutRedis() throws {
+        let server = try RedisServer()
+        let fixture = try RedisLimiterFixture(server: server)
+        defer { fixture.shutdown() }
+        let bans = RedisBanStore(client: fixture.client, caching: SharedStoreCaching(ttlNanoseconds: 500_000_000))
+        try fixture.wait { loop, done in bans.ban("k", forSeconds: 60, reason: "r", on: loop, completion: done) }.get()
+        _ = try fixture.wait { loop, done in bans.status("k", on: loop, completion: done) }.get()
+
+        server.stop()
+        let cached = fixture.wait { loop, done in done(bans.cachedStatus("k", on: loop)) }
+        usleep(600_000)
+        let stale = fixture.wait { loop, done in done(bans.cachedStatus("k", on: loop)) }
+        let lookup = fixture.wait { loop, done in bans.status("k", on: loop, completion: done) }
+
+        #expect(cached?.isBanned == true)
+        #expect(stale == nil)
+        guard case .failure = lookup else {
+            Issue.record("a lookup with Redis down must fail, got \(lookup)")
+            return
+        }
+    }
+}
