@@ -8,7 +8,7 @@ WARNINGS := -Xswiftc -warnings-as-errors
 
 .PHONY: deps build run test bench format lint
 
-## Install the Debian packages (OpenSSL, SQLite, promtool, nginx, wrk...) when missing.
+## Install the Debian packages (OpenSSL, SQLite, PostgreSQL, promtool, nginx, wrk...) when missing.
 deps:
 	./scripts/deps.sh
 
@@ -20,8 +20,10 @@ build:
 run: deps build
 	./.build/release/portal serve
 
-## Build everything, tests included, with warnings as errors, then run every test.
+## Build everything, tests included, with warnings as errors, then run every test
+## (PostgreSQL's Debian cluster is started first: scripts/postgres-setup.sh).
 test: deps
+	./scripts/postgres-setup.sh
 	$(SWIFT) build --build-tests $(WARNINGS)
 	$(SWIFT) test
 

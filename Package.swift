@@ -12,6 +12,7 @@ let package = Package(
         // C libraries from Debian's -dev packages.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CEpoll"),
 
         // Shared vocabulary: clock, bytes, strict JSON, base64url.
@@ -26,8 +27,8 @@ let package = Package(
         .target(name: "Auth", dependencies: ["PortalCore", "Crypto"]),
         // Rate limiting and bans.
         .target(name: "Limits", dependencies: ["PortalCore"]),
-        // Events and audit records on SQLite.
-        .target(name: "Store", dependencies: ["PortalCore", "CSQLite"]),
+        // Events and audit records on SQLite or PostgreSQL.
+        .target(name: "Store", dependencies: ["PortalCore", "CSQLite", "CLibPQ"]),
         // Audit records and sinks.
         .target(name: "Audit", dependencies: ["PortalCore", "Crypto"]),
         // Metrics registry, Prometheus text, structured logger.
@@ -58,7 +59,9 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "PortalCore"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore"]),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "PortalCore"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore"]),
+        // Test support: the Debian PostgreSQL cluster, throwaway clusters a test may stop, and psql.
+        .target(name: "PostgresTestSupport", dependencies: ["Store"], path: "Tests/PostgresTestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore", "PostgresTestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),

@@ -3,7 +3,7 @@
 # Runs unattended (root, no TTY, CI=true); `apt-get update` runs at most once, and only if something is missing.
 set -euo pipefail
 
-packages=(libssl-dev libsqlite3-dev pkg-config prometheus curl python3 wrk nginx-light)
+packages=(libssl-dev libsqlite3-dev libpq-dev postgresql pkg-config prometheus curl python3 wrk nginx-light)
 
 missing=()
 for package in "${packages[@]}"; do
