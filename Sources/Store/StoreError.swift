@@ -81,6 +81,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the failure is temporary (busy, unreachable, too slow): the request may be retried later (503).
     public var isUnavailable: Bool { isBusy || code == .unavailable }
 
+    /// Whether a value was refused as input (a NUL byte in text): the caller's fault, not the store's.
+    public var isInvalidInput: Bool { code == .invalidText }
+
     /// Whether audit records were refused because records before them are missing from the store.
     public var isAuditGap: Bool { code == .auditGap }
 

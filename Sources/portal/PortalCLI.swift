@@ -18,6 +18,7 @@ enum PortalCLI {
           token issue      Print a signed access token (HS256, key from JWT_SECRET).
           cert self-signed Write a development key and certificate (EC P-256, SAN) for TLS.
           audit verify     Check the audit trail's chain and signed checkpoints; name the first broken record.
+          db init          Prepare a PostgreSQL database: schema, roles l01_service/l09_service, grants.
           help             Show this text.
 
         Settings come from the environment and an optional .env file; see README.md.
@@ -39,6 +40,7 @@ enum PortalCLI {
             case "token": return try TokenCommand.run(rest)
             case "cert": return try CertCommand.run(rest)
             case "audit": return try AuditCommand.run(rest)
+            case "db": return try DBCommand.run(rest)
             case "help", "--help", "-h":
                 printOut(usage)
                 return 0

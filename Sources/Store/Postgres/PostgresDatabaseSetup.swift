@@ -64,14 +64,19 @@ public enum PostgresDatabaseSetup {
     private static func ensureRole(
         _ role: String, password: String?, on connection: PostgresConnection, deadline: UInt64
     ) throws -> [String] {
-        let exists =
-            try connection.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [.text(role)], deadline: deadline)
-            .count == 1
+        // Attributes of an existing role: LOGIN and nothing more, or it is reset (and only then altered, so
+        // that concurrent runs over one cluster do not update the same catalog row for nothing).
+        let attributes = try connection.query(
+            "SELECT rolcanlogin AND NOT (rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls) "
+                + "FROM pg_roles WHERE rolname = $1", [.text(role)], deadline: deadline)
+        let exists = attributes.count == 1
+        let loginOnly = exists && attributes.text(0, 0) == "t"
         // Role names are this program's constants; only the verifier is a value, and it travels as a parameter.
-        switch (role, exists) {
-        case (dataLayerRole, false): try connection.execute("CREATE ROLE l01_service LOGIN", deadline: deadline)
-        case (gatewayRole, false): try connection.execute("CREATE ROLE l09_service LOGIN", deadline: deadline)
-        case (dataLayerRole, true):
+        switch (role, exists, loginOnly) {
+        case (_, true, true): break
+        case (dataLayerRole, false, _): try connection.execute("CREATE ROLE l01_service LOGIN", deadline: deadline)
+        case (gatewayRole, false, _): try connection.execute("CREATE ROLE l09_service LOGIN", deadline: deadline)
+        case (dataLayerRole, true, false):
             try connection.execute(
                 "ALTER ROLE l01_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
                 deadline: deadline)
@@ -80,7 +85,8 @@ public enum PostgresDatabaseSetup {
                 "ALTER ROLE l09_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
                 deadline: deadline)
         }
-        var line = "role \(role): " + (exists ? "exists, attributes reset to LOGIN only" : "created with LOGIN only")
+        let state = !exists ? "created with LOGIN only" : loginOnly ? "exists with LOGIN only" : "exists, reset to LOGIN only"
+        var line = "role \(role): \(state)"
         if let password {
             guard let verifier = connection.scramVerifier(password: password, user: role) else {
                 throw StoreError.unavailable("encrypt_password")
