@@ -65,7 +65,8 @@ let package = Package(
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
-        .testTarget(name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore"]),
+        .testTarget(
+            name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
