@@ -75,7 +75,7 @@ let package = Package(
             ]
         ),
         // Runs the built `portal` binary as an operator would: start-up errors, the README walk-through, shutdown.
-        .testTarget(name: "PortalCommandTests", dependencies: ["portal"]),
+        .testTarget(name: "PortalCommandTests", dependencies: ["portal", "Store", "PostgresTestSupport"]),
 
         // libFuzzer harnesses (scripts/fuzz.sh, docs/fuzzing.md); plain builds replay files given as arguments.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

@@ -71,13 +71,17 @@ final class RunningPortal {
     private let errPipe = Pipe()
     private(set) var ports: [String: Int] = [:]
     private var logText = ""
+    private let laterLog = LogText()
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
-    init(environment: [String: String], directory: URL, expectedListeners: Set<String>) throws {
+    /// Starts `portal <command>` (default `serve`) and waits until `expectedListeners` have started.
+    init(
+        environment: [String: String], directory: URL, expectedListeners: Set<String>, command: String = "serve"
+    ) throws {
         self.directory = directory
         process.executableURL = PortalProcess.binary
-        process.arguments = ["serve"]
+        process.arguments = [command]
         process.environment = environment
         process.currentDirectoryURL = directory
         process.standardOutput = FileHandle.nullDevice
@@ -102,7 +106,25 @@ final class RunningPortal {
                 ports[name] = port
             }
         }
+        // Keep reading, so that a process logging a lot never blocks on a full pipe.
+        let later = laterLog
+        Thread.detachNewThread {
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return }
+                later.append(String(decoding: chunk, as: UTF8.self))
+            }
+        }
     }
+
+    /// Kills the process at once (SIGKILL), as a crash would, and waits for it to be gone.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The log lines written so far (JSON, one per line).
+    var log: String { logText + laterLog.text }
 
     /// Sends SIGTERM and waits (bounded) for the exit status.
     func terminate(timeoutSeconds: Double = 15) -> Int32? {
@@ -119,5 +141,24 @@ final class RunningPortal {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Log text read after start-up, appended from the reading thread.
+final class LogText: @unchecked Sendable {
+    /// `@unchecked Sendable`: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = ""
+
+    func append(_ text: String) {
+        lock.lock()
+        value += text
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

@@ -98,60 +98,62 @@ public struct PostgresTestError: Error, CustomStringConvertible {
 /// Runs programs to completion with a bound on their time.
 public enum Subprocess {
     /// Runs `executable` with `arguments`, optionally as `user` (via `runuser`), and collects its output.
+    ///
+    /// Spawned with `posix_spawn` and reaped with `waitpid`, not with Foundation's `Process`: that one learns of
+    /// the child's end through a socket the child inherits, and a daemon the command starts (pg_ctl's
+    /// postgres) would hold it open for ever. Output goes to files, and the child gets no other descriptor.
     public static func run(
         _ executable: String, _ arguments: [String], asUser user: String? = nil, environment: [String: String]? = nil,
         timeoutSeconds: Double = 120
     ) throws -> PostgresServer.Output {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        let argv = user.map { ["/usr/sbin/runuser", "-u", $0, "--", executable] } ?? [executable]
+        let base = NSTemporaryDirectory() + "subprocess-" + UUID().uuidString
+        defer {
+            unlink(base + ".out")
+            unlink(base + ".err")
         }
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Drain both pipes while waiting, so a chatty child never blocks on a full pipe.
-        let stdout = Accumulator(out.fileHandleForReading)
-        let stderr = Accumulator(err.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        while process.isRunning && Date() < deadline { usleep(5_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-            throw PostgresTestError("\(executable) did not finish within \(timeoutSeconds) s")
-        }
-        process.waitUntilExit()
-        return PostgresServer.Output(status: process.terminationStatus, stdout: stdout.text(), stderr: stderr.text())
-    }
-
-    /// Reads a pipe to its end on a thread of its own.
-    private final class Accumulator: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        private let done = DispatchSemaphore(value: 0)
-
-        init(_ handle: FileHandle) {
-            Thread.detachNewThread { [self] in
-                let all = handle.readDataToEndOfFile()
-                lock.lock()
-                data = all
-                lock.unlock()
-                done.signal()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        _ = spawnActionCloseFrom(&actions, 3)
+        let variables = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let status = withCStrings(argv + arguments) { argvPointers in
+            withCStrings(variables) { environmentPointers in
+                posix_spawn(&pid, argv[0], &actions, nil, argvPointers, environmentPointers)
             }
         }
-
-        func text() -> String {
-            _ = done.wait(timeout: .now() + 10)
-            lock.lock()
-            defer { lock.unlock() }
-            return String(decoding: data, as: UTF8.self)
+        guard status == 0 else { throw PostgresTestError("cannot start \(argv[0]): errno \(status)") }
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        var waitStatus: Int32 = 0
+        while waitpid(pid, &waitStatus, WNOHANG) == 0 {
+            guard Date() < deadline else {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &waitStatus, 0)
+                throw PostgresTestError("\(executable) did not finish within \(timeoutSeconds) s")
+            }
+            usleep(5_000)
         }
+        // WIFEXITED / WEXITSTATUS are macros: exited normally when the low 7 bits are 0.
+        let exitStatus: Int32 = waitStatus & 0x7F == 0 ? (waitStatus >> 8) & 0xFF : 128 + (waitStatus & 0x7F)
+        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        return PostgresServer.Output(status: exitStatus, stdout: read(base + ".out"), stderr: read(base + ".err"))
+    }
+
+    /// Calls `body` with a NULL-terminated array of C strings that live for the call.
+    private static func withCStrings<R>(
+        _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R
+    ) -> R {
+        let copies = strings.map { strdup($0) } + [nil]
+        defer { copies.forEach { free($0) } }
+        return copies.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which the Glibc module does not import: the
+/// child closes every descriptor from the given one up.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnActionCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32
