@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
         .testTarget(
-            name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto"]),
+            name: "DataLayerTests",
+            dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

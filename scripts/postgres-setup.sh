@@ -22,11 +22,14 @@ else
 fi
 as_postgres=("${as_root[@]}" runuser -u postgres --)
 
+# The cluster's status column ("online", "down"), or nothing when it does not exist.
+status() { pg_lsclusters --no-header | awk -v v="$version" -v c="$cluster" '$1==v && $2==c {print $4}'; }
+
 # A fresh install creates the cluster; recreate it only if someone removed it.
-if ! pg_lsclusters --no-header | awk -v v="$version" -v c="$cluster" '$1==v && $2==c {found=1} END {exit !found}'; then
+if [ -z "$(status)" ]; then
     "${as_root[@]}" pg_createcluster "$version" "$cluster" >/dev/null
 fi
-if ! pg_lsclusters --no-header | awk -v v="$version" -v c="$cluster" '$1==v && $2==c && $4=="online" {found=1} END {exit !found}'; then
+if [ "$(status)" != "online" ]; then
     "${as_root[@]}" pg_ctlcluster "$version" "$cluster" start
 fi
 for _ in $(seq 60); do

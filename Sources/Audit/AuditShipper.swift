@@ -31,7 +31,8 @@ public final class AuditShipper: Sendable {
             minimumBackoffMilliseconds: Int = 100, maximumBackoffMilliseconds: Int = 5000,
             conflictBackoffMilliseconds: Int = 30_000
         ) {
-            precondition(maxRecords >= 1 && maxBytes >= 1 && pollIntervalMilliseconds >= 1, "shipper sizes are positive")
+            precondition(
+                maxRecords >= 1 && maxBytes >= 1 && pollIntervalMilliseconds >= 1, "shipper sizes are positive")
             self.maxRecords = maxRecords
             self.maxBytes = maxBytes
             self.pollIntervalMilliseconds = pollIntervalMilliseconds

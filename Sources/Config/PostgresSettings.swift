@@ -53,7 +53,8 @@ public struct PostgresSettings: Sendable, Hashable {
         if let text = host, !text.hasPrefix("/") {
             host = try env.host("POSTGRES_HOST", default: "")
         } else if let text = host, text.contains("\0") {
-            throw ConfigError.invalidValue("POSTGRES_HOST", expected: "a host, an address or a socket directory", got: text)
+            throw ConfigError.invalidValue(
+                "POSTGRES_HOST", expected: "a host, an address or a socket directory", got: text)
         }
         let port = try env.port("POSTGRES_PORT", default: 5432)
         let database = try env.string("POSTGRES_DB", default: "portal") ?? "portal"

@@ -14,8 +14,10 @@ enum AuditBatchValidator {
     /// The longest line accepted, in bytes (every field of a record is cut to 1 KiB by the gateway).
     static let maxLineBytes = 16 * 1024
 
-    private static let optionalFields = ["request_id", "client_address", "subject", "route", "reason",
-        "token_fingerprint"]
+    private static let optionalFields = [
+        "request_id", "client_address", "subject", "route", "reason",
+        "token_fingerprint",
+    ]
 
     /// Checks the body of an audit batch.
     /// - Throws: `DataLayerError` naming the field at fault (for a record: `records[i].<member>`).

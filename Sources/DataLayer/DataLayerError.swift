@@ -33,7 +33,8 @@ public struct DataLayerError: Error, Sendable, Equatable {
     static let nulInText = DataLayerError(
         status: 400, code: "E9353", message: "a text value holds a NUL character, which the store cannot keep")
     static let auditGap = DataLayerError(
-        status: 409, code: "E9351", message: "the records do not continue the stored chain: earlier records are missing",
+        status: 409, code: "E9351",
+        message: "the records do not continue the stored chain: earlier records are missing",
         field: "records")
     static let auditConflict = DataLayerError(
         status: 409, code: "E9352",

@@ -46,7 +46,8 @@ public final class DataLayerAuditTransport: AuditBatchTransport {
             JSONEscaping.appendQuoted(String(decoding: line, as: UTF8.self), to: &body)
         }
         body += Array("]}".utf8)
-        let request = HTTPRequest(method: "POST", target: "/api/v1/audit-records", headers: headers(json: true), body: body)
+        let request = HTTPRequest(
+            method: "POST", target: "/api/v1/audit-records", headers: headers(json: true), body: body)
         return try lastSequence(in: try exchange(request))
     }
 

@@ -33,7 +33,8 @@ enum DBCommand {
         guard args.positionals == ["init"] else { throw UsageError("unknown db command; run `portal db --help`") }
         let env = try Environment.load()
         guard let postgres = try PostgresSettings.load(from: env) else {
-            throw UsageError("DATABASE_URL: is required: the postgres:// URL (or POSTGRES_HOST) of the database to prepare")
+            throw UsageError(
+                "DATABASE_URL: is required: the postgres:// URL (or POSTGRES_HOST) of the database to prepare")
         }
         let production = try env.enumeration("PORTAL_ENV", default: PortalEnvironment.development) == .production
         if production { try postgres.requireProductionTLS() }

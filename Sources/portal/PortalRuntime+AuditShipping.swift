@@ -21,7 +21,8 @@ extension PortalRuntime {
                 description: "GATEWAY_L01_API_KEY: is required to ship audit records to the data layer "
                     + "(or set AUDIT_STORE_SINK=false)")
         }
-        let source = String(decoding: try SigningSecret.generatedFile("instance_id", in: settings.portalDataDirectory),
+        let source = String(
+            decoding: try SigningSecret.generatedFile("instance_id", in: settings.portalDataDirectory),
             as: UTF8.self)
         let address: UpstreamAddress
         do {
@@ -47,7 +48,8 @@ extension PortalRuntime {
             onError: { [logger] error in
                 errors.labels([error.metricLabel]).increment()
                 if !failing.exchange(true, ordering: .relaxed) {
-                    logger.error("audit.ship_failing", ["kind": .string(error.metricLabel), "detail": .string(error.detail)])
+                    logger.error(
+                        "audit.ship_failing", ["kind": .string(error.metricLabel), "detail": .string(error.detail)])
                 }
             })
         registry.gauge("audit_ship_lag_records", help: "Durable audit records the data layer does not hold yet.") {

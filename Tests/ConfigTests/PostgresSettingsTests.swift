@@ -56,7 +56,10 @@ struct PostgresSettingsTests {
     @Test(
         "bad values stop loading with one line naming the variable, never quoting the URL",
         arguments: [
-            (["DATABASE_URL": "postgres://u:secret-pw@db/p?sslmode=sometimes"], "DATABASE_URL: expected sslmode one of"),
+            (
+                ["DATABASE_URL": "postgres://u:secret-pw@db/p?sslmode=sometimes"],
+                "DATABASE_URL: expected sslmode one of"
+            ),
             (
                 ["DATABASE_URL": "postgres://u:secret-pw@db/p?sslmode=require", "POSTGRES_SSLMODE": "disable"],
                 "POSTGRES_SSLMODE: expected the same sslmode as DATABASE_URL's (require)"

@@ -121,7 +121,8 @@ struct DataLayerAuditTests {
         let harness = try RouterHarness()
         let line = try SealedLines.make(count: 1)[0]
         #expect(line.contains(find))
-        let response = post(harness, SealedLines.body(source: "gw", [line.replacingOccurrences(of: find, with: replace)]))
+        let response = post(
+            harness, SealedLines.body(source: "gw", [line.replacingOccurrences(of: find, with: replace)]))
         #expect(response.status == 400)
         #expect(response.errorCodeAndField.field == field)
     }
@@ -153,7 +154,9 @@ struct DataLayerAuditTests {
         #expect(harness.send("POST", "/api/v1/audit-records", body: Array(body.utf8), key: "wrong").status == 401)
         let get = harness.send("GET", "/api/v1/audit-records", contentType: nil)
         #expect(get.status == 405 && get.headers.first("Allow") == "POST")
-        #expect(harness.send("POST", "/api/v1/audit-records", body: Array(body.utf8), contentType: "text/plain").status == 415)
+        #expect(
+            harness.send("POST", "/api/v1/audit-records", body: Array(body.utf8), contentType: "text/plain").status
+                == 415)
         #expect(harness.send("GET", "/api/v1/audit-records/head", contentType: nil).status == 400)
         #expect(harness.send("GET", "/api/v1/audit-records/head?source=a%20b", contentType: nil).status == 400)
         #expect(harness.send("GET", "/api/v1/audit-records/head?source=gw&x=1", contentType: nil).status == 400)

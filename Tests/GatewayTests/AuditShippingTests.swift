@@ -194,7 +194,9 @@ struct AuditShippingTests {
         try FileManager.default.removeItem(atPath: harness.auditPath)
         let log = try AuditLog(path: harness.auditPath, commitIntervalMilliseconds: 5)
         let shipper = try harness.shipper(
-            for: log, configuration: AuditShipper.Configuration(maximumBackoffMilliseconds: 100, conflictBackoffMilliseconds: 100))
+            for: log,
+            configuration: AuditShipper.Configuration(maximumBackoffMilliseconds: 100, conflictBackoffMilliseconds: 100)
+        )
         defer { shipper.stop() }
         record(log, 25)
         #expect(log.flush())

@@ -11,7 +11,8 @@ struct PostgresFailureTests {
         try Curl.request([
             "-X", "POST", "-H", "X-Service-Key: \(key)", "-H", "Content-Type: application/json",
             "--data",
-            "{\"event_type\":\"story.created\",\"aggregate_type\":\"story\",\"aggregate_id\":\"\(aggregate)\",\"payload\":{}}",
+            "{\"event_type\":\"story.created\",\"aggregate_type\":\"story\","
+                + "\"aggregate_id\":\"\(aggregate)\",\"payload\":{}}",
             "http://127.0.0.1:\(port)/api/v1/events",
         ])
     }
@@ -27,8 +28,10 @@ struct PostgresFailureTests {
     @Test("db init on a fresh cluster creates both roles with passwords; the data layer logs in as l01_service")
     func freshClusterInit() throws {
         let deployment = try PostgresDeployment()
-        #expect(deployment.initOutput.contains("role l01_service: created with LOGIN only; password set (SCRAM-SHA-256)"))
-        #expect(deployment.initOutput.contains("role l09_service: created with LOGIN only; password set (SCRAM-SHA-256)"))
+        #expect(
+            deployment.initOutput.contains("role l01_service: created with LOGIN only; password set (SCRAM-SHA-256)"))
+        #expect(
+            deployment.initOutput.contains("role l09_service: created with LOGIN only; password set (SCRAM-SHA-256)"))
         #expect(!deployment.initOutput.contains(deployment.dataLayerPassword))
         let dataLayer = try deployment.startDataLayer()
         let port = try #require(dataLayer.ports["data layer"])

@@ -62,7 +62,8 @@ struct PostgresServeTests {
         let dir = try PortalProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var env = PortalProcess.baseEnvironment(dataDirectory: dir)
-        env["DATABASE_URL"] = "postgresql://l01_service:hunter2-secret@127.0.0.1:\(try ThrowawayCluster.freePort())/portal"
+        env["DATABASE_URL"] =
+            "postgresql://l01_service:hunter2-secret@127.0.0.1:\(try ThrowawayCluster.freePort())/portal"
         env["POSTGRES_TIMEOUT_SECONDS"] = "2"
         let outcome = try PortalProcess.run(["data-layer"], environment: env, in: dir)
         #expect(outcome.status == 1)
@@ -76,7 +77,8 @@ struct PostgresServeTests {
     func dbInitNeedsURL() throws {
         let dir = try PortalProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let outcome = try PortalProcess.run(["db", "init"], environment: PortalProcess.baseEnvironment(dataDirectory: dir), in: dir)
+        let outcome = try PortalProcess.run(
+            ["db", "init"], environment: PortalProcess.baseEnvironment(dataDirectory: dir), in: dir)
         #expect(outcome.status == 2)
         #expect(outcome.stderr.hasPrefix("portal: DATABASE_URL: is required"))
     }

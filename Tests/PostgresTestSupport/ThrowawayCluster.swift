@@ -42,7 +42,9 @@ public final class ThrowawayCluster: @unchecked Sendable {
         ]
         if tls {
             try makeCertificate()
-            settings += ["ssl = on", "ssl_cert_file = '\(directory)/server.crt'", "ssl_key_file = '\(directory)/server.key'"]
+            settings += [
+                "ssl = on", "ssl_cert_file = '\(directory)/server.crt'", "ssl_key_file = '\(directory)/server.key'",
+            ]
         }
         try append(settings.joined(separator: "\n") + "\n", to: dataDirectory + "/postgresql.conf")
         if hostSSLOnly {
@@ -59,7 +61,8 @@ public final class ThrowawayCluster: @unchecked Sendable {
     public func start() throws {
         try Self.check(
             Subprocess.run(
-                Self.binaries + "/pg_ctl", ["-D", dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60", "start"],
+                Self.binaries + "/pg_ctl",
+                ["-D", dataDirectory, "-l", directory + "/server.log", "-w", "-t", "60", "start"],
                 asUser: "postgres"))
     }
 

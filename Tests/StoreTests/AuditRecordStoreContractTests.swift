@@ -10,7 +10,8 @@ struct AuditRecordStoreContractTests {
     static let genesis = String(repeating: "0", count: 64)
 
     /// A linked chain of `count` records starting at `from`, whose first links to `previous`.
-    static func chain(from: Int64 = 1, count: Int, previous: String = genesis, tag: String = "") -> [StoredAuditRecord] {
+    static func chain(from: Int64 = 1, count: Int, previous: String = genesis, tag: String = "") -> [StoredAuditRecord]
+    {
         var records: [StoredAuditRecord] = []
         var prev = previous
         for offset in 0..<count {
@@ -40,7 +41,9 @@ struct AuditRecordStoreContractTests {
         #expect(try fixture.store.auditHead(source: "gw-b") == nil)
     }
 
-    @Test("a replayed batch inserts nothing twice; an overlapping one inserts only its new records", arguments: StoreKind.allCases)
+    @Test(
+        "a replayed batch inserts nothing twice; an overlapping one inserts only its new records",
+        arguments: StoreKind.allCases)
     func idempotentReplay(kind: StoreKind) throws {
         let fixture = try StoreFixture(kind)
         let all = Self.chain(count: 8)

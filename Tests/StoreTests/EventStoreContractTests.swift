@@ -97,7 +97,8 @@ struct EventStoreContractTests {
         let fixture = try StoreFixture(kind)
         let store = fixture.store
         let hostile = [
-            "'); DROP TABLE events; --", "$1", "\\x00", "", "\"quoted\"", "é🙂", String(repeating: "x", count: 10_000),
+            "'); DROP TABLE events; --", "$1", "\\x00", "", "\"quoted\"", "é🙂",
+            String(repeating: "x", count: 10_000),
         ]
         for value in hostile {
             let event = NewEvent(
@@ -109,7 +110,8 @@ struct EventStoreContractTests {
         #expect(try store.list(EventQuery(limit: 100)).events.count == hostile.count)
     }
 
-    @Test("a NUL byte in a text value is refused, never cut short, and nothing is written", arguments: StoreKind.allCases)
+    @Test(
+        "a NUL byte in a text value is refused, never cut short, and nothing is written", arguments: StoreKind.allCases)
     func nulRefused(kind: StoreKind) throws {
         let fixture = try StoreFixture(kind)
         let event = NewEvent(
@@ -137,7 +139,9 @@ struct EventStoreContractTests {
         #expect(try reopened.append(sample("a")).version == 3)
     }
 
-    @Test("concurrent appends from many threads all land with distinct consecutive versions", arguments: StoreKind.allCases)
+    @Test(
+        "concurrent appends from many threads all land with distinct consecutive versions",
+        arguments: StoreKind.allCases)
     func concurrentAppends(kind: StoreKind) throws {
         let fixture = try StoreFixture(kind)
         let store = fixture.store

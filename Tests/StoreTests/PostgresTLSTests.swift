@@ -12,7 +12,8 @@ struct PostgresTLSTests {
         let cluster = try ThrowawayCluster(tls: tls, hostSSLOnly: tls)
         // The store creates its schema on first use, so the role may create in the database.
         try cluster.server.admin(
-            "CREATE ROLE tls_tester LOGIN PASSWORD 'tls-tester-password'; GRANT CREATE ON DATABASE postgres TO tls_tester")
+            "CREATE ROLE tls_tester LOGIN PASSWORD 'tls-tester-password'; "
+                + "GRANT CREATE ON DATABASE postgres TO tls_tester")
         return cluster
     }
 
@@ -69,11 +70,15 @@ struct PostgresTLSTests {
                 "-subj", "/CN=other", "-keyout", cluster.directory + "/other-ca.key", "-out", other,
             ])
         try #require(made.status == 0)
-        let wrongCA = failure { try store(cluster, host: "localhost", [("sslmode", "verify-full"), ("sslrootcert", other)]) }
+        let wrongCA = failure {
+            try store(cluster, host: "localhost", [("sslmode", "verify-full"), ("sslrootcert", other)])
+        }
         #expect(wrongCA?.contains("certificate verify failed") == true, "\(wrongCA ?? "connected")")
         // No CA at all: verify modes refuse rather than trust blindly.
         let noCA = failure {
-            try store(cluster, host: "localhost", [("sslmode", "verify-ca"), ("sslrootcert", cluster.directory + "/none.crt")])
+            try store(
+                cluster, host: "localhost",
+                [("sslmode", "verify-ca"), ("sslrootcert", cluster.directory + "/none.crt")])
         }
         #expect(noCA != nil)
     }

@@ -32,7 +32,8 @@ final class StoreFixture {
             let database = try PostgresServer.debian.createDatabase()
             self.database = database
             directory = nil
-            let pool = PostgresConnectionPool(options: try PostgresServer.debian.options(database: database), size: poolSize)
+            let pool = PostgresConnectionPool(
+                options: try PostgresServer.debian.options(database: database), size: poolSize)
             store = try PostgresEventStore(pool: pool, clock: clock)
         }
     }

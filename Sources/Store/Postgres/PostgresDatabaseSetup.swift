@@ -85,7 +85,8 @@ public enum PostgresDatabaseSetup {
                 "ALTER ROLE l09_service LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
                 deadline: deadline)
         }
-        let state = !exists ? "created with LOGIN only" : loginOnly ? "exists with LOGIN only" : "exists, reset to LOGIN only"
+        let state =
+            !exists ? "created with LOGIN only" : loginOnly ? "exists with LOGIN only" : "exists, reset to LOGIN only"
         var line = "role \(role): \(state)"
         if let password {
             guard let verifier = connection.scramVerifier(password: password, user: role) else {

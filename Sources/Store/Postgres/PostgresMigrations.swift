@@ -100,13 +100,15 @@ enum PostgresMigrations {
         }
         do {
             // Checked before creating, so that a role without CREATE passes when the owner already made them.
-            let schemaExists = try connection.query(
-                "SELECT 1 FROM pg_namespace WHERE nspname = $1", [.text(schema)], deadline: deadline
-            ).count == 1
+            let schemaExists =
+                try connection.query(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = $1", [.text(schema)], deadline: deadline
+                ).count == 1
             if !schemaExists { try connection.execute("CREATE SCHEMA mcp_documents", deadline: deadline) }
-            let tableExists = try connection.query(
-                "SELECT to_regclass('mcp_documents.schema_migrations') IS NOT NULL", deadline: deadline
-            ).text(0, 0) == "t"
+            let tableExists =
+                try connection.query(
+                    "SELECT to_regclass('mcp_documents.schema_migrations') IS NOT NULL", deadline: deadline
+                ).text(0, 0) == "t"
             if !tableExists {
                 try connection.execute(
                     """
