@@ -6,7 +6,7 @@ SWIFT ?= swift
 SWIFT_FORMAT ?= swift-format
 WARNINGS := -Xswiftc -warnings-as-errors
 
-.PHONY: deps build run test bench format lint
+.PHONY: deps build run test bench bench-store format lint
 
 ## Install the Debian packages (OpenSSL, SQLite, PostgreSQL, promtool, nginx, wrk...) when missing.
 deps:
@@ -30,6 +30,10 @@ test: deps
 ## Story Portal against a plain nginx reverse proxy, side by side (bench/run.sh).
 bench: deps build
 	./bench/run.sh
+
+## Event ingest through the data layer: SQLite against PostgreSQL (bench/store-ingest.sh).
+bench-store: deps build
+	./bench/store-ingest.sh
 
 ## Format the sources in place with the toolchain's swift-format and .swift-format.
 format:

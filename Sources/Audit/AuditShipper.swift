@@ -180,6 +180,10 @@ final class AuditShipperLoop: @unchecked Sendable {
         }
         let durable = durableSequence()
         guard durable > stored else { return false }
+        // The file must continue exactly where the store stands, or this is not the chain the store holds.
+        guard follower.nextSequence == stored + 1 else {
+            throw AuditShipError(.file, detail: "the audit file does not continue at record \(stored + 1)")
+        }
         let (lines, end) = try follower.batch(
             upTo: durable, maxRecords: configuration.maxRecords, maxBytes: configuration.maxBytes)
         guard !lines.isEmpty else {
