@@ -38,6 +38,39 @@ struct PostgresServeTests {
         #expect(portal.terminate() == 0)
         // A clean stop ships what is left: the table ends equal to the file.
         #expect(try deployment.storedLines(source: source) == deployment.auditLines(dataDirectory: "serve"))
+
+        // The stored chain verifies with the chain key; an edit made by someone who could lift the trigger shows.
+        let verified = try PortalProcess.run(
+            ["audit", "verify", "--in", "store"], environment: env, in: deployment.directory)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.hasPrefix("ok: store, source \(source):"))
+        try deployment.cluster.server.admin(
+            """
+            ALTER TABLE mcp_documents.audit_records DISABLE TRIGGER audit_records_append_only;
+            UPDATE mcp_documents.audit_records SET line = replace(line, '"alice"', '"mallory"') WHERE sequence = 1;
+            """, database: deployment.database)
+        let tampered = try PortalProcess.run(
+            ["audit", "verify", "--in", "store"], environment: env, in: deployment.directory)
+        #expect(tampered.status == 1)
+        #expect(
+            tampered.stderr.contains("record 1 (line 1): hash does not match its content (edited)"),
+            "\(tampered.stderr)")
+    }
+
+    @Test("portal audit verify --in store checks the chain the embedded SQLite store holds")
+    func verifySQLiteStore() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = PortalProcess.baseEnvironment(dataDirectory: dir)
+        let portal = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        for _ in 0..<5 {
+            _ = try Curl.request(["http://127.0.0.1:\(try #require(portal.ports["gateway"]))/api/v1/events"])
+        }
+        #expect(portal.terminate() == 0)
+        let verified = try PortalProcess.run(["audit", "verify", "--in", "store"], environment: env, in: dir)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains(": 5 records (records 1-5)"), "\(verified.stdout)")
     }
 
     @Test("production with an sslmode that may fall back to plain text refuses to start, in one line")

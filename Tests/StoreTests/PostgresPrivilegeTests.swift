@@ -1,6 +1,7 @@
 import Foundation
 import PostgresTestSupport
 import Store
+import Synchronization
 import Testing
 
 /// `portal db init`'s roles and grants on a real PostgreSQL: least privilege, checked statement by statement.
@@ -159,6 +160,27 @@ struct PostgresPrivilegeTests {
             try reader.append(event)
         } throws: { ($0 as? StoreError)?.sqlState == "42501" }
         #expect(try server.admin("SELECT count(*) FROM mcp_documents.events", database: database) == ["2"])
+    }
+
+    @Test("processes starting at once on an empty database apply each migration exactly once")
+    func concurrentStarters() throws {
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        let options = try server.options(database: database)
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                let store = try PostgresEventStore(pool: PostgresConnectionPool(options: options, size: 1))
+                store.pool.close()
+            } catch {
+                failures.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(
+            try server.admin("SELECT version FROM mcp_documents.schema_migrations ORDER BY 1", database: database) == [
+                "1", "2",
+            ])
     }
 
     @Test("a role that may not migrate fails naming the step, instead of running on an old schema")
