@@ -36,7 +36,9 @@ work=$(mktemp -d /tmp/portal-store-bench.XXXXXX)
 key="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 password="l01-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 pids=()
-psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -tA -v ON_ERROR_STOP=1 -h /var/run/postgresql -d postgres "$@"; }
+psql_admin() {
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -tA -v ON_ERROR_STOP=1 -h /var/run/postgresql -d postgres "$@"
+}
 cleanup() {
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
@@ -101,7 +103,8 @@ EOF
 
 # One measured wrk run after a warm-up; prints "req_per_s p50_ms p90_ms p99_ms non_2xx created".
 measure() {
-    timeout 60 wrk -t"$threads" -c"$connections" -d"$warmup" -s "$work/post.lua" "http://127.0.0.1:$port" >"$work/warmup.txt"
+    timeout 60 wrk -t"$threads" -c"$connections" -d"$warmup" -s "$work/post.lua" "http://127.0.0.1:$port" \
+        >"$work/warmup.txt"
     timeout 300 wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$work/post.lua" \
         "http://127.0.0.1:$port" | tee -a "$work/wrk.txt" | python3 -c '
 import re, sys

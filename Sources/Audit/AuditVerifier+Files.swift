@@ -35,7 +35,10 @@ extension AuditVerifier {
                 throw AuditVerificationFailure(checkpointLine: 0, .fileUnreadable)
             }
             let last = lines.last.flatMap { SealedLine($0)?.sequence } ?? 0
-            checkpoints = Self.lines(data).filter { line in AuditCheckpoint(line: line).map { $0.sequence <= last } ?? true }
+            // Unreadable checkpoint lines are kept, so that verification names them.
+            checkpoints = Self.lines(data).filter { line in
+                AuditCheckpoint(line: line).map { $0.sequence <= last } ?? true
+            }
         }
         return try verify(records: lines, checkpoints: checkpoints, from: from)
     }
