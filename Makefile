@@ -6,9 +6,9 @@ SWIFT ?= swift
 SWIFT_FORMAT ?= swift-format
 WARNINGS := -Xswiftc -warnings-as-errors
 
-.PHONY: deps build run test bench bench-redis format lint
+.PHONY: deps build run test bench bench-redis bench-store format lint
 
-## Install the Debian packages (OpenSSL, SQLite, promtool, nginx, wrk...) when missing.
+## Install the Debian packages (OpenSSL, SQLite, PostgreSQL, promtool, nginx, wrk...) when missing.
 deps:
 	./scripts/deps.sh
 
@@ -20,8 +20,10 @@ build:
 run: deps build
 	./.build/release/portal serve
 
-## Build everything, tests included, with warnings as errors, then run every test.
+## Build everything, tests included, with warnings as errors, then run every test
+## (PostgreSQL's Debian cluster is started first: scripts/postgres-setup.sh).
 test: deps
+	./scripts/postgres-setup.sh
 	$(SWIFT) build --build-tests $(WARNINGS)
 	$(SWIFT) test
 
@@ -32,6 +34,10 @@ bench: deps build
 ## The per-IP limiter in memory against Redis, through the gateway (bench/redis-limiter.sh).
 bench-redis: deps build
 	./bench/redis-limiter.sh
+
+## Event ingest through the data layer: SQLite against PostgreSQL (bench/store-ingest.sh).
+bench-store: deps build
+	./bench/store-ingest.sh
 
 ## Format the sources in place with the toolchain's swift-format and .swift-format.
 format:

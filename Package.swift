@@ -12,6 +12,7 @@ let package = Package(
         // C libraries from Debian's -dev packages.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CEpoll"),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
 
@@ -31,8 +32,8 @@ let package = Package(
         .target(name: "Redis", dependencies: ["PortalCore", "RESP", "Net"]),
         // Rate limiting, bans, failure counts and revoked token ids, in memory and in Redis.
         .target(name: "Limits", dependencies: ["PortalCore", "Net", "RESP", "Redis", "Crypto"]),
-        // Events, audit records and credentials on SQLite.
-        .target(name: "Store", dependencies: ["PortalCore", "CSQLite"]),
+        // Events, audit records and credentials on SQLite or PostgreSQL.
+        .target(name: "Store", dependencies: ["PortalCore", "CSQLite", "CLibPQ"]),
         // Audit records and sinks.
         .target(name: "Audit", dependencies: ["PortalCore", "Crypto"]),
         // Metrics registry, Prometheus text, structured logger.
@@ -70,11 +71,15 @@ let package = Package(
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RESP", "Net", "PortalCore", "RedisTestSupport"]),
         // Spawns and stops real redis-server processes for the tests (not a test target: several share it).
         .target(name: "RedisTestSupport", dependencies: ["Net"], path: "Tests/RedisTestSupport"),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore"]),
+        // Test support: the Debian PostgreSQL cluster, throwaway clusters a test may stop, and psql.
+        .target(name: "PostgresTestSupport", dependencies: ["Store"], path: "Tests/PostgresTestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore", "PostgresTestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
-        .testTarget(name: "DataLayerTests", dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore"]),
+        .testTarget(
+            name: "DataLayerTests",
+            dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
@@ -86,7 +91,10 @@ let package = Package(
         // Net serves the loopback upstreams those processes proxy to.
         .testTarget(
             name: "PortalCommandTests",
-            dependencies: ["portal", "Net", "HTTPCodec", "Crypto", "PortalCore", "RedisTestSupport"]),
+            dependencies: [
+                "portal", "Net", "HTTPCodec", "Crypto", "PortalCore", "Store", "RedisTestSupport",
+                "PostgresTestSupport",
+            ]),
 
         // libFuzzer harnesses (scripts/fuzz.sh, docs/fuzzing.md); plain builds replay files given as arguments.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

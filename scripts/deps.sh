@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-    libssl-dev libsqlite3-dev libargon2-dev pkg-config prometheus curl python3 wrk nginx-light slowhttptest
-    testssl.sh redis-server redis-tools
+    libssl-dev libsqlite3-dev libargon2-dev libpq-dev postgresql pkg-config prometheus curl python3 wrk nginx-light
+    slowhttptest testssl.sh redis-server redis-tools
 )
 
 missing=()

@@ -22,6 +22,27 @@ extension AuditVerifier {
         return try verify(records: Self.lines(records), checkpoints: checkpoints, from: from)
     }
 
+    /// Verifies records read back from the store (their sealed lines, in sequence order) with the chain key, and
+    /// with those checkpoints of the file at `checkpointPath` that name records the store already holds (the store
+    /// may lag the file by what is not shipped yet; comparing the two finds a tail cut from the store).
+    /// - Throws: `AuditVerificationFailure`: the first broken record or checkpoint.
+    public func verify(
+        storedLines lines: [[UInt8]], checkpointPath: String?, from: UInt64 = 1
+    ) throws(AuditVerificationFailure) -> AuditVerificationReport {
+        var checkpoints: [[UInt8]] = []
+        if let checkpointPath, FileManager.default.fileExists(atPath: checkpointPath) {
+            guard let data = FileManager.default.contents(atPath: checkpointPath) else {
+                throw AuditVerificationFailure(checkpointLine: 0, .fileUnreadable)
+            }
+            let last = lines.last.flatMap { SealedLine($0)?.sequence } ?? 0
+            // Unreadable checkpoint lines are kept, so that verification names them.
+            checkpoints = Self.lines(data).filter { line in
+                AuditCheckpoint(line: line).map { $0.sequence <= last } ?? true
+            }
+        }
+        return try verify(records: lines, checkpoints: checkpoints, from: from)
+    }
+
     /// The newline-separated lines of `data`; a last line without its newline is kept (a torn write shows).
     static func lines(_ data: Data) -> [[UInt8]] {
         var lines: [[UInt8]] = []

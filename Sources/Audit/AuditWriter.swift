@@ -1,4 +1,5 @@
 import Crypto
+import PortalCore
 
 #if canImport(Glibc)
     import Glibc

@@ -10,6 +10,8 @@ public struct AuditSettings: Sendable {
     public var signingKeyFile: String?
     /// `AUDIT_CHECKPOINT_INTERVAL_SECONDS`, default 60: the least time between two signed checkpoints.
     public var checkpointIntervalSeconds: Int = 60
+    /// `AUDIT_STORE_SINK`, default true: the gateway ships its audit file to the data layer's audit table.
+    public var storeSink = true
 
     /// Every default.
     public init() {}
@@ -33,6 +35,7 @@ public struct AuditSettings: Sendable {
         }
         settings.checkpointIntervalSeconds = try env.int(
             "AUDIT_CHECKPOINT_INTERVAL_SECONDS", default: 60, range: 1...86_400)
+        settings.storeSink = try env.bool("AUDIT_STORE_SINK", default: true)
         return settings
     }
 

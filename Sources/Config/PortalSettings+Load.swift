@@ -89,7 +89,7 @@ extension PortalSettings {
         settings.gatewayL01APIKey = try env.secret("GATEWAY_L01_API_KEY")
         settings.redis = try RedisSettings.load(from: env)
         settings.rateLimitBackend = try RateLimitBackendSettings.load(from: env)
-        settings.postgres = try loadPostgres(env)
+        settings.postgres = try PostgresSettings.load(from: env)
 
         // Routes: the file when named, else the default table towards the data layer.
         settings.portalConfigPath = try nonEmptyPath(env, "PORTAL_CONFIG")
@@ -108,6 +108,7 @@ extension PortalSettings {
             try settings.refuseWeakSecrets()
             if settings.auditLogEnabled { try settings.audit.requireProductionKeys() }
             try settings.auth.requireProductionKeys()
+            try settings.postgres?.requireProductionTLS()
         }
         return settings
     }
@@ -152,21 +153,5 @@ extension PortalSettings {
             throw ConfigError.invalidValue(name, expected: "a non-empty file path", got: text)
         }
         return text
-    }
-
-    private static func loadPostgres(_ env: Environment) throws(ConfigError) -> PostgresSettings? {
-        let url = try env.secret("DATABASE_URL")
-        if let url, !(url.text.hasPrefix("postgres://") || url.text.hasPrefix("postgresql://")) {
-            let expected = "a postgres:// or postgresql:// URL"
-            throw ConfigError.invalidValue("DATABASE_URL", expected: expected, got: url.text)
-        }
-        let host: String? = try env.string("POSTGRES_HOST") == nil ? nil : try env.host("POSTGRES_HOST", default: "")
-        let port = try env.port("POSTGRES_PORT", default: 5432)
-        let database = try env.string("POSTGRES_DB", default: "portal") ?? "portal"
-        let user = try env.string("POSTGRES_USER", default: "portal") ?? "portal"
-        let password = try env.secret("POSTGRES_PASSWORD")
-        guard url != nil || host != nil else { return nil }
-        return PostgresSettings(
-            url: url, host: host, port: port, database: database, user: user, password: password)
     }
 }

@@ -30,6 +30,18 @@ public struct DataLayerError: Error, Sendable, Equatable {
     static let bodyTooLarge = DataLayerError(status: 413, code: "E9305", message: "request body is too large")
     static let storeFailed = DataLayerError(status: 500, code: "E9901", message: "the event store failed")
     static let notReady = DataLayerError(status: 503, code: "E9902", message: "the event store is not ready")
+    static let unavailable = DataLayerError(
+        status: 503, code: "E9903", message: "the store is unavailable or too slow; retry later")
+    static let nulInText = DataLayerError(
+        status: 400, code: "E9353", message: "a text value holds a NUL character, which the store cannot keep")
+    static let auditGap = DataLayerError(
+        status: 409, code: "E9351",
+        message: "the records do not continue the stored chain: earlier records are missing",
+        field: "records")
+    static let auditConflict = DataLayerError(
+        status: 409, code: "E9352",
+        message: "the records contradict the stored chain (another hash for a stored sequence, or a broken link)",
+        field: "records")
 
     static func methodNotAllowed(_ allow: String) -> DataLayerError {
         DataLayerError(status: 405, code: "E9002", message: "method not allowed; allowed: \(allow)")

@@ -8,28 +8,36 @@ import Store
 /// - `GET /health/live`, `GET /health/ready` (pings the store): no key needed.
 /// - `POST /api/v1/events` → 201, `GET /api/v1/events/{id}` → 200 or 404,
 ///   `GET /api/v1/events?aggregate_id=&event_type=&limit=&after=` → 200: need `X-Service-Key`.
+/// - `POST /api/v1/audit-records`, `GET /api/v1/audit-records/head?source=`: gateways ship their audit
+///   trail here (see `DataLayerRouter+Audit.swift`); need `X-Service-Key`.
 ///
+/// A store that is down or too slow makes an answer 503 with `Retry-After` (nothing is half-written: each
+/// write is one transaction).
 /// `route` blocks on the store: call it from a worker thread, never an event loop (see `DataLayerService`).
 /// Every failure is a JSON error `{"error":{"code","message","field"?}}`; nothing in the request can crash it.
 public struct DataLayerRouter: Sendable {
     private let store: any EventStore
+    let auditRecords: (any AuditRecordStore)?
     private let authenticator: ServiceKeyAuthenticator
-    private let configuration: DataLayerConfiguration
+    let configuration: DataLayerConfiguration
     private let onStoreError: @Sendable (StoreError) -> Void
     private let identity: ConsumerSignatureVerifier?
 
     static let eventsPath = "/api/v1/events"
+    static let auditPath = "/api/v1/audit-records"
 
     /// - Parameters:
+    ///   - auditRecords: where shipped audit records are kept; nil answers the audit routes 404.
     ///   - onStoreError: told of every store failure behind a 500 or 503, for logs and counters.
     ///   - identity: when given, every API call must carry the gateway's signature over the caller's identity
     ///     (`X-Consumer-Signature`, `L01_IDENTITY_KEY`), fresh and not seen before; else 401 E9109.
     public init(
-        store: any EventStore, authenticator: ServiceKeyAuthenticator,
+        store: any EventStore, auditRecords: (any AuditRecordStore)? = nil, authenticator: ServiceKeyAuthenticator,
         configuration: DataLayerConfiguration = DataLayerConfiguration(),
         onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }, identity: ConsumerSignatureVerifier? = nil
     ) {
         self.store = store
+        self.auditRecords = auditRecords
         self.authenticator = authenticator
         self.configuration = configuration
         self.onStoreError = onStoreError
@@ -48,8 +56,7 @@ public struct DataLayerRouter: Sendable {
             return error.response(
                 allow: error.status == 405 ? Self.allow(for: request.path) : nil, requestID: requestID)
         } catch let error as StoreError {
-            onStoreError(error)
-            return (error.isBusy ? DataLayerError.notReady : DataLayerError.storeFailed).response(requestID: requestID)
+            return storeFailure(error, requestID: requestID)
         } catch {
             return DataLayerError.storeFailed.response(requestID: requestID)
         }
@@ -70,6 +77,12 @@ public struct DataLayerRouter: Sendable {
         // Authenticate before routing, so that callers without a key learn nothing about paths.
         let keys = request.headers.all("X-Service-Key")
         guard keys.count == 1, authenticator.isValid(keys[0]) else { throw DataLayerError.unauthorized }
+        // Audit shipping is the gateway process's own call, not a consumer's: no consumer identity to sign. A
+        // request the gateway proxied (it always sets X-Forwarded-For) never reaches the trail, whatever the routes.
+        if path == Self.auditPath || path.hasPrefix(Self.auditPath + "/") {
+            guard request.headers.all("X-Forwarded-For").isEmpty else { throw DataLayerError.notFound }
+            return try routeAudit(request)
+        }
         // The caller's identity must be the gateway's word, not something a holder of the service key made up.
         if let identity {
             let signature = Self.single(request, ConsumerSignature.signatureHeader)
@@ -110,7 +123,20 @@ public struct DataLayerRouter: Sendable {
     }
 
     private static func allow(for path: Substring) -> String {
-        path == eventsPath ? "GET, POST" : "GET"
+        path == eventsPath ? "GET, POST" : path == auditPath ? "POST" : "GET"
+    }
+
+    /// The answer to a store failure: 503 with `Retry-After` when it may pass, 400 for input the store
+    /// refuses, 409 for audit records that do not fit the stored chain, else 500.
+    private func storeFailure(_ error: StoreError, requestID: String?) -> HTTPResponse {
+        if error.isInvalidInput { return DataLayerError.nulInText.response(requestID: requestID) }
+        if error.isAuditGap { return DataLayerError.auditGap.response(requestID: requestID) }
+        if error.isAuditConflict { return DataLayerError.auditConflict.response(requestID: requestID) }
+        onStoreError(error)
+        guard error.isUnavailable else { return DataLayerError.storeFailed.response(requestID: requestID) }
+        var response = DataLayerError.unavailable.response(requestID: requestID)
+        response.headers.replaceOrAdd("Retry-After", "1")
+        return response
     }
 
     private func create(_ request: HTTPRequest) throws -> HTTPResponse {

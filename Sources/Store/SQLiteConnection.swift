@@ -50,7 +50,10 @@ final class SQLiteConnection {
             switch value {
             case .null: rc = sqlite3_bind_null(statement, position)
             case .integer(let number): rc = sqlite3_bind_int64(statement, position, number)
-            case .text(let text): rc = Self.bind(text, to: statement, at: position)
+            case .text(let text):
+                // Refused as PostgreSQL refuses it, so both stores keep the same contract.
+                guard !text.utf8.contains(0) else { throw StoreError.invalidText }
+                rc = Self.bind(text, to: statement, at: position)
             }
             guard rc == SQLITE_OK else { throw StoreError.bind(rc) }
         }

@@ -13,9 +13,9 @@ import Synchronization
 /// increase strictly and are never reused. Writes go through one connection behind a mutex;
 /// reads use a second connection, which WAL lets run beside a write.
 public final class SQLiteEventStore: EventStore {
-    private let writer: Mutex<SQLiteConnection>
-    private let reader: Mutex<SQLiteConnection>
-    private let clock: any PortalClock
+    let writer: Mutex<SQLiteConnection>
+    let reader: Mutex<SQLiteConnection>
+    let clock: any PortalClock
 
     private static let columns =
         "id, event_type, aggregate_type, aggregate_id, payload, metadata, created_at, version, sequence"

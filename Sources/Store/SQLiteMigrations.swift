@@ -34,7 +34,41 @@ enum SQLiteMigrations {
                 )
                 """,
                 "CREATE INDEX events_by_type ON events (event_type, sequence)",
-            ])
+            ]),
+        SQLiteMigration(
+            version: 2,
+            statements: [
+                """
+                CREATE TABLE audit_records (
+                    source_id TEXT NOT NULL,
+                    sequence INTEGER NOT NULL CHECK (sequence >= 1),
+                    recorded_at INTEGER NOT NULL,
+                    type TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    request_id TEXT,
+                    client_address TEXT,
+                    subject TEXT,
+                    route TEXT,
+                    reason TEXT,
+                    token_fingerprint TEXT,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    line TEXT NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    PRIMARY KEY (source_id, sequence)
+                ) WITHOUT ROWID
+                """,
+                "CREATE INDEX audit_records_by_time ON audit_records (recorded_at)",
+                // Append-only: SQLite has no roles, so triggers alone refuse every change.
+                """
+                CREATE TRIGGER audit_records_no_update BEFORE UPDATE ON audit_records
+                BEGIN SELECT RAISE(ABORT, 'audit records are append-only: UPDATE refused'); END
+                """,
+                """
+                CREATE TRIGGER audit_records_no_delete BEFORE DELETE ON audit_records
+                BEGIN SELECT RAISE(ABORT, 'audit records are append-only: DELETE refused'); END
+                """,
+            ]),
     ]
 
     /// Applies every migration of `migrations` (default: the event store's) the database has not recorded yet;

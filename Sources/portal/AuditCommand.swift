@@ -6,7 +6,7 @@ import Foundation
 /// `portal audit verify`: checks the audit file's chain and checkpoints and names the first broken record.
 enum AuditCommand {
     static let usage = """
-        Usage: portal audit verify [--file PATH] [--from SEQ] [--public-key PEM]
+        Usage: portal audit verify [--file PATH] [--from SEQ] [--public-key PEM] [--in file|store] [--source ID]
 
         Checks every record of the audit file (AUDIT_LOG_DESTINATION, default $PORTAL_DATA_DIR/audit.log):
         its HMAC under AUDIT_HMAC_KEY, its sequence, and its link to the record before; and every signed
@@ -18,10 +18,15 @@ enum AuditCommand {
           --from SEQ         Start at record SEQ, trusting its link to the record before; default 1.
           --public-key PEM   Verify checkpoints with this public key; default the public half of
                              AUDIT_SIGNING_KEY_FILE (or of the development key in $PORTAL_DATA_DIR).
+          --in store         Check the records the data layer's store holds (DATABASE_URL or the SQLite
+                             store in PORTAL_DATA_DIR) instead of the file, with the file's checkpoints
+                             up to the last stored record.
+          --source ID        With --in store: the gateway whose chain to check; default this data
+                             directory's instance_id.
         """
 
     static func run(_ raw: [String]) throws -> Int32 {
-        let args = try Arguments(raw, valued: ["file", "from", "public-key"])
+        let args = try Arguments(raw, valued: ["file", "from", "public-key", "in", "source"])
         if args.wantsHelp || args.positionals.isEmpty {
             PortalCLI.printOut(usage)
             return args.wantsHelp ? 0 : 2
@@ -38,6 +43,11 @@ enum AuditCommand {
         let path = args.options["file"] ?? settings.auditLogDestination
         let verifier = AuditVerifier(
             chainKey: try AuditKeys.chainKey(settings), checkpointKey: try checkpointKey(args, settings))
+        switch args.options["in"] ?? "file" {
+        case "file": break
+        case "store": return try verifyStore(verifier, args: args, settings: settings, from: from)
+        default: throw UsageError("--in: expected file or store")
+        }
         do {
             let report = try verifier.verify(file: path, from: from)
             let range = report.firstSequence.map { "records \($0)-\(report.lastSequence ?? $0)" } ?? "no records"

@@ -20,6 +20,7 @@ enum PortalCLI {
           key              Create, rotate, revoke and list API keys of services.
           cert self-signed Write a development key and certificate (EC P-256, SAN) for TLS.
           audit verify     Check the audit trail's chain and signed checkpoints; name the first broken record.
+          db init          Prepare a PostgreSQL database: schema, roles l01_service/l09_service, grants.
           help             Show this text.
 
         Settings come from the environment and an optional .env file; see README.md.
@@ -43,6 +44,7 @@ enum PortalCLI {
             case "key": return try KeyCommand.run(rest)
             case "cert": return try CertCommand.run(rest)
             case "audit": return try AuditCommand.run(rest)
+            case "db": return try DBCommand.run(rest)
             case "help", "--help", "-h":
                 printOut(usage)
                 return 0

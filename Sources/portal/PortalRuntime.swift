@@ -16,6 +16,8 @@ final class PortalRuntime {
     let group: EventLoopGroup
     let servers: [(name: String, server: HTTPServer)]
     let audit: AuditLog?
+    /// Ships the audit file to the data layer's audit table; nil when `AUDIT_STORE_SINK=false` or no gateway runs.
+    var shipper: AuditShipper?
     let logger: Logger
     /// The HTTPS listener's certificate and key, reloaded on SIGHUP; nil without TLS.
     let tls: TLSContext?
@@ -35,7 +37,6 @@ final class PortalRuntime {
 
     /// Builds every part the command asked for and starts listening; any failure is one line naming its cause.
     static func start(settings: PortalSettings, parts: ServeCommand.Parts, logger: Logger) throws -> PortalRuntime {
-        try refuseUnbuiltFeatures(settings)
         try DataDirectory.ensure(settings.portalDataDirectory)
         _ = try DataDirectoryLock.acquire(settings.portalDataDirectory)
         let registry = MetricsRegistry()
@@ -131,11 +132,20 @@ final class PortalRuntime {
             }
             servers.append((name, server))
         }
+        let runtime = PortalRuntime(group: group, servers: servers, audit: audit, logger: logger, tls: tls)
+        do {
+            runtime.shipper = try startShipping(
+                settings: settings, parts: parts, gatewayKey: gatewayKey, audit: audit, group: group,
+                registry: registry, logger: logger)
+        } catch {
+            runtime.stop(grace: 0)
+            throw error
+        }
         // Announced only once all are up, so a failed start prints its one error line and nothing else.
         for (name, server) in servers {
             logger.info("listener.started", ["listener": .string(name), "port": .int(server.port)])
         }
-        return PortalRuntime(group: group, servers: servers, audit: audit, logger: logger, tls: tls)
+        return runtime
     }
 
     /// The HTTPS context from `TLS_*` settings, checked as production demands; nil when TLS is off.
@@ -170,48 +180,41 @@ final class PortalRuntime {
         }
     }
 
-    /// The data layer's server over the SQLite store, and its readiness check.
+    /// The data layer's server over its store (SQLite or PostgreSQL), and its readiness check.
     static func makeDataLayer(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String],
         listeners: ListenerFactory
     ) throws -> (HTTPServer, @Sendable () -> Bool) {
         let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
-        let store: SQLiteEventStore
+        let (store, workers): (any EventStore & AuditRecordStore, Int)
         do {
-            store = try SQLiteEventStore(directory: settings.portalDataDirectory)
+            (store, workers) = try makeStore(settings)
         } catch {
             listeners.group.shutdown()
-            throw StartError(description: "PORTAL_DATA_DIR: cannot open the event store: \(error)")
+            throw error
         }
         let router = DataLayerRouter(
-            store: store, authenticator: ServiceKeyAuthenticator(keys: keys),
+            store: store, auditRecords: store, authenticator: ServiceKeyAuthenticator(keys: keys),
             onStoreError: { [logger] error in
                 storeErrors.increment()
                 logger.error("store.error", ["error": .string(error.metricLabel)])
             }, identity: settings.auth.l01IdentityKey.map { ConsumerSignatureVerifier(key: $0.bytes) })
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
-            handler: DataLayerService(router: router))
+            handler: DataLayerService(router: router, workerCount: workers))
         return (server, { (try? store.ping()) != nil })
     }
 
-    /// Settings whose feature this build does not have yet stop start-up, rather than being ignored:
-    /// an operator who asks for TLS must never get plain HTTP by accident.
-    static func refuseUnbuiltFeatures(_ settings: PortalSettings) throws {
-        if settings.postgres != nil {
-            throw StartError(
-                description: "DATABASE_URL/POSTGRES_HOST: the PostgreSQL store is not available in this build yet")
-        }
-    }
-
-    /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail.
+    /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail and
+    /// ships what it can of it (the data layer, when in this process, stops last so that it can take it).
     func stop(grace: Double) {
-        for (_, server) in servers.reversed() {
-            server.shutdown(deadline: .milliseconds(Int64(grace * 1000)))
-        }
+        let deadline = Duration.milliseconds(Int64(grace * 1000))
+        for (name, server) in servers.reversed() where name != "data layer" { server.shutdown(deadline: deadline) }
         if let audit, !audit.close() {
             logger.error("audit.close_incomplete")
         }
+        if let shipper { stopShipping(shipper) }
+        for (name, server) in servers where name == "data layer" { server.shutdown(deadline: deadline) }
         group.shutdown()
     }
 }

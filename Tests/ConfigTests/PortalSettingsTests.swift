@@ -45,7 +45,8 @@ struct PortalSettingsTests {
                 "TLS_ENABLED": "yes", "TLS_PORT": "9443", "TLS_CERT_PATH": "/c.pem", "TLS_KEY_PATH": "/k.pem",
                 "AUDIT_LOG_ENABLED": "false", "AUDIT_LOG_LEVEL": "WARNING", "PORTAL_DATA_DIR": "/var/lib/portal",
                 "REDIS_HOST": "redis", "REDIS_PORT": "6380", "REDIS_PASSWORD_FILE": "/s/redis",
-                "DATABASE_URL": "postgres://u:p@db/portal", "GATEWAY_HOST": "::", "GATEWAY_PORT": "0",
+                "DATABASE_URL": "postgres://u:p@db/portal?sslmode=verify-full", "GATEWAY_HOST": "::",
+                "GATEWAY_PORT": "0",
                 "ADMIN_PORT": "9100", "DATA_LAYER_HOST": "10.0.0.3", "DATA_LAYER_PORT": "7001",
                 "TRUSTED_PROXIES": "10.0.0.0/8", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
                 "MAX_BODY_SIZE": "2048", "UPSTREAM_TIMEOUT_SECONDS": "2.5", "L01_API_KEYS": Self.keyA + "," + Self.keyB,
@@ -60,7 +61,7 @@ struct PortalSettingsTests {
         #expect(settings.auditLogDestination == "/var/lib/portal/audit.log")
         #expect(
             settings.redis == RedisSettings(host: "redis", port: 6380, password: SecretValue("r3dis-pass")))
-        #expect(settings.postgres?.url?.text == "postgres://u:p@db/portal")
+        #expect(settings.postgres?.url?.text == "postgres://u:p@db/portal?sslmode=verify-full")
         #expect(settings.gatewayHost == "::" && settings.gatewayPort == 0 && settings.adminPort == 9100)
         #expect(settings.trustedProxies.contains(ipText: "10.9.9.9"))
         #expect(settings.logLevel == .debug && settings.logFormat == .text)

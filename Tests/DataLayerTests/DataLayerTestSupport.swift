@@ -14,7 +14,8 @@ struct RouterHarness {
         let directory = NSTemporaryDirectory() + "data-layer-tests-" + UUID().uuidString
         let store = try SQLiteEventStore(directory: directory, clock: ManualClock(unixSeconds: 1_767_225_600))
         router = DataLayerRouter(
-            store: store, authenticator: ServiceKeyAuthenticator(keys: [Self.key]), configuration: configuration)
+            store: store, auditRecords: store, authenticator: ServiceKeyAuthenticator(keys: [Self.key]),
+            configuration: configuration)
     }
 
     func send(

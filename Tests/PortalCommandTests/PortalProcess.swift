@@ -80,21 +80,24 @@ final class RunningPortal {
     private var logText = ""
     /// What the process logged up to the moment its listeners had all started.
     var startupLog: String { logText }
+    private let laterLog = LogText()
 
     struct StartFailure: Error, CustomStringConvertible { let description: String }
 
-    /// Starts `portal serve`; with `niceness`, under `nice -n` (a negative value needs root; without it nice
-    /// warns and runs it at the usual priority).
+    /// Starts `portal <command>` (default `serve`) and waits until `expectedListeners` have started; with
+    /// `niceness`, under `nice -n` (a negative value needs root; without it nice warns and runs it at the usual
+    /// priority).
     init(
-        environment: [String: String], directory: URL, expectedListeners: Set<String>, niceness: Int? = nil
+        environment: [String: String], directory: URL, expectedListeners: Set<String>, command: String = "serve",
+        niceness: Int? = nil
     ) throws {
         self.directory = directory
         if let niceness {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
-            process.arguments = ["-n", "\(niceness)", PortalProcess.binary.path, "serve"]
+            process.arguments = ["-n", "\(niceness)", PortalProcess.binary.path, command]
         } else {
             process.executableURL = PortalProcess.binary
-            process.arguments = ["serve"]
+            process.arguments = [command]
         }
         process.environment = environment
         process.currentDirectoryURL = directory
@@ -120,7 +123,25 @@ final class RunningPortal {
                 ports[name] = port
             }
         }
+        // Keep reading, so that a process logging a lot never blocks on a full pipe.
+        let later = laterLog
+        Thread.detachNewThread {
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { return }
+                later.append(String(decoding: chunk, as: UTF8.self))
+            }
+        }
     }
+
+    /// Kills the process at once (SIGKILL), as a crash would, and waits for it to be gone.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The log lines written so far (JSON, one per line).
+    var log: String { logText + laterLog.text }
 
     /// Sends SIGTERM and waits (bounded) for the exit status.
     func terminate(timeoutSeconds: Double = 15) -> Int32? {
@@ -137,5 +158,24 @@ final class RunningPortal {
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Log text read after start-up, appended from the reading thread.
+final class LogText: @unchecked Sendable {
+    /// `@unchecked Sendable`: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = ""
+
+    func append(_ text: String) {
+        lock.lock()
+        value += text
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

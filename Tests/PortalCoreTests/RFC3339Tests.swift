@@ -17,5 +17,19 @@ struct RFC3339Tests {
         ])
     func rfc3339(micros: Int64, expected: String) {
         #expect(RFC3339.format(unixMicroseconds: micros) == expected)
+        #expect(RFC3339.parse(expected) == micros)
+    }
+
+    @Test(
+        "parsing refuses every other form and impossible dates",
+        arguments: [
+            "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000000+00:00", "2026-01-01 00:00:00.000000Z",
+            "2026-02-30T00:00:00.000000Z", "2026-13-01T00:00:00.000000Z", "2026-04-31T00:00:00.000000Z",
+            "2026-01-01T24:00:00.000000Z", "2026-01-01T00:60:00.000000Z", "2026-01-01T00:00:60.000000Z",
+            "2026-01-01T00:00:00.00000aZ", "2026-01-01T00:00:00.000000z", "", "+026-01-01T00:00:00.000000Z",
+            "2025-02-29T00:00:00.000000Z",
+        ])
+    func parseRefuses(text: String) {
+        #expect(RFC3339.parse(text) == nil)
     }
 }

@@ -6,12 +6,13 @@
 ///
 /// `@unchecked Sendable`: `value` is only read or written while `mutex` is held, inside
 /// `withLock` or `wait`. The pthread objects live in heap memory that never moves.
-final class ConditionLock<Value>: @unchecked Sendable {
+public final class ConditionLock<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var value: Value
 
-    init(_ value: Value) {
+    /// A lock guarding `value`.
+    public init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -34,7 +35,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with the value while holding the lock.
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
@@ -42,7 +43,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
 
     /// Holding the lock, waits until `ready` is true or `timeoutNanoseconds` pass, then runs `body`.
     /// - Returns: `body`'s result, and whether `ready` held when it ran.
-    func wait<R>(
+    public func wait<R>(
         until ready: (Value) -> Bool, timeoutNanoseconds: UInt64, then body: (inout Value, Bool) -> R
     ) -> R {
         pthread_mutex_lock(mutex)
@@ -56,7 +57,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     }
 
     /// Wakes every waiter; call after changing the value.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 
     private static func deadline(after nanoseconds: UInt64) -> timespec {
         var now = timespec()

@@ -1,0 +1,147 @@
+/// One numbered schema change of the PostgreSQL store.
+struct PostgresMigration {
+    let version: Int64
+    let statements: [StaticString]
+}
+
+/// The PostgreSQL store's schema `mcp_documents`, as numbered migrations recorded in
+/// `mcp_documents.schema_migrations`, each applied in its own transaction.
+///
+/// Applying is idempotent (a recorded version is skipped) and safe for processes starting at once: the
+/// whole run holds a session advisory lock, so a second starter waits and then finds nothing left to do.
+/// A role that does not own the schema (`l01_service`) can check the versions but not apply one: it then
+/// fails naming the missing version, and the operator runs `portal db init` with an owner's URL.
+/// Append new migrations with the next number; never edit one that has shipped.
+enum PostgresMigrations {
+    /// The schema every table lives in.
+    static let schema = "mcp_documents"
+
+    /// The advisory lock held while migrating: (0x5350 "SP", 1).
+    private static let lockKeys: (Int64, Int64) = (0x5350, 1)
+
+    static let all: [PostgresMigration] = [
+        PostgresMigration(
+            version: 1,
+            statements: [
+                """
+                CREATE TABLE mcp_documents.events (
+                    sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    id uuid NOT NULL UNIQUE,
+                    event_type text NOT NULL,
+                    aggregate_type text NOT NULL,
+                    aggregate_id text NOT NULL,
+                    payload json NOT NULL,
+                    metadata json NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    version bigint NOT NULL,
+                    CONSTRAINT events_aggregate_version UNIQUE (aggregate_id, version)
+                )
+                """,
+                "CREATE INDEX events_by_type ON mcp_documents.events (event_type, sequence)",
+            ]),
+        PostgresMigration(
+            version: 2,
+            statements: [
+                """
+                CREATE TABLE mcp_documents.audit_records (
+                    source_id text NOT NULL,
+                    sequence bigint NOT NULL CHECK (sequence >= 1),
+                    recorded_at timestamptz NOT NULL,
+                    type text NOT NULL,
+                    outcome text NOT NULL,
+                    request_id text,
+                    client_address text,
+                    subject text,
+                    route text,
+                    reason text,
+                    token_fingerprint text,
+                    prev_hash text NOT NULL,
+                    hash text NOT NULL,
+                    line text NOT NULL,
+                    received_at timestamptz NOT NULL DEFAULT now(),
+                    PRIMARY KEY (source_id, sequence)
+                )
+                """,
+                "CREATE INDEX audit_records_by_time ON mcp_documents.audit_records (recorded_at)",
+                // Append-only even for roles that hold UPDATE or DELETE by mistake, the owner included.
+                """
+                CREATE FUNCTION mcp_documents.refuse_audit_change() RETURNS trigger
+                LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+                BEGIN
+                    RAISE EXCEPTION 'audit records are append-only: % refused', TG_OP
+                        USING ERRCODE = 'insufficient_privilege';
+                END
+                $$
+                """,
+                """
+                CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON mcp_documents.audit_records
+                FOR EACH ROW EXECUTE FUNCTION mcp_documents.refuse_audit_change()
+                """,
+                """
+                CREATE TRIGGER audit_records_no_truncate BEFORE TRUNCATE ON mcp_documents.audit_records
+                FOR EACH STATEMENT EXECUTE FUNCTION mcp_documents.refuse_audit_change()
+                """,
+            ]),
+    ]
+
+    /// The newest version this build knows.
+    static var latestVersion: Int64 { all.last?.version ?? 0 }
+
+    /// Applies every migration not yet recorded; returns the versions applied by this call.
+    /// - Throws: `StoreError` (`migration`, with the SQLSTATE) when the role may not apply a pending one.
+    static func apply(on connection: PostgresConnection, deadline: UInt64) throws -> [Int64] {
+        _ = try connection.query(
+            "SELECT pg_advisory_lock($1::int, $2::int)", [.integer(lockKeys.0), .integer(lockKeys.1)],
+            deadline: deadline)
+        defer {
+            _ = try? connection.query(
+                "SELECT pg_advisory_unlock($1::int, $2::int)", [.integer(lockKeys.0), .integer(lockKeys.1)],
+                deadline: deadline)
+        }
+        do {
+            // Checked before creating, so that a role without CREATE passes when the owner already made them.
+            let schemaExists =
+                try connection.query(
+                    "SELECT 1 FROM pg_namespace WHERE nspname = $1", [.text(schema)], deadline: deadline
+                ).count == 1
+            if !schemaExists { try connection.execute("CREATE SCHEMA mcp_documents", deadline: deadline) }
+            let tableExists =
+                try connection.query(
+                    "SELECT to_regclass('mcp_documents.schema_migrations') IS NOT NULL", deadline: deadline
+                ).text(0, 0) == "t"
+            if !tableExists {
+                try connection.execute(
+                    """
+                    CREATE TABLE mcp_documents.schema_migrations (
+                        version bigint PRIMARY KEY,
+                        applied_at timestamptz NOT NULL DEFAULT now()
+                    )
+                    """, deadline: deadline)
+            }
+            let recorded = Set(try applied(on: connection, deadline: deadline).map(\.version))
+            var appliedNow: [Int64] = []
+            for migration in all where !recorded.contains(migration.version) {
+                try connection.transaction(deadline: deadline) {
+                    for statement in migration.statements { try connection.execute(statement, deadline: deadline) }
+                    _ = try connection.query(
+                        "INSERT INTO mcp_documents.schema_migrations (version) VALUES ($1)",
+                        [.integer(migration.version)], deadline: deadline)
+                }
+                appliedNow.append(migration.version)
+            }
+            return appliedNow
+        } catch let error as StoreError where error.sqlState == "42501" {
+            throw StoreError.migrationNotPermitted(error.sqlState)
+        }
+    }
+
+    /// Every recorded migration, in version order.
+    static func applied(on connection: PostgresConnection, deadline: UInt64) throws -> [AppliedMigration] {
+        let rows = try connection.query(
+            "SELECT version, (EXTRACT(EPOCH FROM applied_at) * 1000000)::bigint "
+                + "FROM mcp_documents.schema_migrations ORDER BY version", deadline: deadline)
+        return try (0..<rows.count).map { row in
+            AppliedMigration(version: try rows.integer(row, 0), appliedAtMicroseconds: try rows.integer(row, 1))
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import PostgresTestSupport
+import Store
+import Synchronization
+import Testing
+
+/// `portal db init`'s roles and grants on a real PostgreSQL: least privilege, checked statement by statement.
+@Suite("PostgreSQL roles and grants (db init)")
+struct PostgresPrivilegeTests {
+    let server = PostgresServer.debian
+
+    /// A fresh database prepared by `PostgresDatabaseSetup.initialize`, with one event and one audit record.
+    private func prepared() throws -> (database: String, report: [String]) {
+        let database = try server.createDatabase()
+        let report = try PostgresDatabaseSetup.initialize(
+            options: try server.options(database: database), dataLayerPassword: nil, gatewayPassword: nil)
+        try server.admin(
+            """
+            INSERT INTO mcp_documents.events (id, event_type, aggregate_type, aggregate_id, payload, metadata,
+                created_at, version)
+            VALUES (gen_random_uuid(), 't', 'a', 'agg', '{}', '{}', now(), 1);
+            INSERT INTO mcp_documents.audit_records (source_id, sequence, recorded_at, type, outcome, prev_hash,
+                hash, line)
+            VALUES ('gw', 1, now(), 'auth.failure', 'failure', repeat('0', 64), repeat('a', 64), '{}');
+            """, database: database)
+        return (database, report)
+    }
+
+    /// Runs `sql` as `role` and tells whether PostgreSQL refused it for lack of privilege.
+    private func refused(_ sql: String, as role: String, in database: String) throws -> Bool {
+        let output = try server.psql(sql, database: database, role: role)
+        return output.status != 0
+            && (output.stderr.contains("permission denied") || output.stderr.contains("must be owner"))
+    }
+
+    private func allowed(_ sql: String, as role: String, in database: String) throws -> Bool {
+        let output = try server.psql(sql, database: database, role: role)
+        return output.status == 0
+    }
+
+    @Test("l09_service may read events but cannot write them, nor touch audit records")
+    func gatewayRoleReadsOnly() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        let role = PostgresDatabaseSetup.gatewayRole
+        #expect(try allowed("SELECT count(*) FROM mcp_documents.events", as: role, in: database))
+        let writes = [
+            """
+            INSERT INTO mcp_documents.events (id, event_type, aggregate_type, aggregate_id, payload, metadata,
+            created_at, version) VALUES (gen_random_uuid(), 't', 'a', 'x', '{}', '{}', now(), 1)
+            """,
+            "UPDATE mcp_documents.events SET payload = '{\"x\":1}'",
+            "DELETE FROM mcp_documents.events",
+            "TRUNCATE mcp_documents.events",
+            "SELECT * FROM mcp_documents.audit_records",
+            "INSERT INTO mcp_documents.audit_records (source_id, sequence, recorded_at, type, outcome, prev_hash, "
+                + "hash, line) VALUES ('x', 1, now(), 't', 'o', 'p', 'h', 'l')",
+            "CREATE TABLE mcp_documents.intruder (x int)",
+        ]
+        for sql in writes { #expect(try refused(sql, as: role, in: database), "\(sql)") }
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.events", database: database) == ["1"])
+    }
+
+    @Test("l01_service reads, appends and updates events, appends and reads audit records, and nothing more")
+    func dataLayerRole() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        let role = PostgresDatabaseSetup.dataLayerRole
+        let permitted = [
+            "SELECT count(*) FROM mcp_documents.events",
+            """
+            INSERT INTO mcp_documents.events (id, event_type, aggregate_type, aggregate_id, payload, metadata,
+            created_at, version) VALUES (gen_random_uuid(), 't', 'a', 'y', '{}', '{}', now(), 1)
+            """,
+            "UPDATE mcp_documents.events SET event_type = 'u' WHERE aggregate_id = 'y'",
+            "SELECT count(*) FROM mcp_documents.audit_records",
+            "INSERT INTO mcp_documents.audit_records (source_id, sequence, recorded_at, type, outcome, prev_hash, "
+                + "hash, line) VALUES ('gw', 2, now(), 't', 'o', repeat('a', 64), repeat('b', 64), '{}')",
+            "SELECT version FROM mcp_documents.schema_migrations",
+        ]
+        for sql in permitted { #expect(try allowed(sql, as: role, in: database), "\(sql)") }
+        let forbidden = [
+            "DELETE FROM mcp_documents.events",
+            "TRUNCATE mcp_documents.events",
+            "UPDATE mcp_documents.audit_records SET reason = 'x'",
+            "DELETE FROM mcp_documents.audit_records",
+            "TRUNCATE mcp_documents.audit_records",
+            "INSERT INTO mcp_documents.schema_migrations (version) VALUES (99)",
+            "DROP TABLE mcp_documents.events",
+            "CREATE TABLE mcp_documents.intruder (x int)",
+            "CREATE TABLE public.intruder (x int)",
+        ]
+        for sql in forbidden { #expect(try refused(sql, as: role, in: database), "\(sql)") }
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.audit_records", database: database) == ["2"])
+    }
+
+    @Test("no role but a superuser holds UPDATE, DELETE or TRUNCATE on audit records, and PUBLIC holds nothing")
+    func nobodyRewritesAudit() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        // Predefined roles such as pg_write_all_data are only reached through membership, which the
+        // query below sees: a member holds the privilege itself.
+        let holders = try server.admin(
+            """
+            SELECT DISTINCT r.rolname FROM pg_roles r, unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) AS p(privilege)
+            WHERE NOT r.rolsuper AND left(r.rolname, 3) <> 'pg_'
+                AND has_table_privilege(r.oid, 'mcp_documents.audit_records', p.privilege)
+            """, database: database)
+        #expect(holders.isEmpty)
+        // PUBLIC is what every role gets: a role created with nothing granted must get nothing at all.
+        let stranger = "portal_stranger_" + UUID().uuidString.prefix(8).lowercased()
+        try server.admin("CREATE ROLE \(stranger) LOGIN")
+        defer { _ = try? server.psql("DROP ROLE \(stranger)") }
+        let rows = try server.admin(
+            """
+            SELECT has_database_privilege('\(stranger)', current_database(), 'CONNECT'),
+                has_database_privilege('\(stranger)', current_database(), 'TEMPORARY'),
+                has_schema_privilege('\(stranger)', 'mcp_documents', 'USAGE'),
+                has_schema_privilege('\(stranger)', 'public', 'CREATE'),
+                has_table_privilege('\(stranger)', 'mcp_documents.events', 'SELECT'),
+                has_table_privilege('\(stranger)', 'mcp_documents.audit_records', 'SELECT')
+            """, database: database)
+        #expect(rows == ["f|f|f|f|f|f"])
+        // The owner (a superuser here) is stopped by the trigger instead.
+        let output = try server.psql("DELETE FROM mcp_documents.audit_records", database: database)
+        #expect(output.status != 0 && output.stderr.contains("append-only"))
+    }
+
+    @Test("db init run twice converges: the second run applies nothing and leaves the same grants")
+    func idempotent() throws {
+        let (database, first) = try prepared()
+        defer { server.dropDatabase(database) }
+        #expect(first.first == "schema mcp_documents: applied migration 1, 2 (now at version 2)")
+        let grants =
+            "SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants "
+            + "WHERE table_schema = 'mcp_documents' ORDER BY 1, 2, 3"
+        let before = try server.admin(grants, database: database)
+        let second = try PostgresDatabaseSetup.initialize(
+            options: try server.options(database: database), dataLayerPassword: nil, gatewayPassword: nil)
+        #expect(second.first == "schema mcp_documents: up to date (version 2)")
+        #expect(second.contains("role l01_service: exists with LOGIN only; password unchanged"))
+        #expect(try server.admin(grants, database: database) == before)
+        #expect(before.contains("l09_service|events|SELECT"))
+        #expect(!before.contains { $0.hasPrefix("l09_service|events|INSERT") })
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.schema_migrations", database: database) == ["2"])
+    }
+
+    @Test("the store runs as l01_service; as l09_service its writes fail and nothing is written")
+    func storeUnderRoles() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        let asDataLayer = try server.options(database: database).setting("options", to: "-c role=l01_service")
+        let store = try PostgresEventStore(pool: PostgresConnectionPool(options: asDataLayer, size: 2))
+        let event = NewEvent(eventType: "t", aggregateType: "a", aggregateID: "agg", payloadJSON: "{}")
+        #expect(try store.append(event).version == 2)
+        let asGateway = try server.options(database: database).setting("options", to: "-c role=l09_service")
+        let reader = try PostgresEventStore(pool: PostgresConnectionPool(options: asGateway, size: 1))
+        #expect(try reader.list(EventQuery(limit: 10)).events.count == 2)
+        #expect {
+            try reader.append(event)
+        } throws: { ($0 as? StoreError)?.sqlState == "42501" }
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.events", database: database) == ["2"])
+    }
+
+    @Test("processes starting at once on an empty database apply each migration exactly once")
+    func concurrentStarters() throws {
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        let options = try server.options(database: database)
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                let store = try PostgresEventStore(pool: PostgresConnectionPool(options: options, size: 1))
+                store.pool.close()
+            } catch {
+                failures.add(1, ordering: .relaxed)
+            }
+        }
+        #expect(failures.load(ordering: .relaxed) == 0)
+        #expect(
+            try server.admin("SELECT version FROM mcp_documents.schema_migrations ORDER BY 1", database: database) == [
+                "1", "2",
+            ])
+    }
+
+    @Test("a role that may not migrate fails naming the step, instead of running on an old schema")
+    func migrationNeedsOwner() throws {
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        try server.admin("GRANT CONNECT ON DATABASE \(database) TO l01_service")
+        let asDataLayer = try server.options(database: database).setting("options", to: "-c role=l01_service")
+        #expect {
+            try PostgresEventStore(pool: PostgresConnectionPool(options: asDataLayer, size: 1))
+        } throws: { ($0 as? StoreError)?.metricLabel == "migration" }
+    }
+}
