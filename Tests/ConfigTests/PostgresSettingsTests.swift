@@ -7,6 +7,7 @@ struct PostgresSettingsTests {
     private static let production = [
         "PORTAL_ENV": "production", "JWT_SECRET": "0123456789abcdef0123456789abcdef-strong",
         "AUDIT_HMAC_KEY": "audit-chain-key-0123456789abcdef-strong", "AUDIT_SIGNING_KEY_FILE": "/keys/audit.pem",
+        "CREDENTIAL_HMAC_KEY": "credential-key-0123456789abcdef-strong",
     ]
 
     private func load(_ variables: [String: String]) throws -> PortalSettings {

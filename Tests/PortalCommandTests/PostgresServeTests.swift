@@ -82,6 +82,7 @@ struct PostgresServeTests {
         env["JWT_SECRET"] = "0123456789abcdef0123456789abcdef-strong"
         env["AUDIT_HMAC_KEY"] = "audit-chain-key-0123456789abcdef-strong"
         env["AUDIT_SIGNING_KEY_FILE"] = dir.appendingPathComponent("none.pem").path
+        env["CREDENTIAL_HMAC_KEY"] = "credential-key-0123456789abcdef-strong"
         env["DATABASE_URL"] = "postgresql://l01_service:hunter2-secret@db.internal/portal?sslmode=prefer"
         let outcome = try PortalProcess.run(["data-layer"], environment: env, in: dir)
         #expect(outcome.status == 2)
