@@ -179,3 +179,11 @@ func boundLoopbackSocket() -> (fd: Int32, port: Int) {
     }
     return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }
+
+extension UpstreamClient {
+    /// A client whose pooled connections stay idle for 10 minutes: tests about reuse must not depend on how long
+    /// a loaded machine keeps the test's continuation waiting between two requests (the default is 30 s).
+    static func patient() -> UpstreamClient {
+        UpstreamClient(configuration: UpstreamClient.Configuration(idleTimeoutNanoseconds: 600_000_000_000))
+    }
+}

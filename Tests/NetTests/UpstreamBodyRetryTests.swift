@@ -12,7 +12,7 @@ struct UpstreamBodyRetryTests {
         let upstream = StaleAfterOneUpstream()
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
-        let client = UpstreamClient()
+        let client = UpstreamClient.patient()
         let loop = group.loops[0]
         let get = HTTPRequest(method: "GET", target: "/one", headers: HTTPHeaders([("Host", "u")]))
         let first = try await UpstreamClientTests.call(client, get, port: upstream.port, loop: loop)

@@ -62,11 +62,12 @@ struct UpstreamClientTests {
     @Test("sequential requests reuse one pooled connection, and bodies travel both ways")
     func pooledReuse() async throws {
         let handler = PortRecordingHandler()
-        let upstream = try TestServer(handler: handler)
+        let upstream = try TestServer(
+            handler: handler, timeouts: HTTPServerTimeouts(idleNanoseconds: 600_000_000_000))
         defer { upstream.stop() }
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
-        let client = UpstreamClient()
+        let client = UpstreamClient.patient()
         var request = HTTPRequest(method: "POST", target: "/p", headers: HTTPHeaders([("Host", "u")]))
         request.body = Array("hello".utf8)
         for _ in 0..<3 {

@@ -21,10 +21,11 @@ final class StaleAfterOneUpstream: Sendable {
 
     init() {
         let (fd, chosenPort) = boundLoopbackSocket()
-        // accept() and, inherited by accepted sockets, recv() give up after 30 s, so the serving thread always
-        // ends. Generous: in a full parallel `swift test` the test's own continuation can wait seconds for a
-        // free thread, and a shorter wait here closed the pooled connection before the second request came.
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        // accept() and, inherited by accepted sockets, recv() give up after 10 minutes, so the serving thread
+        // always ends. Generous: in a full parallel `swift test` on 2 cores the test's own continuation waited up
+        // to a minute for a free thread, and a shorter wait here closed the pooled connection before the second
+        // request came.
+        var timeout = timeval(tv_sec: 600, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         listen(fd, 4)
         listener = fd
@@ -86,7 +87,7 @@ struct UpstreamRetryTests {
     ) async throws -> Result<HTTPResponse, UpstreamError> {
         let group = try EventLoopGroup(threads: 1)
         defer { group.shutdown() }
-        let client = UpstreamClient()
+        let client = UpstreamClient.patient()
         let loop = group.loops[0]
         let first = try await UpstreamClientTests.call(client, request("GET", "/one"), port: upstream.port, loop: loop)
         #expect(try first.get().body == Array("first".utf8))
