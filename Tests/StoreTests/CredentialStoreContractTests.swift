@@ -165,6 +165,45 @@ struct CredentialStoreContractTests {
         }
     }
 
+    @Test(
+        "two gateways replaying different spent tokens of one family at once: one replay, one revoked, no error",
+        arguments: StoreKind.allCases)
+    func concurrentReplays(kind: StoreKind) throws {
+        let fixture = try CredentialStoreFixture(kind)
+        let gateways = [fixture.store, try fixture.reopen()]
+        for round in 0..<20 {
+            // h-a and h-b spent, h-c active: a family a thief and its owner both hold.
+            let family = "fam-\(round)"
+            try gateways[0].insertRefreshToken(Self.refresh("a\(round)", family: family, jti: "ja\(round)"))
+            _ = try gateways[0].redeemRefreshToken(
+                tokenHash: "a\(round)", replacement: Self.refresh("b\(round)", jti: "jb\(round)"), at: 1100)
+            _ = try gateways[0].redeemRefreshToken(
+                tokenHash: "b\(round)", replacement: Self.refresh("c\(round)", jti: "jc\(round)"), at: 1100)
+            let outcomes = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                let label: String
+                do {
+                    let result = try gateways[index].redeemRefreshToken(
+                        tokenHash: (index == 0 ? "a" : "b") + "\(round)",
+                        replacement: Self.refresh("x\(round)-\(index)", jti: "x"), at: 1200)
+                    switch result {
+                    case .replayed: label = "replayed"
+                    case .revoked: label = "revoked"
+                    default: label = "\(result)"
+                    }
+                } catch {
+                    label = "\(error)"
+                }
+                outcomes.withLock { $0.append(label) }
+            }
+            // The first revokes the family; the second then finds its token revoked.
+            #expect(outcomes.withLock { $0.sorted() } == ["replayed", "revoked"], "round \(round)")
+            #expect(
+                try gateways[1].redeemRefreshToken(
+                    tokenHash: "c\(round)", replacement: Self.refresh("y", jti: "y"), at: 1201) == .revoked)
+        }
+    }
+
     @Test("a NUL byte in a value is refused, never cut short", arguments: StoreKind.allCases)
     func nulByte(kind: StoreKind) throws {
         let fixture = try CredentialStoreFixture(kind)

@@ -23,7 +23,7 @@ extension PostgresCredentialStore {
         try transaction { db in
             // The row lock makes a second redemption (another gateway) wait until this one commits; it then
             // reads the token spent and revokes the family, so at most one redemption ever rotates.
-            guard let token = try Self.refreshToken(tokenHash, lock: true, db) else { return .unknown }
+            guard let token = try Self.lockedRefreshToken(tokenHash, db) else { return .unknown }
             switch token.status {
             case .revoked:
                 return .revoked
@@ -51,7 +51,7 @@ extension PostgresCredentialStore {
 
     public func revokeRefreshFamily(tokenHash: String, at now: Int64, reason: String) throws -> [RevokedToken]? {
         try transaction { db in
-            guard let token = try Self.refreshToken(tokenHash, lock: false, db) else { return nil }
+            guard let token = try Self.lockedRefreshToken(tokenHash, db) else { return nil }
             return try Self.revokeFamily(token.familyID, now: now, reason: reason, db)
         }
     }
@@ -75,6 +75,20 @@ extension PostgresCredentialStore {
         let ordered = revoked.sorted { $0.issuedAt < $1.issuedAt }.map(\.token)
         for token in ordered { try insertRevoked(token, db) }
         return ordered
+    }
+
+    /// The advisory lock of one family: (0x5350 "SP", a hash of the family id).
+    private static let familyLock: Int64 = 0x5350
+
+    /// The token with `hash`, its row locked, after the lock of its whole family: redemptions and revocations
+    /// within one family then run one at a time, so two replays of different tokens of a family (each holding
+    /// its own row while revoking the other's) cannot deadlock.
+    private static func lockedRefreshToken(_ hash: String, _ db: Statements) throws -> RefreshTokenRecord? {
+        // A token's family never changes, so the unlocked read names the right family.
+        guard let peek = try refreshToken(hash, lock: false, db) else { return nil }
+        _ = try db.query(
+            "SELECT pg_advisory_xact_lock($1::int, hashtext($2))", [.integer(familyLock), .text(peek.familyID)])
+        return try refreshToken(hash, lock: true, db)
     }
 
     private static func refreshToken(_ hash: String, lock: Bool, _ db: Statements) throws -> RefreshTokenRecord? {

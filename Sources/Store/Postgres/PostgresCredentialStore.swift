@@ -4,7 +4,9 @@
 /// Same contract as `SQLiteCredentialStore` (see `CredentialStore`). Each method is one statement or one
 /// transaction on a pooled connection. Redeeming a refresh token and rotating an API key lock the row first
 /// (`SELECT … FOR UPDATE`): a second gateway redeeming the same token waits for the first to commit, then
-/// reads it spent and takes the replay path, so two gateways can never both rotate one token.
+/// reads it spent and takes the replay path, so two gateways can never both rotate one token. Redemptions and
+/// revocations first take a transaction-scoped advisory lock on the token's family, so that two replays within
+/// one family (each revoking the rows the other holds) run one after the other instead of deadlocking.
 ///
 /// The gateway's role (`l09_service`, see `PostgresDatabaseSetup`) may read users but not write them: `portal
 /// user` runs with the owner's connection. `purgeExpired` deletes, which only the owner may do.
