@@ -15,11 +15,16 @@ public enum StoreRestore {
     ///   - force: replace data the store already holds instead of refusing.
     /// - Throws: `BackupError` for a bad file, `BackupStoreError` or `PostgresRestore.Refusal` when the store
     ///   refuses, `StoreError` when it fails; the store is as it was then.
-    public static func restore(_ path: String, key: BackupKey, into store: BackupStore, force: Bool) throws -> BackupManifest {
+    ///   - beforeWriting: runs after the first pass, before anything is written (the CLI takes the data directory's
+    ///     lock there); what it throws ends the restore.
+    public static func restore(
+        _ path: String, key: BackupKey, into store: BackupStore, force: Bool, beforeWriting: () throws -> Void = {}
+    ) throws -> BackupManifest {
         let manifest = try BackupReader.read(path: path, key: key)
         guard manifest.store == store.kind else {
             throw BackupStoreError("the backup holds a \(manifest.store) store; the settings name a \(store.kind) store")
         }
+        try beforeWriting()
         switch store {
         case .sqlite(let directory): try restoreSQLite(path, key: key, manifest: manifest, into: directory, force: force)
         case .postgres(let options): try restorePostgres(path, key: key, manifest: manifest, options: options, force: force)

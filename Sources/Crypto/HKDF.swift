@@ -32,14 +32,14 @@ public enum HKDF {
                             let parameters = UnsafeMutablePointer<OSSL_PARAM>.allocate(capacity: 5)
                             defer { parameters.deallocate() }
                             parameters[0] = OSSL_PARAM_construct_utf8_string(
-                                "digest", UnsafeMutablePointer(mutating: digest), 0)
+                                name("digest"), UnsafeMutablePointer(mutating: digest), 0)
                             parameters[1] = OSSL_PARAM_construct_octet_string(
-                                "key", UnsafeMutableRawPointer(mutating: key.baseAddress!), key.count)
+                                name("key"), UnsafeMutableRawPointer(mutating: key.baseAddress!), key.count)
                             parameters[2] = OSSL_PARAM_construct_octet_string(
-                                "salt", UnsafeMutableRawPointer(mutating: saltBytes.baseAddress ?? empty.baseAddress!),
+                                name("salt"), UnsafeMutableRawPointer(mutating: saltBytes.baseAddress ?? empty.baseAddress!),
                                 saltBytes.count)
                             parameters[3] = OSSL_PARAM_construct_octet_string(
-                                "info", UnsafeMutableRawPointer(mutating: infoBytes.baseAddress ?? empty.baseAddress!),
+                                name("info"), UnsafeMutableRawPointer(mutating: infoBytes.baseAddress ?? empty.baseAddress!),
                                 infoBytes.count)
                             parameters[4] = OSSL_PARAM_construct_end()
                             return out.withUnsafeMutableBufferPointer {
@@ -52,5 +52,11 @@ public enum HKDF {
         }
         guard ok == 1 else { throw CryptoError(.openSSLFailure, "EVP_KDF_derive") }
         return out
+    }
+
+    /// A parameter name that outlives the call: OSSL_PARAM keeps the pointer, and a static string's bytes
+    /// (NUL-terminated in the binary) live for the whole process.
+    private static func name(_ text: StaticString) -> UnsafePointer<CChar> {
+        UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
     }
 }
