@@ -29,9 +29,13 @@ public struct BackupError: Error, Sendable, Equatable, CustomStringConvertible {
                 + "or the chunk comes from another backup")
     }
 
-    static func truncated(_ detail: String) -> BackupError { BackupError(.truncated, "the file is truncated: \(detail)") }
+    static func truncated(_ detail: String) -> BackupError {
+        BackupError(.truncated, "the file is truncated: \(detail)")
+    }
 
-    static func manifest(_ detail: String) -> BackupError { BackupError(.manifestMismatch, "manifest mismatch: \(detail)") }
+    static func manifest(_ detail: String) -> BackupError {
+        BackupError(.manifestMismatch, "manifest mismatch: \(detail)")
+    }
 
     static func malformed(_ detail: String) -> BackupError { BackupError(.malformed, "malformed backup: \(detail)") }
 

@@ -83,11 +83,16 @@ extension BackupManifest {
             object([
                 ("name", .string(part.name)), ("kind", .string(part.kind)), ("bytes", number(part.byteCount)),
                 ("sha256", .string(part.sha256)),
-                ("tables", .array(part.tables.map { object([("name", .string($0.name)), ("rows", number($0.rows))]) })),
+                (
+                    "tables",
+                    .array(part.tables.map { object([("name", .string($0.name)), ("rows", number($0.rows))]) })
+                ),
                 ("columns", .array(part.columns.map { .string($0) })),
             ])
         }
-        let schema = schemaVersions.map { object([("name", .string($0.name)), ("versions", .array($0.versions.map(number)))]) }
+        let schema = schemaVersions.map {
+            object([("name", .string($0.name)), ("versions", .array($0.versions.map(number)))])
+        }
         return object([
             ("format", number(formatVersion)), ("store", .string(store)),
             ("created_at", .string(RFC3339.format(unixMicroseconds: createdAtMicroseconds))),
@@ -126,12 +131,14 @@ extension BackupManifest {
             for version in try array(entry["versions"], "schema_versions.versions") {
                 versions.append(try int(version, "schema_versions.versions"))
             }
-            schemaVersions.append(SchemaVersion(name: try string(entry["name"], "schema_versions.name"), versions: versions))
+            schemaVersions.append(
+                SchemaVersion(name: try string(entry["name"], "schema_versions.name"), versions: versions))
         }
         self.schemaVersions = schemaVersions
         var parts: [Part] = []
         for entry in try array(value["parts"], "parts") {
-            var part = Part(name: try string(entry["name"], "parts.name"), kind: try string(entry["kind"], "parts.kind"))
+            var part = Part(
+                name: try string(entry["name"], "parts.name"), kind: try string(entry["kind"], "parts.kind"))
             part.byteCount = try int(entry["bytes"], "parts.bytes")
             part.sha256 = try string(entry["sha256"], "parts.sha256")
             for table in try array(entry["tables"], "parts.tables") {

@@ -22,7 +22,9 @@ public enum BackupReader {
     ///   - sink: receives the parts as they are decrypted; nil only checks.
     /// - Throws: `BackupError` naming what is wrong (wrong key, chunk N altered, truncated, manifest mismatch),
     ///   or whatever `sink` throws.
-    public static func read(path: String, key: BackupKey, into sink: (any BackupPartSink)? = nil) throws -> BackupManifest {
+    public static func read(path: String, key: BackupKey, into sink: (any BackupPartSink)? = nil) throws
+        -> BackupManifest
+    {
         let file = try BackupInputFile(path: path)
         let header = try readHeader(file, key: key)
         let chunkSize = Int(BackupFormat.readUInt32(header[12..<16]))
@@ -33,15 +35,20 @@ public enum BackupReader {
             let prefix = try file.read(BackupFormat.chunkPrefixByteCount)
             if prefix.isEmpty {
                 throw BackupError.truncated(
-                    index == 0 ? "no chunk follows the header" : "it ends after chunk \(index - 1) without the final chunk")
+                    index == 0
+                        ? "no chunk follows the header" : "it ends after chunk \(index - 1) without the final chunk")
             }
             guard prefix.count == BackupFormat.chunkPrefixByteCount else {
                 throw BackupError.truncated("it ends inside chunk \(index)")
             }
             let length = Int(BackupFormat.readUInt32(prefix[1...]))
-            guard prefix[0] <= 1, length <= chunkSize + AESGCM.tagByteCount else { throw BackupError.tampered(chunk: index) }
+            guard prefix[0] <= 1, length <= chunkSize + AESGCM.tagByteCount else {
+                throw BackupError.tampered(chunk: index)
+            }
             let body = try file.read(length + AESGCM.tagByteCount)
-            guard body.count == length + AESGCM.tagByteCount else { throw BackupError.truncated("it ends inside chunk \(index)") }
+            guard body.count == length + AESGCM.tagByteCount else {
+                throw BackupError.truncated("it ends inside chunk \(index)")
+            }
             let final = prefix[0] == 1
             let plaintext: [UInt8]
             do {
@@ -70,17 +77,22 @@ public enum BackupReader {
         guard header.count >= BackupFormat.magic.count, Array(header.prefix(8)) == BackupFormat.magic else {
             throw BackupError(.notABackup, "not a Story Portal backup (no SPBACKUP header)")
         }
-        guard header.count == BackupFormat.headerByteCount else { throw BackupError.truncated("it ends inside the header") }
+        guard header.count == BackupFormat.headerByteCount else {
+            throw BackupError.truncated("it ends inside the header")
+        }
         let version = UInt16(header[8]) << 8 | UInt16(header[9])
         guard version == BackupFormat.version else {
             throw BackupError(.unsupportedVersion, "backup format version \(version); this build reads version 1")
         }
         let keys = key.fileKeys(salt: Array(header[16..<48]))
         guard HMAC.isValidAuthenticationCode(Array(header[48..<80]), for: Array(header[..<48]), key: keys.check) else {
-            throw BackupError(.wrongKey, "the backup key does not open this file (wrong BACKUP_KEY, or the header was altered)")
+            throw BackupError(
+                .wrongKey, "the backup key does not open this file (wrong BACKUP_KEY, or the header was altered)")
         }
         let chunkSize = BackupFormat.readUInt32(header[12..<16])
-        guard chunkSize >= 1, chunkSize <= BackupFormat.maximumChunkSize else { throw BackupError.malformed("chunk size") }
+        guard chunkSize >= 1, chunkSize <= BackupFormat.maximumChunkSize else {
+            throw BackupError.malformed("chunk size")
+        }
         return header
     }
 }

@@ -39,7 +39,9 @@ final class BackupRecordParser {
         guard buffer.isEmpty, let manifest else {
             throw BackupError.malformed("the stream ends without its manifest")
         }
-        guard manifest.formatVersion == 1 else { throw BackupError.manifest("format version \(manifest.formatVersion)") }
+        guard manifest.formatVersion == 1 else {
+            throw BackupError.manifest("format version \(manifest.formatVersion)")
+        }
         guard manifest.parts.map(\.name) == measured.map(\.name) else {
             throw BackupError.manifest(
                 "the stream holds parts [\(measured.map(\.name).joined(separator: ", "))], the manifest lists "
@@ -47,7 +49,8 @@ final class BackupRecordParser {
         }
         for (part, seen) in zip(manifest.parts, measured) {
             guard part.byteCount == seen.byteCount else {
-                throw BackupError.manifest("part \(part.name): \(seen.byteCount) bytes, the manifest says \(part.byteCount)")
+                throw BackupError.manifest(
+                    "part \(part.name): \(seen.byteCount) bytes, the manifest says \(part.byteCount)")
             }
             guard part.sha256 == seen.sha256 else { throw BackupError.manifest("part \(part.name): SHA-256 differs") }
             // COPY text puts one row per line (newlines inside values are escaped), so rows can be counted here.

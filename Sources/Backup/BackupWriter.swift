@@ -39,7 +39,9 @@ public final class BackupWriter {
         self.path = path
         var template = Array((path + ".tmp-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard descriptor >= 0 else { throw BackupError.io("cannot create a temporary file beside", path: path, errno: errno) }
+        guard descriptor >= 0 else {
+            throw BackupError.io("cannot create a temporary file beside", path: path, errno: errno)
+        }
         _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         fd = descriptor
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -66,7 +66,9 @@ public enum StoreBackup {
         _ directory: String, writer: BackupWriter, createdAt: Int64
     ) throws -> BackupManifest {
         let names = try SQLiteSnapshot.databaseFiles(in: directory)
-        guard !names.isEmpty else { throw BackupStoreError("PORTAL_DATA_DIR: \(directory) holds no database to back up") }
+        guard !names.isEmpty else {
+            throw BackupStoreError("PORTAL_DATA_DIR: \(directory) holds no database to back up")
+        }
         let staging = try StagingDirectory(in: directory)
         defer { staging.remove() }
         try SQLiteSnapshot.copy(names, from: directory, into: staging.path)

@@ -22,12 +22,15 @@ public enum StoreRestore {
     ) throws -> BackupManifest {
         let manifest = try BackupReader.read(path: path, key: key)
         guard manifest.store == store.kind else {
-            throw BackupStoreError("the backup holds a \(manifest.store) store; the settings name a \(store.kind) store")
+            throw BackupStoreError(
+                "the backup holds a \(manifest.store) store; the settings name a \(store.kind) store")
         }
         try beforeWriting()
         switch store {
-        case .sqlite(let directory): try restoreSQLite(path, key: key, manifest: manifest, into: directory, force: force)
-        case .postgres(let options): try restorePostgres(path, key: key, manifest: manifest, options: options, force: force)
+        case .sqlite(let directory):
+            try restoreSQLite(path, key: key, manifest: manifest, into: directory, force: force)
+        case .postgres(let options):
+            try restorePostgres(path, key: key, manifest: manifest, options: options, force: force)
         }
         return manifest
     }
@@ -117,7 +120,12 @@ final class FileSink: BackupPartSink {
 
     init(directory: String) { self.directory = directory }
 
-    func beginPart(_ name: String) throws { file = try StagedFile(path: directory + "/" + name) }
+    func beginPart(_ name: String) throws {
+        guard !name.contains("/"), !name.hasPrefix("."), !name.isEmpty else {
+            throw BackupError.malformed("part \(name) is not a database file name")
+        }
+        file = try StagedFile(path: directory + "/" + name)
+    }
     func write(_ bytes: UnsafeRawBufferPointer) throws { try file?.write(bytes) }
 
     func endPart(_ name: String) throws {

@@ -36,10 +36,12 @@ public enum HKDF {
                             parameters[1] = OSSL_PARAM_construct_octet_string(
                                 name("key"), UnsafeMutableRawPointer(mutating: key.baseAddress!), key.count)
                             parameters[2] = OSSL_PARAM_construct_octet_string(
-                                name("salt"), UnsafeMutableRawPointer(mutating: saltBytes.baseAddress ?? empty.baseAddress!),
+                                name("salt"),
+                                UnsafeMutableRawPointer(mutating: saltBytes.baseAddress ?? empty.baseAddress!),
                                 saltBytes.count)
                             parameters[3] = OSSL_PARAM_construct_octet_string(
-                                name("info"), UnsafeMutableRawPointer(mutating: infoBytes.baseAddress ?? empty.baseAddress!),
+                                name("info"),
+                                UnsafeMutableRawPointer(mutating: infoBytes.baseAddress ?? empty.baseAddress!),
                                 infoBytes.count)
                             parameters[4] = OSSL_PARAM_construct_end()
                             return out.withUnsafeMutableBufferPointer {

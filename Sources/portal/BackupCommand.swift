@@ -13,7 +13,7 @@ enum BackupCommand {
                  0600, atomically: on SQLite every database of PORTAL_DATA_DIR (events and audit records,
                  credentials, and any other *.db) with SQLite's online backup API, while portal serve runs;
                  on PostgreSQL (DATABASE_URL or POSTGRES_HOST) every table of schema mcp_documents in one
-                 REPEATABLE READ transaction.
+                 REPEATABLE READ transaction (run it with the schema owner's URL, as `portal db init`).
         verify   Decrypts and checks the whole file without writing anything: the key, every chunk, the end of
                  the file, and every part against the manifest. Names what is wrong; exit status 1.
         restore  Verifies the whole file, then writes it: on SQLite into PORTAL_DATA_DIR (refused while a portal
@@ -44,7 +44,8 @@ enum BackupCommand {
                 throw UsageError("backup create needs --out FILE")
             }
             return report("backup create", out) {
-                let manifest = try StoreBackup.create(from: context.store, to: out, key: try context.key(creating: true))
+                let manifest = try StoreBackup.create(
+                    from: context.store, to: out, key: try context.key(creating: true))
                 PortalCLI.printOut("ok: wrote \(out): " + BackupSummary.describe(manifest))
             }
         case "verify":
@@ -59,7 +60,8 @@ enum BackupCommand {
             let file = args.positionals[1]
             return report("backup restore", file) {
                 let manifest = try StoreRestore.restore(
-                    file, key: try context.key(creating: false), into: context.store, force: args.flags.contains("force"),
+                    file, key: try context.key(creating: false), into: context.store,
+                    force: args.flags.contains("force"),
                     beforeWriting: context.prepareRestore)
                 PortalCLI.printOut("ok: restored \(file): " + BackupSummary.describe(manifest))
             }

@@ -29,7 +29,8 @@ struct BackupContext {
                 throw UsageError("BACKUP_KEY: must be at least \(BackupKey.minimumByteCount) bytes")
             }
         } else if production {
-            throw UsageError("BACKUP_KEY: is required in production (PORTAL_ENV=production): set BACKUP_KEY or BACKUP_KEY_FILE")
+            throw UsageError(
+                "BACKUP_KEY: is required in production (PORTAL_ENV=production): set BACKUP_KEY or BACKUP_KEY_FILE")
         }
         if let postgres = try PostgresSettings.load(from: env) {
             if production { try postgres.requireProductionTLS() }

@@ -6,7 +6,9 @@ import Testing
 /// The file format alone: parts through a real file, and each way of damaging it.
 @Suite("Backup file")
 struct BackupFileTests {
-    static let key = try! BackupKey(secret: SecureRandom.bytes(count: 32))
+    static let secret = SecureRandom.bytes(count: 32)
+
+    static func key() throws -> BackupKey { try BackupKey(secret: secret) }
 
     /// Collects what the reader hands out.
     final class Collector: BackupPartSink {
@@ -22,14 +24,16 @@ struct BackupFileTests {
         let contents: [[UInt8]] = [
             Array("first part\n".utf8), [], (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) },
         ]
-        let writer = try BackupWriter(path: path, key: key, chunkSize: chunkSize)
+        let writer = try BackupWriter(path: path, key: key(), chunkSize: chunkSize)
         var manifest = BackupManifest(store: "sqlite", createdAtMicroseconds: 1, schemaVersions: [], parts: [])
         for (index, bytes) in contents.enumerated() {
             try writer.beginPart("part\(index).db")
             try writer.write(bytes)
             let digest = writer.endPart()
             manifest.parts.append(
-                .init(name: "part\(index).db", kind: "sqlite-database", byteCount: digest.byteCount, sha256: digest.sha256))
+                .init(
+                    name: "part\(index).db", kind: "sqlite-database", byteCount: digest.byteCount, sha256: digest.sha256
+                ))
         }
         try writer.finish(manifest: manifest)
         return (path, contents)
@@ -54,11 +58,11 @@ struct BackupFileTests {
     }
 
     /// Writes `bytes` as a file and reads it back, returning the error's kind and text.
-    static func refusal(_ bytes: [UInt8], key: BackupKey = key, in directory: String) -> BackupError? {
+    static func refusal(_ bytes: [UInt8], key: BackupKey? = nil, in directory: String) -> BackupError? {
         let path = directory + "/damaged-\(UUID().uuidString).bak"
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         do {
-            _ = try BackupReader.read(path: path, key: key)
+            _ = try BackupReader.read(path: path, key: key ?? Self.key())
             return nil
         } catch let error as BackupError {
             return error
@@ -73,7 +77,7 @@ struct BackupFileTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (path, contents) = try Self.makeFile(in: directory)
         let collector = Collector()
-        let manifest = try BackupReader.read(path: path, key: Self.key, into: collector)
+        let manifest = try BackupReader.read(path: path, key: try Self.key(), into: collector)
         #expect(collector.parts.map(\.name) == ["part0.db", "part1.db", "part2.db"])
         #expect(collector.parts.map(\.bytes) == contents)
         #expect(manifest.parts.map(\.byteCount) == contents.map { Int64($0.count) })

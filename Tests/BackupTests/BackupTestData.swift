@@ -5,7 +5,10 @@ import Store
 
 /// Data the store tests write and compare: events, audit records and credentials with awkward text.
 enum BackupTestData {
-    static let key = try! BackupKey(secret: Array(Digest.hex(SecureRandom.bytes(count: 32)).utf8))
+    /// One random secret for the whole test run, so that the key of a create and of its restore agree.
+    static let secret = Array(Digest.hex(SecureRandom.bytes(count: 32)).utf8)
+
+    static func key() throws -> BackupKey { try BackupKey(secret: secret) }
 
     static func temporaryDirectory() -> String {
         let path = NSTemporaryDirectory() + "backup-store-" + UUID().uuidString

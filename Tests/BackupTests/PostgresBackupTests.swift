@@ -67,7 +67,7 @@ struct PostgresBackupTests {
         try Self.populate(source)
         let file = Self.backupFile()
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let manifest = try StoreBackup.create(from: .postgres(source.options), to: file, key: BackupTestData.key)
+        let manifest = try StoreBackup.create(from: .postgres(source.options), to: file, key: try BackupTestData.key())
         #expect(manifest.store == "postgresql")
         #expect(manifest.schemaVersions.first?.versions == [1, 2])
         let rows = Dictionary(uniqueKeysWithValues: manifest.parts.flatMap(\.tables).map { ($0.name, $0.rows) })
@@ -77,7 +77,7 @@ struct PostgresBackupTests {
         #expect(rows["schema_migrations"] == 2)
 
         let target = try Database()
-        _ = try StoreRestore.restore(file, key: BackupTestData.key, into: .postgres(target.options), force: false)
+        _ = try StoreRestore.restore(file, key: try BackupTestData.key(), into: .postgres(target.options), force: false)
         let dumped = try Self.dump(target)
         #expect(dumped == (try Self.dump(source)))
         #expect(dumped.first?.contains("🌍") == true)
@@ -85,7 +85,8 @@ struct PostgresBackupTests {
         let next = try target.store.append(
             NewEvent(eventType: "story.created", aggregateType: "story", aggregateID: "story-0", payloadJSON: "{}"))
         #expect(next.sequence == 151)
-        #expect(try target.psql("INSERT INTO mcp_documents.subject_keys (subject) VALUES ('carol') RETURNING id") == ["4"])
+        #expect(
+            try target.psql("INSERT INTO mcp_documents.subject_keys (subject) VALUES ('carol') RETURNING id") == ["4"])
         // The append-only guard is on again after the load.
         #expect(throws: (any Error).self) { try target.psql("DELETE FROM mcp_documents.audit_records") }
     }
@@ -96,14 +97,14 @@ struct PostgresBackupTests {
         try Self.populate(source)
         let file = Self.backupFile()
         defer { try? FileManager.default.removeItem(atPath: file) }
-        _ = try StoreBackup.create(from: .postgres(source.options), to: file, key: BackupTestData.key)
+        _ = try StoreBackup.create(from: .postgres(source.options), to: file, key: try BackupTestData.key())
         let expected = try Self.dump(source)
         try BackupTestData.appendEvents(source.store, count: 3, tag: "-later")
         #expect(throws: PostgresRestore.Refusal.self) {
-            try StoreRestore.restore(file, key: BackupTestData.key, into: .postgres(source.options), force: false)
+            try StoreRestore.restore(file, key: try BackupTestData.key(), into: .postgres(source.options), force: false)
         }
         #expect(try source.psql("SELECT count(*) FROM mcp_documents.events") == ["153"])
-        _ = try StoreRestore.restore(file, key: BackupTestData.key, into: .postgres(source.options), force: true)
+        _ = try StoreRestore.restore(file, key: try BackupTestData.key(), into: .postgres(source.options), force: true)
         #expect(try Self.dump(source) == expected)
     }
 
@@ -113,7 +114,7 @@ struct PostgresBackupTests {
         try Self.populate(source)
         let file = Self.backupFile()
         defer { try? FileManager.default.removeItem(atPath: file) }
-        _ = try StoreBackup.create(from: .postgres(source.options), to: file, key: BackupTestData.key)
+        _ = try StoreBackup.create(from: .postgres(source.options), to: file, key: try BackupTestData.key())
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
         var flipped = bytes
         flipped[bytes.count / 2] ^= 0x01
@@ -123,7 +124,8 @@ struct PostgresBackupTests {
         let before = try Self.dump(target)
         let wrongKey = try BackupKey(secret: Array(repeating: 0x42, count: 40))
         for (name, content, key) in [
-            ("flipped byte", flipped, BackupTestData.key), ("truncated", Array(bytes.dropLast(17)), BackupTestData.key),
+            ("flipped byte", flipped, try BackupTestData.key()),
+            ("truncated", Array(bytes.dropLast(17)), try BackupTestData.key()),
             ("wrong key", bytes, wrongKey),
         ] {
             let damaged = file + ".damaged"
@@ -157,7 +159,8 @@ struct PostgresBackupTests {
         }
         writer.start()
         let deadline = Date().addingTimeInterval(30)
-        while (try? source.psql("SELECT count(*) FROM mcp_documents.probe_b").first.flatMap { Int($0) } ?? 0) ?? 0 < 100_050,
+        while (try? source.psql("SELECT count(*) FROM mcp_documents.probe_b").first.flatMap { Int($0) } ?? 0) ?? 0
+            < 100_050,
             Date() < deadline
         {
             usleep(10_000)
@@ -166,14 +169,17 @@ struct PostgresBackupTests {
         for round in 0..<3 {
             let file = Self.backupFile()
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let manifest = try StoreBackup.create(from: .postgres(source.options), to: file, key: BackupTestData.key)
+            let manifest = try StoreBackup.create(
+                from: .postgres(source.options), to: file, key: try BackupTestData.key())
             let rows = Dictionary(uniqueKeysWithValues: manifest.parts.flatMap(\.tables).map { ($0.name, $0.rows) })
             #expect(rows["probe_a"] == rows["probe_b"], "round \(round)")
             let target = try Database(extraTable: false)
             try target.psql("CREATE TABLE mcp_documents.probe_a (n int); CREATE TABLE mcp_documents.probe_b (n int)")
-            _ = try StoreRestore.restore(file, key: BackupTestData.key, into: .postgres(target.options), force: false)
+            _ = try StoreRestore.restore(
+                file, key: try BackupTestData.key(), into: .postgres(target.options), force: false)
             let counts = try target.psql(
-                "SELECT (SELECT count(*) FROM mcp_documents.probe_a) || ' ' || (SELECT count(*) FROM mcp_documents.probe_b)")
+                "SELECT (SELECT count(*) FROM mcp_documents.probe_a) || ' ' "
+                    + "|| (SELECT count(*) FROM mcp_documents.probe_b)")
             #expect(counts == ["\(rows["probe_a"] ?? -1) \(rows["probe_b"] ?? -2)"], "round \(round)")
             seen.append(rows["probe_a"] ?? 0)
             usleep(50_000)

@@ -16,7 +16,8 @@ struct SQLiteBackupTests {
         _ = try events.appendAuditRecords(AuditBatch(source: "gw-1", records: BackupTestData.auditChain(count: 40)))
         let credentials = try SQLiteCredentialStore(directory: directory)
         try credentials.createUser(
-            UserRecord(username: "alice", passwordHash: "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA", roles: ["admin"],
+            UserRecord(
+                username: "alice", passwordHash: "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA", roles: ["admin"],
                 createdAt: 1_767_225_600))
         try credentials.insertAPIKey(
             APIKeyRecord(
@@ -65,7 +66,7 @@ struct SQLiteBackupTests {
         }
         let file = source + "/../" + UUID().uuidString + ".bak"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let manifest = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: BackupTestData.key)
+        let manifest = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: try BackupTestData.key())
         #expect(manifest.parts.map(\.name) == ["credentials.db", "events.db", "keys.db"])
         let eventsPart = try #require(manifest.parts.first { $0.name == "events.db" })
         #expect(eventsPart.tables.first { $0.name == "events" }?.rows == 120)
@@ -74,8 +75,9 @@ struct SQLiteBackupTests {
         // Nothing staged is left behind in the data directory.
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: source)).contains { $0.hasPrefix(".backup") })
 
-        #expect(try BackupReader.read(path: file, key: BackupTestData.key) == manifest)
-        _ = try StoreRestore.restore(file, key: BackupTestData.key, into: .sqlite(directory: target), force: false)
+        #expect(try BackupReader.read(path: file, key: try BackupTestData.key()) == manifest)
+        _ = try StoreRestore.restore(
+            file, key: try BackupTestData.key(), into: .sqlite(directory: target), force: false)
         try Self.expectSameData(source, target)
     }
 
@@ -85,14 +87,15 @@ struct SQLiteBackupTests {
         defer { try? FileManager.default.removeItem(atPath: source) }
         let file = source + "/../" + UUID().uuidString + ".bak"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        _ = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: BackupTestData.key)
+        _ = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: try BackupTestData.key())
         let before = try BackupTestData.allEvents(try SQLiteEventStore(directory: source))
         try BackupTestData.appendEvents(try SQLiteEventStore(directory: source), count: 5, tag: "-later")
         #expect(throws: BackupStoreError.self) {
-            try StoreRestore.restore(file, key: BackupTestData.key, into: .sqlite(directory: source), force: false)
+            try StoreRestore.restore(
+                file, key: try BackupTestData.key(), into: .sqlite(directory: source), force: false)
         }
         #expect(try BackupTestData.allEvents(try SQLiteEventStore(directory: source)).count == 125)
-        _ = try StoreRestore.restore(file, key: BackupTestData.key, into: .sqlite(directory: source), force: true)
+        _ = try StoreRestore.restore(file, key: try BackupTestData.key(), into: .sqlite(directory: source), force: true)
         #expect(try BackupTestData.allEvents(try SQLiteEventStore(directory: source)) == before)
     }
 
@@ -102,14 +105,14 @@ struct SQLiteBackupTests {
         defer { try? FileManager.default.removeItem(atPath: source) }
         let file = source + "/../" + UUID().uuidString + ".bak"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        _ = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: BackupTestData.key)
+        _ = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: try BackupTestData.key())
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
         var flipped = bytes
         flipped[bytes.count - 30] ^= 0x01
         let wrongKey = try BackupKey(secret: Array(repeating: 0x41, count: 32))
         let cases: [(String, [UInt8], BackupKey, BackupError.Kind)] = [
-            ("flipped byte in the last chunk", flipped, BackupTestData.key, .tamperedChunk),
-            ("truncated", Array(bytes.dropLast(100)), BackupTestData.key, .truncated),
+            ("flipped byte in the last chunk", flipped, try BackupTestData.key(), .tamperedChunk),
+            ("truncated", Array(bytes.dropLast(100)), try BackupTestData.key(), .truncated),
             ("wrong key", bytes, wrongKey, .wrongKey),
         ]
         for (name, content, key, kind) in cases {
@@ -120,7 +123,8 @@ struct SQLiteBackupTests {
             var beforeWritingRan = false
             let error = #expect(throws: BackupError.self, "\(name)") {
                 try StoreRestore.restore(
-                    damaged, key: key, into: .sqlite(directory: target), force: true, beforeWriting: { beforeWritingRan = true })
+                    damaged, key: key, into: .sqlite(directory: target), force: true,
+                    beforeWriting: { beforeWritingRan = true })
             }
             #expect(error?.kind == kind, "\(name)")
             #expect(!beforeWritingRan, "\(name)")
@@ -151,11 +155,14 @@ struct SQLiteBackupTests {
         for round in 0..<3 {
             let file = source + "/../" + UUID().uuidString + ".bak"
             defer { try? FileManager.default.removeItem(atPath: file) }
-            let manifest = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: BackupTestData.key)
-            let rows = try #require(manifest.parts.first { $0.name == "events.db" }?.tables.first { $0.name == "events" }?.rows)
+            let manifest = try StoreBackup.create(
+                from: .sqlite(directory: source), to: file, key: try BackupTestData.key())
+            let rows = try #require(
+                manifest.parts.first { $0.name == "events.db" }?.tables.first { $0.name == "events" }?.rows)
             let target = BackupTestData.temporaryDirectory()
             defer { try? FileManager.default.removeItem(atPath: target) }
-            _ = try StoreRestore.restore(file, key: BackupTestData.key, into: .sqlite(directory: target), force: false)
+            _ = try StoreRestore.restore(
+                file, key: try BackupTestData.key(), into: .sqlite(directory: target), force: false)
             let events = try BackupTestData.allEvents(try SQLiteEventStore(directory: target))
             #expect(events.map(\.sequence) == Array(1...Int64(events.count)), "round \(round)")
             #expect(Int64(events.count) == rows, "round \(round)")

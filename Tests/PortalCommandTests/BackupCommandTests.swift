@@ -28,12 +28,14 @@ struct BackupCommandTests {
         var env = PortalProcess.baseEnvironment(dataDirectory: data)
         env["BACKUP_KEY"] = Self.key
         let added = try PortalProcess.run(
-            ["user", "add", "alice", "--roles", "admin"], environment: env, in: dir, stdin: "a long enough passphrase\n")
+            ["user", "add", "alice", "--roles", "admin"], environment: env, in: dir, stdin: "a long enough passphrase\n"
+        )
         #expect(added.status == 0, "\(added.stderr)")
         let events = try SQLiteEventStore(directory: data.path)
         for index in 0..<25 {
             _ = try events.append(
-                NewEvent(eventType: "story.created", aggregateType: "story", aggregateID: "s-\(index % 3)",
+                NewEvent(
+                    eventType: "story.created", aggregateType: "story", aggregateID: "s-\(index % 3)",
                     payloadJSON: "{\"n\":\(index)}"))
         }
         // The backup is taken online, while portal serve holds the data directory.
@@ -111,11 +113,13 @@ struct BackupCommandTests {
             server.dropDatabase(source)
             server.dropDatabase(target)
         }
-        let store = try PostgresEventStore(pool: PostgresConnectionPool(options: server.options(database: source), size: 1))
+        let store = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: server.options(database: source), size: 1))
         defer { store.pool.close() }
         for index in 0..<30 {
             _ = try store.append(
-                NewEvent(eventType: "story.created", aggregateType: "story", aggregateID: "s-\(index % 4)",
+                NewEvent(
+                    eventType: "story.created", aggregateType: "story", aggregateID: "s-\(index % 4)",
                     payloadJSON: "{\"n\":\(index),\"t\":\"a\\tb\"}"))
         }
         let dir = try PortalProcess.temporaryDirectory()
@@ -137,7 +141,10 @@ struct BackupCommandTests {
         let damaged = try Self.variant(of: file, "damaged.bak", bytes)
         let refused = try PortalProcess.run(["backup", "restore", damaged], environment: env, in: dir)
         #expect(refused.status == 1 && refused.stderr.contains("E9982 chunk 0"), "\(refused.stderr)")
-        #expect(try server.admin("SELECT count(*) FROM pg_namespace WHERE nspname = 'mcp_documents'", database: target) == ["0"])
+        #expect(
+            try server.admin("SELECT count(*) FROM pg_namespace WHERE nspname = 'mcp_documents'", database: target) == [
+                "0"
+            ])
         let restored = try PortalProcess.run(["backup", "restore", file.path], environment: env, in: dir)
         #expect(restored.status == 0, "\(restored.stderr)")
         let dump = "SELECT json_agg(e ORDER BY sequence)::text FROM mcp_documents.events e"

@@ -43,7 +43,8 @@ public final class PostgresRestore {
         do {
             // Loading may take long; waiting for another session's lock may not.
             _ = try connection.query(
-                "SELECT set_config('statement_timeout', '0', true), set_config('lock_timeout', $1, true)",
+                "SELECT set_config('statement_timeout', '0', true), set_config('lock_timeout', $1, true), "
+                    + PostgresSnapshot.textFormatSettings,
                 [.text(String(idle / 1_000_000))], deadline: deadline())
             let present = try PostgresSnapshot.relations(of: schema, on: connection, deadline: deadline()).map(\.name)
             guard present == tables.map(\.name) else {
@@ -64,7 +65,8 @@ public final class PostgresRestore {
                     let sql = "SELECT EXISTS (SELECT 1 FROM \(PostgresIdentifier.qualified(schema, table.name)))"
                     if try connection.query(sql, deadline: deadline()).text(0, 0) == "t" {
                         throw Refusal(
-                            description: "table \(table.name) holds rows: restore into an empty schema, or pass --force "
+                            description:
+                                "table \(table.name) holds rows: restore into an empty schema, or pass --force "
                                 + "to replace them")
                     }
                 }

@@ -35,6 +35,12 @@ public enum PostgresSnapshot {
         public var sequenceCount: Int64
     }
 
+    /// Output styles pinned for the transaction, so COPY text means the same to the restoring session whatever
+    /// the server's defaults: ISO dates, exact floats, hex bytea.
+    static let textFormatSettings =
+        "set_config('DateStyle', 'ISO, MDY', true), set_config('IntervalStyle', 'postgres', true), "
+        + "set_config('extra_float_digits', '3', true), set_config('bytea_output', 'hex', true)"
+
     /// The part name of table `name`.
     public static func partName(table name: String) -> String { PostgresMigrations.schema + "." + name }
 
@@ -53,7 +59,9 @@ public enum PostgresSnapshot {
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", deadline: deadline())
         defer { if !connection.isBroken { try? connection.execute("ROLLBACK", deadline: deadline()) } }
         // A large table may take longer than one statement timeout; progress is bounded per wait instead.
-        _ = try connection.query("SELECT set_config('statement_timeout', '0', true)", deadline: deadline())
+        _ = try connection.query(
+            "SELECT set_config('statement_timeout', '0', true), " + PostgresSnapshot.textFormatSettings,
+            deadline: deadline())
         var summary = Summary(
             migrations: try PostgresMigrations.applied(on: connection, deadline: deadline()).map(\.version), tables: [],
             sequenceCount: 0)
