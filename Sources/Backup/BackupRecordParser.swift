@@ -1,5 +1,9 @@
 import Crypto
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Splits the decrypted stream into its records (part start, part data, manifest), measures every part, and at
 /// the end checks the parts against the manifest.
 final class BackupRecordParser {
@@ -20,7 +24,7 @@ final class BackupRecordParser {
 
     /// Takes the plaintext of the next chunk and handles every record it completes.
     func feed(_ bytes: [UInt8]) throws {
-        buffer += bytes
+        if buffer.isEmpty { buffer = bytes } else { buffer += bytes }
         var offset = 0
         while buffer.count - offset >= BackupFormat.recordPrefixByteCount {
             let tag = buffer[offset]
@@ -72,8 +76,8 @@ final class BackupRecordParser {
         case BackupFormat.dataTag:
             guard current != nil else { throw BackupError.malformed("data outside a part") }
             current!.byteCount += Int64(payload.count)
-            current!.newlines += Int64(payload.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) })
             try payload.withUnsafeBytes { buffer in
+                current!.newlines += Self.newlines(in: buffer)
                 current!.digest.update(buffer)
                 try sink?.write(buffer)
             }
@@ -83,6 +87,18 @@ final class BackupRecordParser {
         default:
             throw BackupError.malformed("unknown record tag \(tag)")
         }
+    }
+
+    /// The number of `\n` bytes in `buffer`, found with `memchr`.
+    private static func newlines(in buffer: UnsafeRawBufferPointer) -> Int64 {
+        guard var cursor = buffer.baseAddress else { return 0 }
+        let end = cursor + buffer.count
+        var count: Int64 = 0
+        while cursor < end, let found = memchr(cursor, 0x0A, end - cursor) {
+            count += 1
+            cursor = UnsafeRawPointer(found) + 1
+        }
+        return count
     }
 
     private func endCurrentPart() throws {
