@@ -174,4 +174,36 @@ struct BackupFileTests {
         #expect(Self.refusal(spliced, in: directory)?.kind == .tamperedChunk)
         #expect(Self.refusal(Array("hello".utf8), in: directory)?.kind == .notABackup)
     }
+
+    @Test("a manifest that does not describe the stream is refused, naming the part and what differs")
+    func manifestMismatch() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let rows = Array("1\tone\n2\ttwo\n".utf8)
+        // Each case: how the manifest is falsified, and what the refusal must name.
+        let cases: [(String, (inout BackupManifest.Part) -> Void, String)] = [
+            ("name", { $0.name = "other" }, "the manifest lists"),
+            ("bytes", { $0.byteCount += 1 }, "12 bytes, the manifest says 13"),
+            ("sha256", { $0.sha256 = String(repeating: "0", count: 64) }, "SHA-256 differs"),
+            ("rows", { $0.tables = [.init(name: "t", rows: 3)] }, "2 rows, the manifest says 3"),
+        ]
+        for (name, falsify, message) in cases {
+            let path = directory + "/\(name).bak"
+            let writer = try BackupWriter(path: path, key: try Self.key())
+            try writer.beginPart("mcp_documents.t")
+            try writer.write(rows)
+            let digest = writer.endPart()
+            var part = BackupManifest.Part(
+                name: "mcp_documents.t", kind: "postgres-table", byteCount: digest.byteCount, sha256: digest.sha256,
+                tables: [.init(name: "t", rows: 2)], columns: ["n", "word"])
+            falsify(&part)
+            try writer.finish(
+                manifest: BackupManifest(store: "postgresql", createdAtMicroseconds: 1, schemaVersions: [], parts: [part]))
+            let error = #expect(throws: BackupError.self, "\(name)") {
+                try BackupReader.read(path: path, key: try Self.key())
+            }
+            #expect(error?.kind == .manifestMismatch, "\(name)")
+            #expect(error?.description.contains(message) == true, "\(name): \(String(describing: error))")
+        }
+    }
 }

@@ -105,6 +105,31 @@ struct BackupCommandTests {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    @Test("development without BACKUP_KEY: create generates a 0600 key in the data directory and says so")
+    func developmentKey() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        let env = PortalProcess.baseEnvironment(dataDirectory: data)
+        let added = try PortalProcess.run(
+            ["user", "add", "alice"], environment: env, in: dir, stdin: "a long enough passphrase\n")
+        #expect(added.status == 0)
+        let file = dir.appendingPathComponent("dev.bak").path
+        let created = try PortalProcess.run(["backup", "create", "--out", file], environment: env, in: dir)
+        #expect(created.status == 0 && created.stderr.contains("generated \(data.path)/backup_key"), "\(created.stderr)")
+        let keyPath = data.appendingPathComponent("backup_key").path
+        #expect((try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int) == 0o600)
+        #expect(try PortalProcess.run(["backup", "verify", file], environment: env, in: dir).status == 0)
+        // Elsewhere, without the key, the file cannot be opened: the error says which setting to give.
+        var elsewhere = env
+        elsewhere["PORTAL_DATA_DIR"] = dir.appendingPathComponent("other").path
+        let refused = try PortalProcess.run(["backup", "restore", file], environment: elsewhere, in: dir)
+        #expect(refused.status == 1 && refused.stderr.contains("BACKUP_KEY_FILE"), "\(refused.stderr)")
+        elsewhere["BACKUP_KEY_FILE"] = keyPath
+        let restored = try PortalProcess.run(["backup", "restore", file], environment: elsewhere, in: dir)
+        #expect(restored.status == 0, "\(restored.stderr)")
+    }
+
     @Test("PostgreSQL: create from one database, restore into another, identical; a damaged file is refused")
     func postgres() throws {
         let server = PostgresServer.debian
