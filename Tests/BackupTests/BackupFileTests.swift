@@ -198,7 +198,8 @@ struct BackupFileTests {
                 tables: [.init(name: "t", rows: 2)], columns: ["n", "word"])
             falsify(&part)
             try writer.finish(
-                manifest: BackupManifest(store: "postgresql", createdAtMicroseconds: 1, schemaVersions: [], parts: [part]))
+                manifest: BackupManifest(
+                    store: "postgresql", createdAtMicroseconds: 1, schemaVersions: [], parts: [part]))
             let error = #expect(throws: BackupError.self, "\(name)") {
                 try BackupReader.read(path: path, key: try Self.key())
             }

@@ -99,6 +99,30 @@ struct SQLiteBackupTests {
         #expect(try BackupTestData.allEvents(try SQLiteEventStore(directory: source)) == before)
     }
 
+    @Test("when one database cannot be replaced, those already replaced get their previous content back")
+    func failedCommitRollsBack() throws {
+        let source = try Self.populatedDirectory()
+        let target = BackupTestData.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: source)
+            try? FileManager.default.removeItem(atPath: target)
+        }
+        let file = source + "/../" + UUID().uuidString + ".bak"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        _ = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: try BackupTestData.key())
+        // The target's credentials.db holds other users; its events.db is in the way as a directory, so the
+        // second database (in name order) fails after the first was replaced.
+        let credentials = try SQLiteCredentialStore(directory: target)
+        try credentials.createUser(UserRecord(username: "zed", passwordHash: "x", roles: [], createdAt: 1))
+        try FileManager.default.createDirectory(atPath: target + "/events.db", withIntermediateDirectories: false)
+        #expect(throws: StoreError.self) {
+            try StoreRestore.restore(file, key: try BackupTestData.key(), into: .sqlite(directory: target), force: true)
+        }
+        #expect(try SQLiteCredentialStore(directory: target).users().map(\.username) == ["zed"])
+        #expect(!FileManager.default.fileExists(atPath: target + "/keys.db"))
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: target)).contains { $0.hasPrefix(".backup") })
+    }
+
     @Test("a tampered, truncated or wrongly keyed backup is refused by restore and nothing is written")
     func refusedRestoreWritesNothing() throws {
         let source = try Self.populatedDirectory()

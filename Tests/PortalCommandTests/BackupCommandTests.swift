@@ -116,7 +116,8 @@ struct BackupCommandTests {
         #expect(added.status == 0)
         let file = dir.appendingPathComponent("dev.bak").path
         let created = try PortalProcess.run(["backup", "create", "--out", file], environment: env, in: dir)
-        #expect(created.status == 0 && created.stderr.contains("generated \(data.path)/backup_key"), "\(created.stderr)")
+        #expect(
+            created.status == 0 && created.stderr.contains("generated \(data.path)/backup_key"), "\(created.stderr)")
         let keyPath = data.appendingPathComponent("backup_key").path
         #expect((try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int) == 0o600)
         #expect(try PortalProcess.run(["backup", "verify", file], environment: env, in: dir).status == 0)
