@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Store", dependencies: ["PortalCore", "CSQLite", "CLibPQ"]),
         // Audit records and sinks.
         .target(name: "Audit", dependencies: ["PortalCore", "Crypto"]),
+        // Encrypted backups: the chunked AES-256-GCM file format, and snapshots of either store into it.
+        .target(name: "Backup", dependencies: ["PortalCore", "Crypto", "Store"]),
         // Metrics registry, Prometheus text, structured logger.
         .target(name: "Telemetry", dependencies: ["PortalCore"]),
         // Settings from environment, .env and *_FILE.
@@ -57,6 +59,7 @@ let package = Package(
             name: "portal",
             dependencies: [
                 "PortalCore", "Config", "Gateway", "DataLayer", "Auth", "Telemetry", "Net", "Store", "Limits", "Redis",
+                "Backup",
             ]
         ),
 
@@ -74,6 +77,8 @@ let package = Package(
         // Test support: the Debian PostgreSQL cluster, throwaway clusters a test may stop, and psql.
         .target(name: "PostgresTestSupport", dependencies: ["Store"], path: "Tests/PostgresTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore", "PostgresTestSupport"]),
+        .testTarget(
+            name: "BackupTests", dependencies: ["Backup", "Store", "Crypto", "PortalCore", "PostgresTestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
