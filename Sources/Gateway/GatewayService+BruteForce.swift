@@ -1,14 +1,18 @@
 import Audit
 import HTTPCodec
 import Limits
+import Net
 
 extension GatewayService {
     static let banned = GatewayError(429, "E9402", "too many failed authentications from this address; try later")
 
-    /// Seconds left on the ban of `client`'s address, or nil; memory only.
-    func banRemainingSeconds(_ client: String) -> Int? {
-        guard let bruteForce = auth?.bruteForce else { return nil }
-        return bruteForce.bans.remainingSeconds(BruteForceGuard.key(for: client))
+    /// Whether `client`'s address is banned: `then` gets the seconds left, or nil. From memory (or the shared
+    /// store's loop cache) at once on the calling thread; otherwise after one shared-store lookup, on `loop`.
+    func checkBan(_ client: String, on loop: EventLoop, then: @escaping @Sendable (Int?) -> Void) {
+        guard let bans = auth?.bruteForce?.bans else { return then(nil) }
+        let key = BruteForceGuard.key(for: client)
+        if let status = bans.cachedStatus(key, on: loop) { return then(status.remainingSeconds) }
+        bans.status(key, on: loop) { status in then(status.remainingSeconds) }
     }
 
     /// The answer to a banned address: 429 with `Retry-After`, counted, not audited (a banned attacker must not

@@ -89,13 +89,12 @@ public final class GatewayService: HTTPStreamingHandler {
             startNanoseconds: clock.monotonicNanoseconds())
         exchange.isTLS = connection.isTLS
 
-        // A banned address is refused before anything else runs: one memory read, no audit, no limiter.
-        if let remaining = banRemainingSeconds(exchange.client) {
-            return finish(bannedResponse(remaining, exchange), exchange, respond)
+        // A banned address is refused before anything else runs: one memory read (with Redis, usually a cached
+        // answer), no audit, no limiter. Per-IP limit next: it is the cheapest check and protects the rest.
+        checkBan(exchange.client, on: stream.loop) { [self, exchange] remaining in
+            if let remaining { return finish(bannedResponse(remaining, exchange), exchange, respond) }
+            limitThenContinue(request, stream: stream, exchange)
         }
-
-        // Per-IP limit first: it is the cheapest check and protects everything after it.
-        limitThenContinue(request, stream: stream, exchange)
     }
 
     /// The steps after the per-IP limit; on the request's loop thread, called by `limitThenContinue`.

@@ -3,22 +3,52 @@ import PortalCore
 import RESP
 import Redis
 
-/// Bans in Redis: one key per ban, `<prefix>ban:<key>`, holding the reason and expiring with the ban.
+/// Bans in Redis: one key per ban, `<prefix>ban:<key>`, holding the reason and expiring with the ban, and an
+/// index `<prefix>bans` (a sorted set of banned keys by end, in Redis's milliseconds) for the admin list.
 ///
-/// `ban` runs a two-line script so that a ban is extended, never shortened, atomically (`SET ... PX` only
+/// `ban` runs a short script so that a ban is extended, never shortened, atomically (`SET ... PX` only
 /// when the new end is later than the key's `PTTL`). `status` is one `PTTL`. Answers are cached per loop
 /// for `caching.ttlNanoseconds`: a ban made on another gateway is seen here within that time; one made or
-/// lifted through this store is seen at once on the loop that made it.
+/// lifted through this store is seen at once on the loop that made it. The scripts name the ban keys of the
+/// index from inside (`list`), so the store wants a single Redis, not a cluster.
 public final class RedisBanStore: SharedBanStore {
     static let extendScript = """
         if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
           redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+          local now = redis.call('TIME')
+          local end_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[2])
+          redis.call('ZADD', KEYS[2], end_ms, ARGV[3])
         end
         return 1
         """
 
+    static let liftScript = """
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        return redis.call('DEL', KEYS[1])
+        """
+
+    /// Drops ended entries from the index, then answers `[key, reason, PTTL ms, ...]` for the live bans.
+    static let listScript = """
+        local now = redis.call('TIME')
+        local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+        local out = {}
+        for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          local ttl = redis.call('PTTL', ARGV[1] .. member)
+          if ttl > 0 then
+            out[#out + 1] = member
+            out[#out + 1] = redis.call('GET', ARGV[1] .. member)
+            out[#out + 1] = ttl
+          else
+            redis.call('ZREM', KEYS[1], member)
+          end
+        end
+        return out
+        """
+
     private let client: RedisClient
     private let prefix: String
+    private let indexKey: String
     private let caching: SharedStoreCaching
     private let cacheKey = EventLoopLocalKey()
     private let clock = SystemClock()
@@ -31,6 +61,7 @@ public final class RedisBanStore: SharedBanStore {
     {
         self.client = client
         self.prefix = keyPrefix + "ban:"
+        self.indexKey = keyPrefix + "bans"
         self.caching = caching
     }
 
@@ -39,13 +70,15 @@ public final class RedisBanStore: SharedBanStore {
         completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
     ) {
         let milliseconds = Int64(max(seconds, 1)) * 1000
-        var command = RESPCommand(argumentCount: 6)
+        var command = RESPCommand(argumentCount: 8)
         command.append("EVAL")
         command.append(Self.extendScript)
-        command.append("1")
+        command.append("2")
         command.append(prefix + key)
+        command.append(indexKey)
         command.append(reason)
         command.append(milliseconds)
+        command.append(key)
         client.send(command, on: loop) { [self] result in
             switch result {
             case .success:
@@ -60,7 +93,8 @@ public final class RedisBanStore: SharedBanStore {
     public func lift(
         _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Bool, SharedStoreError>) -> Void
     ) {
-        client.send(RESPCommand(["DEL", prefix + key]), on: loop) { [self] result in
+        let command = RESPCommand(["EVAL", Self.liftScript, "2", prefix + key, indexKey, key])
+        client.send(command, on: loop) { [self] result in
             switch result {
             case .success(let reply):
                 let now = clock.monotonicNanoseconds()
@@ -93,6 +127,33 @@ public final class RedisBanStore: SharedBanStore {
                 let trusted = min(now &+ caching.ttlNanoseconds, until ?? UInt64.max)
                 cache(on: loop).store(until, for: key, until: trusted)
                 completion(.success(Self.status(until: until, now: now)))
+            case .failure(let error):
+                completion(.failure(SharedStoreError(error)))
+            }
+        }
+    }
+
+    public func list(
+        on loop: EventLoop, completion: @escaping @Sendable (Result<[BanList.Entry], SharedStoreError>) -> Void
+    ) {
+        client.send(RESPCommand(["EVAL", Self.listScript, "1", indexKey, prefix]), on: loop) { [self] result in
+            switch result {
+            case .success(let reply):
+                let now = clock.monotonicNanoseconds()
+                let items = reply.arrayValue ?? []
+                var entries: [BanList.Entry] = []
+                entries.reserveCapacity(items.count / 3)
+                for index in stride(from: 0, to: items.count - 2, by: 3) {
+                    guard let key = items[index].stringValue, let milliseconds = items[index + 2].integerValue else {
+                        continue
+                    }
+                    let left = UInt64(max(milliseconds, 1)) * 1_000_000
+                    entries.append(
+                        BanList.Entry(
+                            key: key, reason: items[index + 1].stringValue ?? "", untilMonotonicNanoseconds: now &+ left,
+                            remainingSeconds: GCRA.ceilSeconds(left)))
+                }
+                completion(.success(entries.sorted { $0.key < $1.key }))
             case .failure(let error):
                 completion(.failure(SharedStoreError(error)))
             }

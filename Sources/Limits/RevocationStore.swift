@@ -1,7 +1,7 @@
 import Net
 
-/// Revoked token ids (`jti`) shared by every gateway: in Redis (`RedisRevocationStore`) or, for one gateway,
-/// in memory (`InMemoryRevocationStore`).
+/// Revoked token ids (`jti`) shared by every gateway, in Redis (`RedisRevocationStore`). The gateway consults
+/// it through `SharedRevocations`, which adds this process's own list for when the store cannot answer.
 ///
 /// A revocation is kept until the token's own expiry (`exp`), after which the token is refused anyway, so
 /// the store never grows past the tokens still alive. As with bans: call `cachedIsRevoked` first and

@@ -16,8 +16,8 @@ public struct BanStatus: Sendable, Hashable {
     public var isBanned: Bool { remainingSeconds != nil }
 }
 
-/// Bans (client addresses, consumers) shared by every gateway: in Redis (`RedisBanStore`) or, for one
-/// gateway, in memory (`InMemoryBanStore`).
+/// Bans (client addresses, consumers) shared by every gateway, in Redis (`RedisBanStore`). The gateway consults
+/// it through `SharedBans`, which adds this process's own list for when the store cannot answer.
 ///
 /// Lookups are cached per loop for a short time, so the request path usually costs no round trip: call
 /// `cachedStatus` first, and `status` only when it returns nil. A ban is extended, never shortened, by a
@@ -39,4 +39,7 @@ public protocol SharedBanStore: Sendable {
     func status(
         _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<BanStatus, SharedStoreError>) -> Void
     )
+
+    /// The live bans, sorted by key (for the admin API).
+    func list(on loop: EventLoop, completion: @escaping @Sendable (Result<[BanList.Entry], SharedStoreError>) -> Void)
 }

@@ -10,14 +10,15 @@ import Telemetry
 extension PortalRuntime {
     /// The gateway handler with its verifier, limiter, audit trail and metrics.
     static func makeGateway(
-        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, gatewayKey: String?,
-        audit: inout AuditLog?
+        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, group: EventLoopGroup,
+        gatewayKey: String?, audit: inout AuditLog?
     ) throws -> GatewayService {
         let clock = SystemClock()
-        let authentication = try makeAuthentication(
-            settings: settings, registry: registry, logger: logger, clock: clock)
-
         let redis = try makeRedisClient(settings, logger: logger)
+        let shared = makeSharedState(
+            settings, redis: redis, group: group, registry: registry, logger: logger, clock: clock)
+        let authentication = try makeAuthentication(
+            settings: settings, shared: shared, registry: registry, logger: logger, clock: clock)
         let limiter = makeLimiter(settings, redis: redis, registry: registry, logger: logger, clock: clock)
 
         if settings.auditLogEnabled {

@@ -82,7 +82,8 @@ final class PortalRuntime {
             do {
                 tls = try makeTLSContext(settings)
                 gateway = try makeGateway(
-                    settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit)
+                    settings: settings, registry: registry, logger: logger, group: group, gatewayKey: gatewayKey,
+                    audit: &audit)
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error

@@ -9,6 +9,7 @@ import HTTPCodec
 import Limits
 import Net
 import PortalCore
+import Redis
 import Store
 import Telemetry
 import Testing
@@ -50,6 +51,12 @@ final class GatewayHarness {
         var identityKey: [UInt8]?
         /// Brute-force protection for the default authentication; nil: none.
         var bruteForce: BruteForcePolicy?
+        /// Shares bans and revocations through this Redis (as `REDIS_URL` does); nil: this process only.
+        var redis: RedisClient?
+        /// How long the shared stores trust a cached answer.
+        var sharedCaching = SharedStoreCaching()
+        /// Failures in a row that open the shared stores' circuit, and its cool-down in milliseconds.
+        var sharedCircuit = (failures: 3, cooldownMilliseconds: UInt64(5_000))
     }
 
     /// The credential key of harnesses with credentials.
@@ -77,6 +84,11 @@ final class GatewayHarness {
     let admin: HTTPServer
     /// The credential cache (and through it the store), when the options asked for one.
     let credentials: CredentialCache?
+    /// Bans and revocations, shared through Redis when the options gave one.
+    let bans: SharedBans
+    let revocations: SharedRevocations
+    /// The shared stores' circuit; nil without Redis.
+    let sharedCircuit: BackendCircuit?
     private var stopped = false
 
     init(_ options: Options = Options()) throws {
@@ -99,10 +111,31 @@ final class GatewayHarness {
         try dataLayer.start()
         try upstream.start()
 
+        if let redis = options.redis {
+            let circuit = BackendCircuit(
+                failureThreshold: options.sharedCircuit.failures,
+                cooldownNanoseconds: options.sharedCircuit.cooldownMilliseconds * 1_000_000, clock: SystemClock())
+            let errors = registry.counter("shared_state_errors_total", help: "t", labelNames: ["store", "kind"])
+            let backend = SharedStoreBackend(circuit: circuit, writeLoop: group.loops[0]) { store, error in
+                errors.labels([store, error.label]).increment()
+            }
+            bans = SharedBans(
+                local: BanList(clock: clock), store: RedisBanStore(client: redis, caching: options.sharedCaching),
+                backend: backend)
+            revocations = SharedRevocations(
+                local: InMemoryRevocationList(clock: clock),
+                store: RedisRevocationStore(client: redis, caching: options.sharedCaching, clock: clock),
+                backend: backend)
+            sharedCircuit = circuit
+        } else {
+            bans = SharedBans(local: BanList(clock: clock))
+            revocations = SharedRevocations(local: InMemoryRevocationList(clock: clock))
+            sharedCircuit = nil
+        }
         if options.withCredentials {
             let cache = CredentialCache(
                 store: try SQLiteCredentialStore(directory: directory + "/data"),
-                hasher: CredentialHasher(key: Self.credentialKey), revocations: InMemoryRevocationList(clock: clock),
+                hasher: CredentialHasher(key: Self.credentialKey), revocations: revocations,
                 workers: BlockingWorkers(name: "harness-auth"), clock: clock,
                 refreshSeconds: options.credentialRefreshSeconds, logger: Logger(level: .error, sink: MemoryLogSink()),
                 registry: registry)
@@ -113,9 +146,10 @@ final class GatewayHarness {
         }
         let clock = self.clock
         let registry = self.registry
+        let bans = self.bans
         let bruteForce = options.bruteForce.map { policy in
             BruteForceGuard(
-                bans: BanList(clock: clock), tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
+                bans: bans, tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
                 registry: registry)
         }
         let kid = JWTSigner.keyID(forSecret: Self.secret)

@@ -6,11 +6,11 @@ import Redis
 import RedisTestSupport
 import Testing
 
-/// One behaviour suite for bans and revocations, run on the in-memory stores and on real Redis.
+/// The Redis ban and revocation stores, on real Redis.
 @Suite("Shared ban and revocation stores")
 struct SharedStoreTests {
     enum Kind: String, CaseIterable {
-        case memory, redis
+        case redis
     }
 
     /// A store pair of one kind on a fixture's loop; Redis ones talk to a fresh redis-server.
@@ -23,14 +23,8 @@ struct SharedStoreTests {
         init(_ kind: Kind) throws {
             server = try RedisServer()
             fixture = try RedisLimiterFixture(server: server)
-            switch kind {
-            case .memory:
-                bans = InMemoryBanStore(list: BanList(clock: SystemClock()))
-                revocations = InMemoryRevocationStore()
-            case .redis:
-                bans = RedisBanStore(client: fixture.client)
-                revocations = RedisRevocationStore(client: fixture.client)
-            }
+            bans = RedisBanStore(client: fixture.client)
+            revocations = RedisRevocationStore(client: fixture.client)
         }
 
         func status(_ key: String) throws -> BanStatus {
@@ -44,6 +38,11 @@ struct SharedStoreTests {
                 bans.ban(key, forSeconds: seconds, reason: "test", on: loop, completion: done)
             }
             .get()
+        }
+
+        func list() throws -> [BanList.Entry] {
+            let bans = self.bans
+            return try fixture.wait { loop, done in bans.list(on: loop, completion: done) }.get()
         }
 
         func lift(_ key: String) throws -> Bool {
@@ -81,9 +80,18 @@ struct SharedStoreTests {
         #expect(banned.isBanned && (595...600).contains(banned.remainingSeconds ?? 0), "\(banned)")
         #expect(try stores.status("203.0.113.6") == .notBanned)
 
+        try stores.ban("198.51.100.7", seconds: 1)
+        let listed = try stores.list()
+        #expect(listed.map(\.key) == ["198.51.100.7", "203.0.113.5"])
+        #expect(listed.map(\.reason) == ["test", "test"])
+        #expect((595...600).contains(listed.last?.remainingSeconds ?? 0))
+
         #expect(try stores.lift("203.0.113.5"))
         #expect(try stores.status("203.0.113.5") == .notBanned)
         #expect(try !stores.lift("203.0.113.5"))
+        usleep(1_100_000)
+        #expect(try stores.list().isEmpty, "a lifted ban and an ended one leave the list")
+        #expect(try stores.server.cli(["ZCARD", "portal:bans"]) == "0")
     }
 
     @Test("a revoked id stays revoked until the token's expiry; an expired one is not stored", arguments: Kind.allCases)
