@@ -150,7 +150,8 @@ public final class RedisBanStore: SharedBanStore {
                     let left = UInt64(max(milliseconds, 1)) * 1_000_000
                     entries.append(
                         BanList.Entry(
-                            key: key, reason: items[index + 1].stringValue ?? "", untilMonotonicNanoseconds: now &+ left,
+                            key: key, reason: items[index + 1].stringValue ?? "",
+                            untilMonotonicNanoseconds: now &+ left,
                             remainingSeconds: GCRA.ceilSeconds(left)))
                 }
                 completion(.success(entries.sorted { $0.key < $1.key }))

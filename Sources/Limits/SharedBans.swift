@@ -1,4 +1,5 @@
 import Net
+import Synchronization
 
 /// The bans the gateway enforces: this process's `BanList` alone, or a shared store (Redis) in front of it.
 ///
@@ -9,13 +10,17 @@ import Net
 /// - Every ban this gateway makes or sees is also kept in the local list, until its end. When the store cannot
 ///   answer (an error, or the circuit open after failures in a row), lookups answer from that list at once:
 ///   a ban known here is never silently lifted by an outage, and a key never seen banned passes. A ban made
-///   during an outage holds on this gateway only; a lift needs the store and fails while it is away.
+///   during an outage holds on this gateway, and is written to the store after its next answer; a lift needs
+///   the store and fails while it is away.
 /// - A store answer "not banned" also lifts the key locally, so an unban made elsewhere reaches this list too.
 public final class SharedBans: Sendable {
     /// This process's bans: all of them without a shared store; with one, those made or seen here.
     public let local: BanList
     private let store: (any SharedBanStore)?
     private let backend: SharedStoreBackend?
+    /// Bans the store failed to take (key → reason), written again after its next answer.
+    private let unsent = Mutex<[String: String]>([:])
+    private let unsentCount = Atomic<Int>(0)
 
     /// Bans in this process only.
     public init(local: BanList) {
@@ -52,8 +57,9 @@ public final class SharedBans: Sendable {
             backend.note(result, store: "bans")
             switch result {
             case .success(let status):
-                remember(key, status)
-                completion(status)
+                let believed = remember(key, status)
+                if unsentCount.load(ordering: .relaxed) > 0 { resendUnsent() }
+                completion(believed)
             case .failure:
                 completion(BanStatus(remainingSeconds: local.remainingSeconds(key)))
             }
@@ -67,11 +73,40 @@ public final class SharedBans: Sendable {
     public func ban(_ key: String, forSeconds seconds: Int, reason: String) -> Bool {
         let seconds = max(seconds, 1)
         let kept = local.ban(key, forSeconds: seconds, reason: reason)
-        guard let store, let backend else { return kept }
-        store.ban(key, forSeconds: seconds, reason: reason, on: backend.writeLoop) { result in
-            backend.note(result, store: "bans")
-        }
+        guard store != nil else { return kept }
+        send(key, forSeconds: seconds, reason: reason)
         return true
+    }
+
+    /// Writes a ban to the store in the background; one it cannot take waits in `unsent`.
+    private func send(_ key: String, forSeconds seconds: Int, reason: String) {
+        guard let store, let backend else { return }
+        store.ban(key, forSeconds: seconds, reason: reason, on: backend.writeLoop) { [self] result in
+            backend.note(result, store: "bans")
+            guard case .failure = result else {
+                if unsentCount.load(ordering: .relaxed) > 0 { resendUnsent() }
+                return
+            }
+            unsent.withLock { table in
+                table[key] = reason
+                unsentCount.store(table.count, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Writes again the bans the store failed to take, for what is left of them here.
+    private func resendUnsent() {
+        let pending = unsent.withLock { table in
+            defer {
+                table.removeAll()
+                unsentCount.store(0, ordering: .relaxed)
+            }
+            return table
+        }
+        for (key, reason) in pending {
+            guard let seconds = local.remainingSeconds(key) else { continue }
+            send(key, forSeconds: seconds, reason: reason)
+        }
     }
 
     /// Lifts `key`'s ban in the shared store, then here. Blocks on the store: never call it on a loop.
@@ -96,11 +131,17 @@ public final class SharedBans: Sendable {
     public var activeBanCount: Int { local.activeBanCount }
 
     /// Mirrors a store answer locally, so that it holds through an outage and an unban reaches the list.
-    private func remember(_ key: String, _ status: BanStatus) {
+    /// - Returns: the answer to give: the store's, except for a ban still waiting to reach it.
+    private func remember(_ key: String, _ status: BanStatus) -> BanStatus {
         if let seconds = status.remainingSeconds {
             local.ban(key, forSeconds: seconds, reason: "shared")
-        } else if local.remainingSeconds(key) != nil {
+        } else if let left = local.remainingSeconds(key) {
+            // A ban still waiting to reach the store is not lifted by the store's "not banned".
+            guard unsentCount.load(ordering: .relaxed) == 0 || unsent.withLock({ $0[key] == nil }) else {
+                return BanStatus(remainingSeconds: left)
+            }
             local.lift(key)
         }
+        return status
     }
 }

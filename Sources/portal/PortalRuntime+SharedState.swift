@@ -26,7 +26,8 @@ extension PortalRuntime {
             Double(localRevocations.count)
         }
         guard let redis, let redisSettings = settings.redis else {
-            return SharedState(bans: SharedBans(local: localBans), revocations: SharedRevocations(local: localRevocations))
+            return SharedState(
+                bans: SharedBans(local: localBans), revocations: SharedRevocations(local: localRevocations))
         }
 
         let backend = settings.rateLimitBackend
@@ -44,7 +45,8 @@ extension PortalRuntime {
             labelNames: ["store", "kind"])
         registry.gauge(
             "shared_state_circuit_state",
-            help: "Circuit in front of Redis for bans and revocations: 0 closed, 1 open (local lists decide), 2 probing."
+            help:
+                "Circuit in front of Redis for bans and revocations: 0 closed, 1 open (local lists decide), 2 probing."
         ) { Double(circuit.state.rawValue) }
         let shared = SharedStoreBackend(circuit: circuit, writeLoop: group.loops[0]) { store, error in
             errors.labels([store, error.label]).increment()

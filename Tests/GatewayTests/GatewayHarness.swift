@@ -68,8 +68,9 @@ final class GatewayHarness {
 
     /// The data layer's key; fresh per harness, so a leak cannot pass by accident.
     let serviceKey = "svc-" + UUID().uuidString.lowercased()
-    /// Drives token expiry and the rate limiter; never advanced unless a test means to.
-    let clock = ManualClock()
+    /// Drives token expiry and the rate limiter; never advanced unless a test means to. With Redis it starts at
+    /// the real time, since Redis expires revocations on its own clock.
+    let clock: ManualClock
     let directory: String
     let auditPath: String
     let registry = MetricsRegistry()
@@ -92,6 +93,7 @@ final class GatewayHarness {
     private var stopped = false
 
     init(_ options: Options = Options()) throws {
+        clock = options.redis == nil ? ManualClock() : ManualClock(unixSeconds: Int64(Date().timeIntervalSince1970))
         directory = NSTemporaryDirectory() + "gateway-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         auditPath = directory + "/audit.log"
@@ -124,7 +126,7 @@ final class GatewayHarness {
                 backend: backend)
             revocations = SharedRevocations(
                 local: InMemoryRevocationList(clock: clock),
-                store: RedisRevocationStore(client: redis, caching: options.sharedCaching, clock: clock),
+                store: RedisRevocationStore(client: redis, caching: options.sharedCaching, clock: SystemClock()),
                 backend: backend)
             sharedCircuit = circuit
         } else {
