@@ -6,13 +6,23 @@ import Net
 extension GatewayService {
     static let banned = GatewayError(429, "E9402", "too many failed authentications from this address; try later")
 
-    /// Whether `client`'s address is banned: `then` gets the seconds left, or nil. From memory (or the shared
-    /// store's loop cache) at once on the calling thread; otherwise after one shared-store lookup, on `loop`.
-    func checkBan(_ client: String, on loop: EventLoop, then: @escaping @Sendable (Int?) -> Void) {
+    /// Whether `client`'s address is banned, from memory (or the shared store's loop cache); nil when only
+    /// `lookUpBan` can tell. Loop thread only; allocates nothing when no ban is held.
+    func cachedBan(_ client: String, on loop: EventLoop) -> BanStatus? {
+        guard let bans = auth?.bruteForce?.bans else { return .notBanned }
+        return bans.cachedStatus(BruteForceGuard.key(for: client), on: loop)
+    }
+
+    /// Looks `client`'s address up in the shared ban store; `then` gets the seconds left, or nil, on `loop`.
+    func lookUpBan(_ client: String, on loop: EventLoop, then: @escaping @Sendable (Int?) -> Void) {
         guard let bans = auth?.bruteForce?.bans else { return then(nil) }
-        let key = BruteForceGuard.key(for: client)
-        if let status = bans.cachedStatus(key, on: loop) { return then(status.remainingSeconds) }
-        bans.status(key, on: loop) { status in then(status.remainingSeconds) }
+        bans.status(BruteForceGuard.key(for: client), on: loop) { status in then(status.remainingSeconds) }
+    }
+
+    /// `cachedBan`, else `lookUpBan`: `then` gets the seconds left, or nil (at once when known).
+    func checkBan(_ client: String, on loop: EventLoop, then: @escaping @Sendable (Int?) -> Void) {
+        guard let status = cachedBan(client, on: loop) else { return lookUpBan(client, on: loop, then: then) }
+        then(status.remainingSeconds)
     }
 
     /// The answer to a banned address: 429 with `Retry-After`, counted, not audited (a banned attacker must not

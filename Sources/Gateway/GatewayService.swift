@@ -91,10 +91,16 @@ public final class GatewayService: HTTPStreamingHandler {
 
         // A banned address is refused before anything else runs: one memory read (with Redis, usually a cached
         // answer), no audit, no limiter. Per-IP limit next: it is the cheapest check and protects the rest.
-        checkBan(exchange.client, on: stream.loop) { [self, exchange] remaining in
-            if let remaining { return finish(bannedResponse(remaining, exchange), exchange, respond) }
-            limitThenContinue(request, stream: stream, exchange)
+        guard let status = cachedBan(exchange.client, on: stream.loop) else {
+            return lookUpBan(exchange.client, on: stream.loop) { [self, exchange] remaining in
+                if let remaining { return finish(bannedResponse(remaining, exchange), exchange, respond) }
+                limitThenContinue(request, stream: stream, exchange)
+            }
         }
+        if let remaining = status.remainingSeconds {
+            return finish(bannedResponse(remaining, exchange), exchange, respond)
+        }
+        limitThenContinue(request, stream: stream, exchange)
     }
 
     /// The steps after the per-IP limit; on the request's loop thread, called by `limitThenContinue`.
