@@ -22,24 +22,7 @@ extension PortalRuntime {
         let limiter = makeLimiter(settings, redis: redis, registry: registry, logger: logger, clock: clock)
 
         if settings.auditLogEnabled {
-            let sinkErrors = registry.counter(
-                "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
-            let chainKey = try AuditKeys.chainKey(settings)
-            let signer = try AuditKeys.signer(settings)
-            do {
-                audit = try AuditLog(
-                    path: settings.auditLogDestination,
-                    level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
-                    checkpointSigner: signer,
-                    checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
-                    onSinkError: { [logger] error in
-                        sinkErrors.labels([error.metricLabel]).increment()
-                        logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
-                    })
-            } catch {
-                throw StartError(
-                    description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
-            }
+            audit = try makeAuditLog(settings, registry: registry, logger: logger, clock: clock)
         }
 
         var bindings: [ServiceKeyBinding] = []
@@ -67,6 +50,31 @@ extension PortalRuntime {
                 clock: clock)
         } catch {
             throw StartError(description: error.description)
+        }
+    }
+
+    /// The audit trail at `AUDIT_LOG_DESTINATION`, chained and checkpointed as `AUDIT_*` says, with
+    /// `audit_sink_errors_total{kind}`.
+    static func makeAuditLog(
+        _ settings: PortalSettings, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
+    ) throws -> AuditLog {
+        let sinkErrors = registry.counter(
+            "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
+        let chainKey = try AuditKeys.chainKey(settings)
+        let signer = try AuditKeys.signer(settings)
+        do {
+            return try AuditLog(
+                path: settings.auditLogDestination,
+                level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
+                checkpointSigner: signer,
+                checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
+                onSinkError: { [logger] error in
+                    sinkErrors.labels([error.metricLabel]).increment()
+                    logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
+                })
+        } catch {
+            throw StartError(
+                description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
         }
     }
 }
