@@ -117,7 +117,9 @@ final class GatewayHarness {
             let circuit = BackendCircuit(
                 failureThreshold: options.sharedCircuit.failures,
                 cooldownNanoseconds: options.sharedCircuit.cooldownMilliseconds * 1_000_000, clock: SystemClock())
-            let errors = registry.counter("shared_state_errors_total", help: "t", labelNames: ["store", "kind"])
+            let errors = registry.counter(
+                "shared_state_errors_total", help: "Ban and revocation calls Redis failed to answer.",
+                labelNames: ["store", "kind"])
             let backend = SharedStoreBackend(circuit: circuit, writeLoop: group.loops[0]) { store, error in
                 errors.labels([store, error.label]).increment()
             }
