@@ -50,10 +50,10 @@ public final class AdminAPI: Sendable {
             request.headers, peer: connection.remoteAddress, trusted: gateway.settings.trustedProxies)
         var exchange = Exchange(requestID: ids.next(), client: client, method: request.method, startNanoseconds: 0)
         exchange.route = "/admin"
-        gateway.checkBan(client, on: loop) { [self, exchange] remaining in
-            if let remaining { return respond(gateway.bannedResponse(remaining, exchange)) }
-            authenticated(request, connection: connection, loop: loop, exchange, respond: respond)
+        if let remaining = gateway.banRemainingSeconds(exchange.client) {
+            return respond(gateway.bannedResponse(remaining, exchange))
         }
+        authenticated(request, connection: connection, loop: loop, exchange, respond: respond)
     }
 
     /// Authenticates the caller, requires `admin`, then serves the resource on a worker.

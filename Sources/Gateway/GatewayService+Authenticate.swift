@@ -76,28 +76,11 @@ extension GatewayService {
         guard Self.isHeaderSafe(verified.subject ?? ""), verified.scopes.allSatisfy(Self.isHeaderSafe) else {
             return fail(.invalidToken, "unusable_claims", .guess, exchange, completion)
         }
-        // Revoked before its `exp` (logout, a replayed refresh token, an operator): from memory, or with Redis
-        // from the loop's cache, else one lookup.
-        guard let jti = verified.jwtID, let revocations = auth.credentials?.revocations else {
-            return accept(verified, auth: auth, exchange, completion)
+        // Revoked before its `exp` (logout, a replayed refresh token, an operator): memory only (with Redis, its
+        // mirror), no I/O.
+        if let jti = verified.jwtID, let revocations = auth.credentials?.revocations, revocations.isRevoked(jti) {
+            return failRevoked(exchange, completion)
         }
-        switch revocations.cachedIsRevoked(jti, on: loop) {
-        case true?:
-            failRevoked(exchange, completion)
-        case false?:
-            accept(verified, auth: auth, exchange, completion)
-        case nil:
-            revocations.isRevoked(jti, expiresAt: verified.expiresAt, on: loop) { [self] revoked in
-                guard !revoked else { return failRevoked(exchange, completion) }
-                accept(verified, auth: auth, exchange, completion)
-            }
-        }
-    }
-
-    /// Completes with the identity of a verified, unrevoked token.
-    private func accept(
-        _ verified: VerifiedToken, auth: GatewayAuthentication, _ exchange: Exchange, _ completion: AuthCompletion
-    ) {
         let identity = ConsumerIdentity(
             subject: verified.subject, roles: verified.roles, scopes: verified.scopes, method: .token,
             policy: auth.policy, tokenID: verified.jwtID)

@@ -1,28 +1,14 @@
 import Audit
 import HTTPCodec
 import Limits
-import Net
 
 extension GatewayService {
     static let banned = GatewayError(429, "E9402", "too many failed authentications from this address; try later")
 
-    /// Whether `client`'s address is banned, from memory (or the shared store's loop cache); nil when only
-    /// `lookUpBan` can tell. Loop thread only; allocates nothing when no ban is held.
-    func cachedBan(_ client: String, on loop: EventLoop) -> BanStatus? {
-        guard let bans = auth?.bruteForce?.bans else { return .notBanned }
-        return bans.cachedStatus(BruteForceGuard.key(for: client), on: loop)
-    }
-
-    /// Looks `client`'s address up in the shared ban store; `then` gets the seconds left, or nil, on `loop`.
-    func lookUpBan(_ client: String, on loop: EventLoop, then: @escaping @Sendable (Int?) -> Void) {
-        guard let bans = auth?.bruteForce?.bans else { return then(nil) }
-        bans.status(BruteForceGuard.key(for: client), on: loop) { status in then(status.remainingSeconds) }
-    }
-
-    /// `cachedBan`, else `lookUpBan`: `then` gets the seconds left, or nil (at once when known).
-    func checkBan(_ client: String, on loop: EventLoop, then: @escaping @Sendable (Int?) -> Void) {
-        guard let status = cachedBan(client, on: loop) else { return lookUpBan(client, on: loop, then: then) }
-        then(status.remainingSeconds)
+    /// Seconds left on the ban of `client`'s address, or nil; memory only (with Redis, its mirror).
+    func banRemainingSeconds(_ client: String) -> Int? {
+        guard let bruteForce = auth?.bruteForce else { return nil }
+        return bruteForce.bans.remainingSeconds(BruteForceGuard.key(for: client))
     }
 
     /// The answer to a banned address: 429 with `Retry-After`, counted, not audited (a banned attacker must not

@@ -89,17 +89,13 @@ public final class GatewayService: HTTPStreamingHandler {
             startNanoseconds: clock.monotonicNanoseconds())
         exchange.isTLS = connection.isTLS
 
-        // A banned address is refused before anything else runs: one memory read (with Redis, usually a cached
-        // answer), no audit, no limiter. Per-IP limit next: it is the cheapest check and protects the rest.
-        guard let status = cachedBan(exchange.client, on: stream.loop) else {
-            return lookUpBan(exchange.client, on: stream.loop) { [self, exchange] remaining in
-                if let remaining { return finish(bannedResponse(remaining, exchange), exchange, respond) }
-                limitThenContinue(request, stream: stream, exchange)
-            }
-        }
-        if let remaining = status.remainingSeconds {
+        // A banned address is refused before anything else runs: one memory read (with Redis, of the mirror), no
+        // audit, no limiter.
+        if let remaining = banRemainingSeconds(exchange.client) {
             return finish(bannedResponse(remaining, exchange), exchange, respond)
         }
+
+        // Per-IP limit first: it is the cheapest check and protects everything after it.
         limitThenContinue(request, stream: stream, exchange)
     }
 

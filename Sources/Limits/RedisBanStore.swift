@@ -3,8 +3,10 @@ import PortalCore
 import RESP
 import Redis
 
-/// Bans in Redis: one key per ban, `<prefix>ban:<key>`, holding the reason and expiring with the ban, and an
-/// index `<prefix>bans` (a sorted set of banned keys by end, in Redis's milliseconds) for the admin list.
+/// Bans in Redis: one key per ban, `<prefix>ban:<key>`, holding the reason and expiring with the ban, an index
+/// `<prefix>bans` (a sorted set of banned keys by end, in Redis's milliseconds) for the admin list and the
+/// gateways' mirrors, and a counter `<prefix>bans:version` that every ban and lift increments, so that a mirror
+/// asks for the list only when it changed (`snapshot`).
 ///
 /// `ban` runs a short script so that a ban is extended, never shortened, atomically (`SET ... PX` only
 /// when the new end is later than the key's `PTTL`). `status` is one `PTTL`. Answers are cached per loop
@@ -18,13 +20,34 @@ public final class RedisBanStore: SharedBanStore {
           local now = redis.call('TIME')
           local end_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ARGV[2])
           redis.call('ZADD', KEYS[2], end_ms, ARGV[3])
+          redis.call('INCR', KEYS[3])
         end
         return 1
         """
 
     static let liftScript = """
         redis.call('ZREM', KEYS[2], ARGV[1])
-        return redis.call('DEL', KEYS[1])
+        local lifted = redis.call('DEL', KEYS[1])
+        if lifted > 0 then redis.call('INCR', KEYS[3]) end
+        return lifted
+        """
+
+    /// `{version}` when the version is `ARGV[2]`, else `{version, key, PTTL ms, ...}` for the live bans.
+    static let snapshotScript = """
+        local version = tonumber(redis.call('GET', KEYS[2]) or '0')
+        if version == tonumber(ARGV[2]) then return {version} end
+        local now = redis.call('TIME')
+        local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms)
+        local out = {version}
+        for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+          local ttl = redis.call('PTTL', ARGV[1] .. member)
+          if ttl > 0 then
+            out[#out + 1] = member
+            out[#out + 1] = ttl
+          end
+        end
+        return out
         """
 
     /// Drops ended entries from the index, then answers `[key, reason, PTTL ms, ...]` for the live bans.
@@ -49,6 +72,7 @@ public final class RedisBanStore: SharedBanStore {
     private let client: RedisClient
     private let prefix: String
     private let indexKey: String
+    private let versionKey: String
     private let caching: SharedStoreCaching
     private let cacheKey = EventLoopLocalKey()
     private let clock = SystemClock()
@@ -62,6 +86,7 @@ public final class RedisBanStore: SharedBanStore {
         self.client = client
         self.prefix = keyPrefix + "ban:"
         self.indexKey = keyPrefix + "bans"
+        self.versionKey = keyPrefix + "bans:version"
         self.caching = caching
     }
 
@@ -70,12 +95,13 @@ public final class RedisBanStore: SharedBanStore {
         completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
     ) {
         let milliseconds = Int64(max(seconds, 1)) * 1000
-        var command = RESPCommand(argumentCount: 8)
+        var command = RESPCommand(argumentCount: 9)
         command.append("EVAL")
         command.append(Self.extendScript)
-        command.append("2")
+        command.append("3")
         command.append(prefix + key)
         command.append(indexKey)
+        command.append(versionKey)
         command.append(reason)
         command.append(milliseconds)
         command.append(key)
@@ -93,7 +119,7 @@ public final class RedisBanStore: SharedBanStore {
     public func lift(
         _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Bool, SharedStoreError>) -> Void
     ) {
-        let command = RESPCommand(["EVAL", Self.liftScript, "2", prefix + key, indexKey, key])
+        let command = RESPCommand(["EVAL", Self.liftScript, "3", prefix + key, indexKey, versionKey, key])
         client.send(command, on: loop) { [self] result in
             switch result {
             case .success(let reply):
@@ -158,6 +184,18 @@ public final class RedisBanStore: SharedBanStore {
             case .failure(let error):
                 completion(.failure(SharedStoreError(error)))
             }
+        }
+    }
+
+    /// The live bans with their milliseconds left, unless the list is still at `version`.
+    /// - Parameter version: the version of the caller's copy; 0 or less fetches the list whatever it is.
+    public func snapshot(
+        ifChangedSince version: Int64, on loop: EventLoop,
+        completion: @escaping @Sendable (Result<SharedSnapshot, SharedStoreError>) -> Void
+    ) {
+        let command = RESPCommand(["EVAL", Self.snapshotScript, "2", indexKey, versionKey, prefix, String(version)])
+        client.send(command, on: loop) { result in
+            completion(result.mapError(SharedStoreError.init).flatMap { SharedSnapshot.parse($0, since: version) })
         }
     }
 

@@ -15,6 +15,11 @@ public protocol RevocationStore: Sendable {
     /// The answer from this loop's cache, or nil when it must be looked up with `isRevoked`. Loop thread only.
     func cachedIsRevoked(_ tokenID: String, on loop: EventLoop) -> Bool?
 
+    /// The live revocations (`value`: the token's `exp`) unless the store is still at `version` (for a mirror).
+    func snapshot(
+        ifChangedSince version: Int64, on loop: EventLoop,
+        completion: @escaping @Sendable (Result<SharedSnapshot, SharedStoreError>) -> Void)
+
     /// Looks `tokenID` up in the store (and refreshes this loop's cache).
     func isRevoked(
         _ tokenID: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Bool, SharedStoreError>) -> Void)

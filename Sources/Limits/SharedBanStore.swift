@@ -40,6 +40,11 @@ public protocol SharedBanStore: Sendable {
         _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<BanStatus, SharedStoreError>) -> Void
     )
 
+    /// The live bans (`value`: milliseconds left) unless the store is still at `version` (for a mirror).
+    func snapshot(
+        ifChangedSince version: Int64, on loop: EventLoop,
+        completion: @escaping @Sendable (Result<SharedSnapshot, SharedStoreError>) -> Void)
+
     /// The live bans, sorted by key (for the admin API).
     func list(on loop: EventLoop, completion: @escaping @Sendable (Result<[BanList.Entry], SharedStoreError>) -> Void)
 }

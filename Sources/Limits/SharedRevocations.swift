@@ -1,20 +1,27 @@
 import Net
+import Synchronization
 
-/// The revoked token ids the gateway enforces: this process's `InMemoryRevocationList` alone, or a shared store
-/// (Redis) beside it.
+/// The revoked token ids the gateway enforces: this process's `InMemoryRevocationList`, alone or mirroring a
+/// shared store (Redis) as well.
 ///
-/// The local list always holds the revocations this gateway made, those read from the durable credential store
-/// (`merge`), and, with a shared store, those it saw there; a revocation cannot be undone, so a local "revoked"
-/// is final until the token's `exp`. Otherwise the shared store's per-loop cache answers (1 s by default for
-/// "not revoked"), then one `PTTL`. When the store cannot answer (an error, or the circuit open), the local
-/// list decides: a revocation known here still holds; one made on another gateway and never seen here is not
-/// enforced until the store answers again (or, with a shared PostgreSQL credential store, until the next
-/// credential refresh reads it).
+/// A lookup always reads the local list: no lock while it is empty, never a round trip. The list holds the
+/// revocations made here, those read from the durable credential store (`merge`), and, with a shared store,
+/// the store's: every `syncIntervalNanoseconds` (1 s by default) one small script call asks whether the store's
+/// list changed and fetches it only then, so a revocation made on another gateway takes effect here within about
+/// that time. A revocation cannot be undone, so entries leave only when their token has expired. While the store
+/// cannot answer, every revocation already held stays in force; one made elsewhere meanwhile is seen once the
+/// store answers again (or, with a shared credential store, at the next credential refresh). A revocation the
+/// store could not take is written again after the next successful sync.
 public final class SharedRevocations: Sendable {
-    /// This process's revocations.
+    /// This process's revocations, with the store's mirrored in.
     public let local: InMemoryRevocationList
     private let store: (any RevocationStore)?
     private let backend: SharedStoreBackend?
+    private let version = Atomic<Int64>(-1)
+    private let stopped = Atomic<Bool>(false)
+    /// Revocations the store failed to take (id → exp), written again after the next sync.
+    private let unsent = Mutex<[String: Int64]>([:])
+    private let unsentCount = Atomic<Int>(0)
 
     /// Revocations in this process only.
     public init(local: InMemoryRevocationList) {
@@ -23,51 +30,34 @@ public final class SharedRevocations: Sendable {
         self.backend = nil
     }
 
-    /// Revocations shared through `store`, with `local` beside it.
+    /// Revocations shared through `store`, mirrored into `local`; the mirror starts syncing at once, on the
+    /// backend's write loop, until `stop`.
     public init(local: InMemoryRevocationList, store: any RevocationStore, backend: SharedStoreBackend) {
         self.local = local
         self.store = store
         self.backend = backend
+        // Weakly held: a store nobody uses any more stops syncing.
+        backend.repeatSync(isStopped: { [weak self] in self?.stopped.load(ordering: .relaxed) ?? true }) {
+            [weak self] done in
+            guard let self else { return done() }
+            sync(done)
+        }
     }
+
+    /// Stops the mirror's syncing.
+    public func stop() { stopped.store(true, ordering: .relaxed) }
 
     /// Whether revocations are shared with other gateways.
     public var isShared: Bool { store != nil }
 
-    /// The answer for `tokenID` without waiting, or nil when the caller must ask `isRevoked` (and then must,
-    /// since it may hold the circuit's probe). Loop thread only.
-    public func cachedIsRevoked(_ tokenID: String, on loop: EventLoop) -> Bool? {
-        if local.isRevoked(tokenID) { return true }
-        guard let store, let backend else { return false }
-        if let cached = store.cachedIsRevoked(tokenID, on: loop) { return cached }
-        return backend.circuit.allowsRequest() ? nil : false
-    }
+    /// Whether `tokenID` is revoked. Memory only; no lock while nothing is revoked.
+    public func isRevoked(_ tokenID: String) -> Bool { local.isRevoked(tokenID) }
 
-    /// Looks `tokenID` (a token expiring at `expiresAt`) up in the shared store; on failure the local answer
-    /// stands. Completes on `loop`.
-    public func isRevoked(
-        _ tokenID: String, expiresAt: Int64, on loop: EventLoop, completion: @escaping @Sendable (Bool) -> Void
-    ) {
-        guard let store, let backend else { return completion(local.isRevoked(tokenID)) }
-        store.isRevoked(tokenID, on: loop) { [self] result in
-            backend.note(result, store: "revocations")
-            switch result {
-            case .success(let revoked):
-                if revoked { local.revoke(tokenID, untilUnixSeconds: expiresAt) }
-                completion(revoked)
-            case .failure:
-                completion(local.isRevoked(tokenID))
-            }
-        }
-    }
-
-    /// Revokes `tokenID` until `untilUnixSeconds`: here at once, in the shared store in the background (a
-    /// failure is counted). Never blocks.
+    /// Revokes `tokenID` until `untilUnixSeconds`: here at once, in the shared store in the background. Never
+    /// blocks.
     public func revoke(_ tokenID: String, untilUnixSeconds: Int64) {
         local.revoke(tokenID, untilUnixSeconds: untilUnixSeconds)
-        guard let store, let backend else { return }
-        store.revoke(tokenID, untilUnixSeconds: untilUnixSeconds, on: backend.writeLoop) { result in
-            backend.note(result, store: "revocations")
-        }
+        send(tokenID, untilUnixSeconds: untilUnixSeconds)
     }
 
     /// Adds a durable list (the credential store's) to the local list; see `InMemoryRevocationList.merge`.
@@ -77,4 +67,32 @@ public final class SharedRevocations: Sendable {
 
     /// Revocations held in the local list (for a gauge).
     public var count: Int { local.count }
+
+    /// One sync: the store's list when its version moved, then the revocations it has not taken yet.
+    private func sync(_ done: @escaping @Sendable () -> Void) {
+        guard let store, let backend else { return done() }
+        store.snapshot(ifChangedSince: version.load(ordering: .relaxed), on: backend.writeLoop) { [self] result in
+            backend.note(result, store: "revocations")
+            if case .success(let snapshot) = result {
+                if let entries = snapshot.entries { local.merge(entries.map { ($0.key, $0.value) }) }
+                version.store(snapshot.version, ordering: .relaxed)
+                if unsentCount.load(ordering: .relaxed) > 0 {
+                    for (tokenID, until) in unsent.withLock({ $0 }) { send(tokenID, untilUnixSeconds: until) }
+                }
+            }
+            done()
+        }
+    }
+
+    /// Writes a revocation to the store in the background; one it cannot take waits in `unsent`.
+    private func send(_ tokenID: String, untilUnixSeconds: Int64) {
+        guard let store, let backend else { return }
+        store.revoke(tokenID, untilUnixSeconds: untilUnixSeconds, on: backend.writeLoop) { [self] result in
+            backend.note(result, store: "revocations")
+            unsent.withLock { table in
+                if case .failure = result { table[tokenID] = untilUnixSeconds } else { table[tokenID] = nil }
+                unsentCount.store(table.count, ordering: .relaxed)
+            }
+        }
+    }
 }

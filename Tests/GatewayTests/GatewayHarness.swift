@@ -53,8 +53,8 @@ final class GatewayHarness {
         var bruteForce: BruteForcePolicy?
         /// Shares bans and revocations through this Redis (as `REDIS_URL` does); nil: this process only.
         var redis: RedisClient?
-        /// How long the shared stores trust a cached answer.
-        var sharedCaching = SharedStoreCaching()
+        /// How often the ban and revocation mirrors sync with Redis, in nanoseconds.
+        var sharedSyncNanoseconds: UInt64 = 1_000_000_000
         /// Failures in a row that open the shared stores' circuit, and its cool-down in milliseconds.
         var sharedCircuit = (failures: 3, cooldownMilliseconds: UInt64(5_000))
     }
@@ -120,15 +120,17 @@ final class GatewayHarness {
             let errors = registry.counter(
                 "shared_state_errors_total", help: "Ban and revocation calls Redis failed to answer.",
                 labelNames: ["store", "kind"])
-            let backend = SharedStoreBackend(circuit: circuit, writeLoop: group.loops[0]) { store, error in
+            let backend = SharedStoreBackend(
+                circuit: circuit, writeLoop: group.loops[0], syncIntervalNanoseconds: options.sharedSyncNanoseconds
+            ) { store, error in
                 errors.labels([store, error.label]).increment()
             }
             bans = SharedBans(
-                local: BanList(clock: clock), store: RedisBanStore(client: redis, caching: options.sharedCaching),
+                local: BanList(clock: clock), store: RedisBanStore(client: redis),
                 backend: backend)
             revocations = SharedRevocations(
                 local: InMemoryRevocationList(clock: clock),
-                store: RedisRevocationStore(client: redis, caching: options.sharedCaching, clock: SystemClock()),
+                store: RedisRevocationStore(client: redis),
                 backend: backend)
             sharedCircuit = circuit
         } else {
@@ -217,6 +219,8 @@ final class GatewayHarness {
         guard !stopped else { return }
         stopped = true
         credentials?.stop()
+        bans.stop()
+        revocations.stop()
         for server in [gateway, admin, dataLayer, upstream] { server.shutdown(deadline: .milliseconds(200)) }
         group.shutdown()
         audit.close()

@@ -112,6 +112,43 @@ struct SharedStoreTests {
         }
     }
 
+    @Test("snapshots: the whole list when the version moved, nothing when it did not; expired entries leave")
+    func snapshots() throws {
+        let stores = try Stores(.redis)
+        defer { stores.shutdown() }
+        let bans = stores.bans
+        let revocations = stores.revocations
+        func banSnapshot(_ since: Int64) throws -> SharedSnapshot {
+            try stores.fixture.wait { loop, done in bans.snapshot(ifChangedSince: since, on: loop, completion: done) }
+                .get()
+        }
+        func revocationSnapshot(_ since: Int64) throws -> SharedSnapshot {
+            try stores.fixture.wait { loop, done in
+                revocations.snapshot(ifChangedSince: since, on: loop, completion: done)
+            }.get()
+        }
+
+        let empty = try banSnapshot(-1)
+        #expect(empty.version == 0 && empty.entries?.isEmpty == true)
+        try stores.ban("a", seconds: 600)
+        try stores.ban("b", seconds: 1)
+        try stores.ban("a", seconds: 5)  // shorter: changes nothing, not even the version
+        let two = try banSnapshot(0)
+        #expect(two.version == 2 && two.entries?.map(\.key).sorted() == ["a", "b"])
+        #expect((595_000...600_000).contains(two.entries?.first { $0.key == "a" }?.value ?? 0))
+        #expect(try banSnapshot(2).entries == nil)
+        #expect(try stores.lift("a"))
+        usleep(1_100_000)
+        let none = try banSnapshot(2)
+        #expect(none.version == 3 && none.entries?.isEmpty == true, "a lifted and an ended ban are gone")
+
+        try stores.revoke("j1", until: Self.now + 600)
+        let revoked = try revocationSnapshot(-1)
+        #expect(revoked.version == 1 && revoked.entries?.map(\.key) == ["j1"])
+        #expect(revoked.entries?.first?.value == Self.now + 600 || revoked.entries?.first?.value == Self.now + 599)
+        #expect(try revocationSnapshot(1).entries == nil)
+    }
+
     @Test("in Redis a ban or revocation made by one gateway is seen by another within the cache time")
     func acrossGateways() throws {
         let server = try RedisServer()
