@@ -9,10 +9,8 @@ import Redis
 /// asks for the list only when it changed (`snapshot`).
 ///
 /// `ban` runs a short script so that a ban is extended, never shortened, atomically (`SET ... PX` only
-/// when the new end is later than the key's `PTTL`). `status` is one `PTTL`. Answers are cached per loop
-/// for `caching.ttlNanoseconds`: a ban made on another gateway is seen here within that time; one made or
-/// lifted through this store is seen at once on the loop that made it. The scripts name the ban keys of the
-/// index from inside (`list`), so the store wants a single Redis, not a cluster.
+/// when the new end is later than the key's `PTTL`). The scripts name the ban keys of the index from inside
+/// (`list`, `snapshot`), so the store wants a single Redis, not a cluster.
 public final class RedisBanStore: SharedBanStore {
     static let extendScript = """
         if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
@@ -73,21 +71,16 @@ public final class RedisBanStore: SharedBanStore {
     private let prefix: String
     private let indexKey: String
     private let versionKey: String
-    private let caching: SharedStoreCaching
-    private let cacheKey = EventLoopLocalKey()
     private let clock = SystemClock()
 
     /// - Parameters:
     ///   - client: the Redis client.
     ///   - keyPrefix: prepended to every key; default `portal:`.
-    ///   - caching: how long and how many answers each loop keeps; see `SharedStoreCaching`.
-    public init(client: RedisClient, keyPrefix: String = "portal:", caching: SharedStoreCaching = SharedStoreCaching())
-    {
+    public init(client: RedisClient, keyPrefix: String = "portal:") {
         self.client = client
         self.prefix = keyPrefix + "ban:"
         self.indexKey = keyPrefix + "bans"
         self.versionKey = keyPrefix + "bans:version"
-        self.caching = caching
     }
 
     public func ban(
@@ -105,14 +98,8 @@ public final class RedisBanStore: SharedBanStore {
         command.append(reason)
         command.append(milliseconds)
         command.append(key)
-        client.send(command, on: loop) { [self] result in
-            switch result {
-            case .success:
-                cache(on: loop).remove(key)
-                completion(.success(()))
-            case .failure(let error):
-                completion(.failure(SharedStoreError(error)))
-            }
+        client.send(command, on: loop) { result in
+            completion(result.map { _ in () }.mapError(SharedStoreError.init))
         }
     }
 
@@ -120,42 +107,8 @@ public final class RedisBanStore: SharedBanStore {
         _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Bool, SharedStoreError>) -> Void
     ) {
         let command = RESPCommand(["EVAL", Self.liftScript, "3", prefix + key, indexKey, versionKey, key])
-        client.send(command, on: loop) { [self] result in
-            switch result {
-            case .success(let reply):
-                let now = clock.monotonicNanoseconds()
-                cache(on: loop).store(UInt64?.none, for: key, until: now &+ caching.ttlNanoseconds)
-                completion(.success((reply.integerValue ?? 0) > 0))
-            case .failure(let error):
-                completion(.failure(SharedStoreError(error)))
-            }
-        }
-    }
-
-    public func cachedStatus(_ key: String, on loop: EventLoop) -> BanStatus? {
-        guard let until = cache(on: loop).value(key, now: clock.monotonicNanoseconds()) else { return nil }
-        return Self.status(until: until, now: clock.monotonicNanoseconds())
-    }
-
-    public func status(
-        _ key: String, on loop: EventLoop,
-        completion: @escaping @Sendable (Result<BanStatus, SharedStoreError>) -> Void
-    ) {
-        client.send(RESPCommand(["PTTL", prefix + key]), on: loop) { [self] result in
-            switch result {
-            case .success(let reply):
-                guard let milliseconds = reply.integerValue else {
-                    return completion(.failure(SharedStoreError(RedisError(.protocolError, detail: "PTTL reply"))))
-                }
-                // -2: no key; -1: a key without expiry, which this store never writes: treat as not banned.
-                let now = clock.monotonicNanoseconds()
-                let until: UInt64? = milliseconds > 0 ? now &+ UInt64(milliseconds) * 1_000_000 : nil
-                let trusted = min(now &+ caching.ttlNanoseconds, until ?? UInt64.max)
-                cache(on: loop).store(until, for: key, until: trusted)
-                completion(.success(Self.status(until: until, now: now)))
-            case .failure(let error):
-                completion(.failure(SharedStoreError(error)))
-            }
+        client.send(command, on: loop) { result in
+            completion(result.map { ($0.integerValue ?? 0) > 0 }.mapError(SharedStoreError.init))
         }
     }
 
@@ -188,7 +141,7 @@ public final class RedisBanStore: SharedBanStore {
     }
 
     /// The live bans with their milliseconds left, unless the list is still at `version`.
-    /// - Parameter version: the version of the caller's copy; 0 or less fetches the list whatever it is.
+    /// - Parameter version: the version of the caller's copy; a negative one fetches the list whatever it is.
     public func snapshot(
         ifChangedSince version: Int64, on loop: EventLoop,
         completion: @escaping @Sendable (Result<SharedSnapshot, SharedStoreError>) -> Void
@@ -197,15 +150,5 @@ public final class RedisBanStore: SharedBanStore {
         client.send(command, on: loop) { result in
             completion(result.mapError(SharedStoreError.init).flatMap { SharedSnapshot.parse($0, since: version) })
         }
-    }
-
-    private static func status(until: UInt64?, now: UInt64) -> BanStatus {
-        guard let until, until > now else { return .notBanned }
-        return BanStatus(remainingSeconds: GCRA.ceilSeconds(until - now))
-    }
-
-    /// This loop's cache: the monotonic end of each looked-up ban, nil for "not banned".
-    private func cache(on loop: EventLoop) -> LoopLocalCache<UInt64?> {
-        loop.local(cacheKey) { LoopLocalCache<UInt64?>(capacity: caching.capacity) }
     }
 }
