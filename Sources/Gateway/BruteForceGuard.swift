@@ -5,7 +5,7 @@ import Telemetry
 /// Brute-force protection: failed authentications that look like guesses are counted per address and per
 /// account (`AuthFailureTracker`); past the limit the address is banned (`SharedBans`: this process, or every
 /// gateway through Redis) for a time that doubles on repeat. A banned address is refused before any other step,
-/// so its requests cost one memory read (or, with Redis, one cached lookup) and slow nobody else. Failure counts
+/// so its requests cost one memory read (with Redis, of this gateway's mirror) and slow nobody else. Failure counts
 /// stay per gateway; bans are what is shared.
 ///
 /// Metrics: `bans_active` (gauge), `bans_added_total`, `banned_requests_total`. Bans are audited as `ban.added`.

@@ -13,7 +13,7 @@ extension PortalRuntime {
         let revocations: SharedRevocations
     }
 
-    /// Builds the lists, and with Redis the shared stores in front of them: one circuit (the
+    /// Builds the lists, and with Redis makes them mirrors of Redis's (synced every second): one circuit (the
     /// `RATE_LIMIT_CIRCUIT_*` thresholds) whose opening and recovery are logged once each, errors counted in
     /// `shared_state_errors_total{store,kind}`, and the circuit's state in `shared_state_circuit_state`.
     static func makeSharedState(
