@@ -59,7 +59,8 @@ struct RetentionServeTests {
         env["PORTAL_CONFIG"] = try Self.config(dir, retention: #"{"events": {"order.created": "30d"}}"#)
         env["RETENTION_PURGE_INTERVAL_SECONDS"] = "1"
         let listeners: Set<String> = command == "serve" ? ["gateway", "admin", "data layer"] : ["data layer"]
-        let portal = try RunningPortal(environment: env, directory: dir, expectedListeners: listeners)
+        let portal = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: listeners, command: command)
         let auditPath = dir.appendingPathComponent("audit.log").path
         let deadline = Date().addingTimeInterval(15)
         var audit = ""
