@@ -94,7 +94,7 @@ struct SharedBansTests {
         #expect(banned.status == 201, "\(banned.text)")
         #expect(try Self.visit(pair.a, from: "203.0.113.50") == 429)
         let seenOnB = try Self.secondsUntil(within: 3) { try Self.visit(pair.b, from: "203.0.113.50") == 429 }
-        #expect(try #require(seenOnB) <= Self.syncSeconds + 0.3, "B saw the ban after \(seenOnB ?? -1) s")
+        #expect(try #require(seenOnB) <= Self.syncSeconds + 1, "B saw the ban after \(seenOnB ?? -1) s")
         #expect(try Self.visit(pair.b, from: "203.0.113.51") == 200)
 
         // B lists A's ban with its reason, and lifts it; A lets the client in within the sync interval.
@@ -105,7 +105,7 @@ struct SharedBansTests {
         #expect(try Self.admin(pair.b, "DELETE", "/admin/bans/203.0.113.50").status == 200)
         #expect(try Self.visit(pair.b, from: "203.0.113.50") == 200)
         let liftedOnA = try Self.secondsUntil(within: 3) { try Self.visit(pair.a, from: "203.0.113.50") == 200 }
-        #expect(try #require(liftedOnA) <= Self.syncSeconds + 0.3)
+        #expect(try #require(liftedOnA) <= Self.syncSeconds + 1)
         #expect(try Self.admin(pair.a, "GET", "/admin/bans").json?["bans"] as? [Any] != nil)
         #expect((try Self.admin(pair.a, "GET", "/admin/bans").json?["bans"] as? [Any])?.isEmpty == true)
         #expect(try Self.admin(pair.a, "DELETE", "/admin/bans/203.0.113.50").status == 404)
@@ -169,7 +169,7 @@ struct SharedBansTests {
         #expect(replay.status == 400)
         for token in [access, access2] {
             let refused = try Self.secondsUntil(within: 3) { try TokenEndpointTests.call(pair.b, token) == 401 }
-            #expect(try #require(refused) <= Self.syncSeconds + 0.3)
+            #expect(try #require(refused) <= Self.syncSeconds + 1)
         }
 
         // The admin path: a token A issued is revoked by its jti on A, and B refuses it.
