@@ -185,9 +185,7 @@ public final class GatewayService: HTTPStreamingHandler {
 
     /// The client's `X-Request-ID` when it is acceptable to keep, else nil.
     static func keptRequestID(_ request: HTTPRequest) -> String? {
-        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id),
-            !ConsumerIdentity.looksLikeCredential(id)
-        else { return nil }
+        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id) else { return nil }
         return id
     }
 }
