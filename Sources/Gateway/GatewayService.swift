@@ -30,6 +30,8 @@ public final class GatewayService: HTTPStreamingHandler {
     let upstreamAddresses: [String: UpstreamAddress]
     let clock: any PortalClock
     let ids = RequestIDGenerator()
+    /// Nonces for consumer signatures: unique across gateways (a random prefix per process and a counter).
+    let identityNonces = RequestIDGenerator()
 
     /// - Parameters:
     ///   - settings: the gateway's validated settings.
