@@ -140,9 +140,10 @@ extension GatewayService {
         guard let scopes = requestedScopes(grant, held: record.scopes, roles: record.roles) else {
             return answer(grant, .invalidScope)
         }
+        // The token names its key, so it dies with it (revoked, expired, past a rotation's grace).
         issue(
             grant, subject: record.name, roles: record.roles, scopes: scopes, withRefresh: false,
-            how: "client_credentials")
+            how: "client_credentials", clientID: record.id)
     }
 
     /// The `scope` parameter when it asks for no more than `held` and the roles grant; `held` when absent;
@@ -158,11 +159,11 @@ extension GatewayService {
     /// Signs an access token (and starts a refresh-token family when asked) and answers RFC 6749 §5.1's JSON.
     func issue(
         _ grant: TokenGrant, subject: String, roles: [String], scopes: [String], withRefresh: Bool, how: String,
-        refresh: String? = nil, accessTokenID: String? = nil
+        refresh: String? = nil, accessTokenID: String? = nil, clientID: String? = nil
     ) {
         do {
             let access = try grant.tokens.access(
-                subject: subject, roles: roles, scopes: scopes, tokenID: accessTokenID)
+                subject: subject, roles: roles, scopes: scopes, tokenID: accessTokenID, clientID: clientID)
             var refreshToken = refresh
             if withRefresh && refresh == nil {
                 let text = RefreshTokenFormat.generate()
