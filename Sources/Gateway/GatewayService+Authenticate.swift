@@ -85,12 +85,16 @@ extension GatewayService {
             policy: auth.policy, tokenID: verified.jwtID)
         var exchange = exchange
         exchange.subject = identity.subject
-        // A token this gateway issued lives no longer than what it was issued on: its API key.
+        // A token this gateway issued lives no longer than what it was issued on: its API key, or its user's
+        // password and enabled state.
         guard let credentials = auth.credentials, let tokens = auth.tokens, verified.issuer == tokens.issuer else {
             return completion(.success(identity), exchange)
         }
         if let keyID = verified.claims["client_id"]?.stringValue {
             return checkTokenKey(keyID, identity, credentials: credentials, loop: loop, exchange, completion)
+        }
+        if let subject = verified.subject, !credentials.userAccepts(subject, issuedAt: verified.issuedAt ?? 0) {
+            return failRevoked(exchange, completion)
         }
         completion(.success(identity), exchange)
     }

@@ -60,4 +60,53 @@ struct DerivedTokenLifetimeTests {
         let replacement = try #require(rotated.json?["key"] as? String)
         #expect(try TokenEndpointTests.call(harness, try Self.clientToken(harness, key: replacement)) == 200)
     }
+
+    @Test("a password change voids the user's access tokens and refresh families issued before it")
+    func passwordChange() throws {
+        let harness = try TokenEndpointTests.harness()
+        defer { harness.shutdown() }
+        let credentials = try #require(harness.credentials)
+        let login = try TokenEndpointTests.login(harness)
+        let access = try #require(login.json?["access_token"] as? String)
+        let refresh = try #require(login.json?["refresh_token"] as? String)
+        #expect(try TokenEndpointTests.call(harness, access) == 200)
+
+        // `portal user passwd` in another process, a second later; this gateway re-reads the store.
+        harness.clock.advance(seconds: 1)
+        let hash = PasswordHasher().hash("a brand new passphrase for alice")
+        #expect(
+            try credentials.store.updatePassword(
+                username: "alice", passwordHash: hash, weakPassword: false, at: harness.clock.unixSeconds()))
+        try credentials.refresh()
+        let refused = try harness.send("GET", "/api/v1/events", headers: [("Authorization", "Bearer \(access)")])
+        #expect(refused.status == 401 && refused.errorCode == "E9106")
+        let renewed = try TokenEndpointTests.post(
+            harness, [("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        #expect(renewed.status == 400 && renewed.json?["error"] as? String == "invalid_grant", "\(renewed.text)")
+
+        // A login with the new password works, and its tokens do.
+        let again = try TokenEndpointTests.post(
+            harness,
+            [("grant_type", "password"), ("username", "alice"), ("password", "a brand new passphrase for alice")])
+        #expect(again.status == 200)
+        let fresh = try #require(again.json?["access_token"] as? String)
+        #expect(try TokenEndpointTests.call(harness, fresh) == 200)
+        let next = try #require(again.json?["refresh_token"] as? String)
+        #expect(
+            try TokenEndpointTests.post(harness, [("grant_type", "refresh_token"), ("refresh_token", next)]).status
+                == 200)
+    }
+
+    @Test("disabling a user voids the user's access tokens")
+    func disabledUser() throws {
+        let harness = try TokenEndpointTests.harness()
+        defer { harness.shutdown() }
+        let credentials = try #require(harness.credentials)
+        let access = try #require(try TokenEndpointTests.login(harness).json?["access_token"] as? String)
+        #expect(try TokenEndpointTests.call(harness, access) == 200)
+        #expect(
+            try credentials.store.setUserDisabled(username: "alice", disabled: true, at: harness.clock.unixSeconds()))
+        try credentials.refresh()
+        #expect(try TokenEndpointTests.call(harness, access) == 401)
+    }
 }
