@@ -22,6 +22,8 @@ public final class CredentialCache: Sendable {
     public let revocations: any TokenRevocationStore
     /// Threads that may block on the store.
     public let workers: BlockingWorkers
+    /// Threads for password checks (argon2id), apart from `workers`, shared fairly among client addresses.
+    public let passwordChecks: PasswordHashPool
     /// The wall clock that decides expiry of keys and revocations.
     public let clock: any PortalClock
     private let logger: Logger
@@ -39,19 +41,22 @@ public final class CredentialCache: Sendable {
     ///   - hasher: hashes presented secrets the way the store keeps them.
     ///   - revocations: the revoked-token list requests consult (in memory, or a shared mirror).
     ///   - workers: where store lookups and writes run.
+    ///   - passwordChecks: where password grants (argon2id) run.
     ///   - clock: wall-clock time for expiry.
     ///   - refreshSeconds: how often the store is re-read (`CREDENTIAL_CACHE_REFRESH_SECONDS`).
     ///   - logger: refresh failures.
     ///   - registry: registers `credential_refresh_errors_total` and `api_keys_cached` when given.
     public init(
         store: any CredentialStore, hasher: CredentialHasher, revocations: any TokenRevocationStore,
-        workers: BlockingWorkers, clock: any PortalClock = SystemClock(), refreshSeconds: Double = 1,
+        workers: BlockingWorkers, passwordChecks: PasswordHashPool = PasswordHashPool(),
+        clock: any PortalClock = SystemClock(), refreshSeconds: Double = 1,
         logger: Logger, registry: MetricsRegistry? = nil
     ) {
         self.store = store
         self.hasher = hasher
         self.revocations = revocations
         self.workers = workers
+        self.passwordChecks = passwordChecks
         self.clock = clock
         self.logger = logger
         refreshNanoseconds = UInt64(max(0.01, refreshSeconds) * 1_000_000_000)
