@@ -76,6 +76,10 @@ extension GatewayService {
         guard Self.isHeaderSafe(verified.subject ?? ""), verified.scopes.allSatisfy(Self.isHeaderSafe) else {
             return fail(.invalidToken, "unusable_claims", .guess, exchange, completion)
         }
+        // Every caller is someone: a token without `sub`, or with an empty one, would reach upstreams anonymous.
+        guard let subject = verified.subject, subject.utf8.contains(where: { $0 != UInt8(ascii: " ") }) else {
+            return fail(.missingSubject, "missing_subject", .guess, exchange, completion)
+        }
         // Revoked before its `exp` (logout, a replayed refresh token, an operator): memory only, no I/O.
         if let jti = verified.jwtID, let credentials = auth.credentials, credentials.isRevoked(jti) {
             return failRevoked(exchange, completion)
