@@ -2,6 +2,7 @@ import Audit
 import HTTPCodec
 import Net
 import PortalCore
+import Synchronization
 
 /// The admin API on the admin listener, under `/admin/`: API keys, revocations and bans.
 ///
@@ -20,6 +21,8 @@ public final class AdminAPI: Sendable {
     let audit: AuditLog?
     let rotationGraceSeconds: Int
     let ids = RequestIDGenerator()
+    /// Makes a key creation's name check and insert one step among this process's workers.
+    let keyCreation = Mutex(())
 
     /// - Parameters:
     ///   - gateway: authenticates callers exactly as the public listener does.
@@ -39,6 +42,8 @@ public final class AdminAPI: Sendable {
     static let notFound = GatewayError(404, "E9003", "no such admin resource")
     static let methodNotAllowed = GatewayError(405, "E9002", "method not allowed on this admin resource")
     static let busy = GatewayError(503, "E9902", "the server is busy; try again")
+    static let duplicateKeyName = GatewayError(
+        409, "E9440", "a usable key with this name exists; rotate it instead of creating another")
     static let storeFailed = GatewayError(500, "E9901", "internal error")
 
     /// Authenticates, requires `admin`, then serves the resource.

@@ -30,6 +30,8 @@ public final class GatewayService: HTTPStreamingHandler {
     let upstreamAddresses: [String: UpstreamAddress]
     let clock: any PortalClock
     let ids = RequestIDGenerator()
+    /// Nonces for consumer signatures: unique across gateways (a random prefix per process and a counter).
+    let identityNonces = RequestIDGenerator()
 
     /// - Parameters:
     ///   - settings: the gateway's validated settings.
@@ -186,9 +188,7 @@ public final class GatewayService: HTTPStreamingHandler {
 
     /// The client's `X-Request-ID` when it is acceptable to keep, else nil.
     static func keptRequestID(_ request: HTTPRequest) -> String? {
-        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id),
-            !ConsumerIdentity.looksLikeCredential(id)
-        else { return nil }
+        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id) else { return nil }
         return id
     }
 }

@@ -96,7 +96,11 @@ extension PortalRuntime {
         }
         let cache = CredentialCache(
             store: store, hasher: try CredentialSetup.hasher(settings), revocations: revocations,
-            workers: BlockingWorkers(name: "portal-auth"), clock: clock,
+            workers: BlockingWorkers(name: "portal-auth"),
+            passwordChecks: PasswordHashPool(
+                threadCount: settings.auth.passwordHashThreads, maxPending: settings.auth.passwordHashQueue,
+                maxSuspectPending: settings.auth.passwordHashQueue, maxPerAddress: settings.auth.passwordHashPerAddress),
+            clock: clock,
             refreshSeconds: settings.auth.credentialCacheRefreshSeconds, logger: logger, registry: registry)
         do {
             try cache.start()

@@ -221,7 +221,7 @@ final class PortalRuntime {
             }, identity: settings.auth.l01IdentityKey.map { ConsumerSignatureVerifier(key: $0.bytes) })
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
-            handler: DataLayerService(router: router, workerCount: workers))
+            handler: DataLayerService(router: router, workerCount: workers), behindGateway: true)
         return (server, { (try? store.ping()) != nil }, store)
     }
 

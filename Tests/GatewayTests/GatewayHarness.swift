@@ -49,6 +49,8 @@ final class GatewayHarness {
         /// A key under which the gateway signs identities for the data layer and the fake upstream, and with
         /// which the data layer checks them.
         var identityKey: [UInt8]?
+        /// Further upstream ports on 127.0.0.1 the gateway signs identities for under `identityKey`.
+        var identityPorts: [Int] = []
         /// Brute-force protection for the default authentication; nil: none.
         var bruteForce: BruteForcePolicy?
         /// Shares bans and revocations through this Redis (as `REDIS_URL` does); nil: this process only.
@@ -182,7 +184,7 @@ final class GatewayHarness {
             serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
         if let key = options.identityKey {
-            settings.identityKeys = [dataLayer.port, upstream.port].map {
+            settings.identityKeys = ([dataLayer.port, upstream.port] + options.identityPorts).map {
                 IdentityKeyBinding(host: "127.0.0.1", port: $0, key: key)
             }
         }
