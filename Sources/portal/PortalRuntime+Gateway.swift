@@ -11,7 +11,7 @@ extension PortalRuntime {
     /// The gateway handler with its verifier, limiter, audit trail and metrics.
     static func makeGateway(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, gatewayKey: String?,
-        audit: inout AuditLog?
+        audit: inout AuditLog?, auditMetrics metrics: AuditMetrics
     ) throws -> GatewayService {
         let clock = SystemClock()
         let authentication = try makeAuthentication(
@@ -21,8 +21,6 @@ extension PortalRuntime {
         let limiter = makeLimiter(settings, redis: redis, registry: registry, logger: logger, clock: clock)
 
         if settings.auditLogEnabled {
-            let sinkErrors = registry.counter(
-                "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
             let chainKey = try AuditKeys.chainKey(settings)
             let signer = try AuditKeys.signer(settings)
             do {
@@ -31,10 +29,12 @@ extension PortalRuntime {
                     level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
                     checkpointSigner: signer,
                     checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
+                    onDurable: { count in metrics.fileRecords.increment(by: UInt64(count)) },
                     onSinkError: { [logger] error in
-                        sinkErrors.labels([error.metricLabel]).increment()
-                        logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
+                        metrics.sinkErrors.labels(["file", error.metricLabel]).increment()
+                        logger.error("audit.sink_error", ["sink": "file", "kind": .string(error.metricLabel)])
                     })
+                if let audit { metrics.watch(audit) }
             } catch {
                 throw StartError(
                     description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
@@ -56,6 +56,7 @@ extension PortalRuntime {
             rateLimit: RateLimitPolicy(
                 requestsPerMinute: settings.rateLimitRequestsPerMinute, burst: settings.rateLimitBurst))
         gatewaySettings.identityKeys = try identityBindings(settings)
+        gatewaySettings.auditFailClosed = settings.audit.failMode == .closed
         do {
             return try GatewayService(
                 settings: gatewaySettings, routes: settings.routes, auth: authentication, limiter: limiter,

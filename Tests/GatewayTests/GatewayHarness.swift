@@ -50,6 +50,8 @@ final class GatewayHarness {
         var identityKey: [UInt8]?
         /// Brute-force protection for the default authentication; nil: none.
         var bruteForce: BruteForcePolicy?
+        /// `AUDIT_FAIL_MODE=closed`.
+        var auditFailClosed = false
     }
 
     /// The credential key of harnesses with credentials.
@@ -82,7 +84,9 @@ final class GatewayHarness {
     init(_ options: Options = Options()) throws {
         directory = NSTemporaryDirectory() + "gateway-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        auditPath = directory + "/audit.log"
+        // In its own directory, so that a test can take the directory away.
+        auditPath = directory + "/audit/audit.log"
+        try FileManager.default.createDirectory(atPath: directory + "/audit", withIntermediateDirectories: true)
         group = try EventLoopGroup(threads: 1)
         audit = try AuditLog(path: auditPath, commitIntervalMilliseconds: 5)
         let errorHeaders = GatewayService.serverErrorHeaders
@@ -141,6 +145,7 @@ final class GatewayHarness {
             upstreamTimeoutNanoseconds: options.upstreamTimeoutMilliseconds * 1_000_000,
             serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
+        settings.auditFailClosed = options.auditFailClosed
         if let key = options.identityKey {
             settings.identityKeys = [dataLayer.port, upstream.port].map {
                 IdentityKeyBinding(host: "127.0.0.1", port: $0, key: key)
