@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
         .testTarget(
             name: "DataLayerTests",
-            dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto"]),
+            dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Auth", "Crypto"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
