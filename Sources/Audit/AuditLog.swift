@@ -62,6 +62,8 @@ public final class AuditLog: Sendable {
     ///   - spillCapacity: sealed records kept in memory while the file cannot be written, for the store sink
     ///     to take and for the file once it is back; default 50 000. Past it the writer stops sealing and the
     ///     queue fills.
+    ///   - rotation: when to retire the file and start a new one, and how long to keep retired files; nil: one
+    ///     file forever.
     ///   - onDurable: told how many records each successful commit synced to the file, from the writer thread;
     ///     for `audit_records_total{sink="file"}`. Must not block.
     ///   - onSinkError: told of every failed write, sync, checkpoint and dropped record, from the writer
@@ -76,12 +78,15 @@ public final class AuditLog: Sendable {
         batchSize: Int = 256, commitIntervalMilliseconds: Int = 50, enqueueTimeoutMilliseconds: Int = 0,
         chainKey: HMACKey = HMACKey(secret: SecureRandom.bytes(count: 32)),
         checkpointSigner: AuditCheckpointSigner? = nil, checkpointIntervalMilliseconds: Int = 60_000,
-        spillCapacity: Int = 50_000, onDurable: @escaping @Sendable (Int) -> Void = { _ in },
+        spillCapacity: Int = 50_000, rotation: AuditRotation? = nil,
+        onDurable: @escaping @Sendable (Int) -> Void = { _ in },
         onSinkError: @escaping @Sendable (AuditSinkError) -> Void = { _ in }
     ) throws {
         precondition(capacity > 0 && batchSize > 0 && commitIntervalMilliseconds > 0, "audit log sizes are positive")
-        let tail = try AuditChainTail.read(
+        var tail = try AuditChainTail.read(
             path: path, key: chainKey, unixMicroseconds: clock.unixNanoseconds() / 1000)
+        // A file begun by a rotation and still empty: the chain continues from the last retired file.
+        if tail == .empty { tail = try AuditChainTail.readRetired(path: path, key: chainKey) }
         state = ConditionLock(State(nextSequence: tail.lastSequence + 1, durableSequence: tail.lastSequence))
         self.level = level
         self.clock = clock
@@ -98,7 +103,8 @@ public final class AuditLog: Sendable {
         let writer = AuditWriter(
             path: path, key: chainKey, lastHash: tail.lastHash, state: state, batchSize: batchSize,
             commitIntervalNanoseconds: UInt64(commitIntervalMilliseconds) * 1_000_000, checkpoints: checkpoints,
-            spillCapacity: max(1, spillCapacity), health: health, onDurable: onDurable,
+            spillCapacity: max(1, spillCapacity), rotation: rotation, clock: clock, health: health,
+            onDurable: onDurable,
             onSinkError: onSinkError)
         let thread = Thread { writer.run() }
         thread.name = "audit-writer"

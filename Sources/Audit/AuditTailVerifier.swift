@@ -31,8 +31,10 @@ public final class AuditTailVerifier: Sendable {
         path: String, chainKey: HMACKey, durableSequence: @escaping @Sendable () -> UInt64,
         intervalMilliseconds: Int = 10_000, onFailure: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        let follower = AuditFileFollower(path: path)
+        follower.acceptsAnyStart = true
         loop = AuditTailVerifierLoop(
-            follower: AuditFileFollower(path: path), key: chainKey, durableSequence: durableSequence,
+            follower: follower, path: path, key: chainKey, durableSequence: durableSequence,
             intervalNanoseconds: UInt64(max(1, intervalMilliseconds)) * 1_000_000, state: state,
             onFailure: onFailure)
     }
@@ -75,6 +77,7 @@ public final class AuditTailVerifier: Sendable {
 /// is reached only through the `ConditionLock`.
 final class AuditTailVerifierLoop: @unchecked Sendable {
     private let follower: AuditFileFollower
+    private let path: String
     private let key: HMACKey
     private let durableSequence: @Sendable () -> UInt64
     private let intervalNanoseconds: UInt64
@@ -82,13 +85,16 @@ final class AuditTailVerifierLoop: @unchecked Sendable {
     private let onFailure: @Sendable (String) -> Void
     private var previousHash = AuditRecord.genesisHash
     private var started = false
+    private var linked = false
 
     init(
-        follower: AuditFileFollower, key: HMACKey, durableSequence: @escaping @Sendable () -> UInt64,
+        follower: AuditFileFollower, path: String, key: HMACKey,
+        durableSequence: @escaping @Sendable () -> UInt64,
         intervalNanoseconds: UInt64, state: ConditionLock<AuditTailVerifier.State>,
         onFailure: @escaping @Sendable (String) -> Void
     ) {
         self.follower = follower
+        self.path = path
         self.key = key
         self.durableSequence = durableSequence
         self.intervalNanoseconds = intervalNanoseconds
@@ -102,6 +108,8 @@ final class AuditTailVerifierLoop: @unchecked Sendable {
             if !failed {
                 do {
                     try round()
+                } catch  where error.detail.hasPrefix(AuditFileFollower.openFailure) {
+                    // Between a rotation's rename and the next file: try again next round.
                 } catch {
                     failed = true
                     let reason = error.detail
@@ -126,22 +134,67 @@ final class AuditTailVerifierLoop: @unchecked Sendable {
             started = true
         }
         while follower.nextSequence <= durable {
-            let (lines, end) = try follower.batch(upTo: durable, maxRecords: 1000, maxBytes: 1 << 20)
-            guard !lines.isEmpty else { return }
-            var last = follower.nextSequence - 1
-            for bytes in lines {
-                guard let line = SealedLine(bytes), line.verifies(with: key) else {
-                    throw AuditShipError(.file, detail: "record \(last + 1) does not verify (edited)")
-                }
-                guard line.prevHash == previousHash else {
-                    throw AuditShipError(.file, detail: "record \(line.sequence) does not link to the one before")
-                }
-                previousHash = line.hash
-                last = line.sequence
+            let expected = follower.nextSequence
+            var lines: [[UInt8]] = []
+            var end = follower.offset
+            do {
+                (lines, end) = try follower.batch(upTo: durable, maxRecords: 1000, maxBytes: 1 << 20)
+            } catch  where error.detail.hasPrefix(AuditFileFollower.openFailure) {
+                // Between a rotation's rename and the next file: the records are in the retired files.
             }
-            follower.advance(to: end, lastSequence: last)
+            var checked = lines
+            if lines.isEmpty {
+                // Synced, yet not in the open file nor under the path: a rotation retired them already.
+                // Not started yet: begin in the newest retired file rather than read the whole history.
+                checked = try retiredLines(expected..<(durable + 1), newestOnly: !linked)
+                guard !checked.isEmpty else { return }
+            } else if linked, let first = AuditFileFollower.sequence(of: lines[0]), first > expected {
+                // The reader went on in a newer file: the files retired meanwhile hold what it jumped over.
+                checked = try retiredLines(expected..<first) + lines
+            }
+            let last = try check(checked, after: expected - 1)
+            follower.advance(to: lines.isEmpty ? follower.offset : end, lastSequence: last)
             state.withLock { $0.verified = last }
             state.broadcast()
         }
+    }
+
+    /// The records of `range` from the retired files (or only the newest of them), in order.
+    private func retiredLines(_ range: Range<UInt64>, newestOnly: Bool = false) throws(AuditShipError) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        let files = AuditRetiredFiles.list(for: path)
+        for file in newestOnly ? Array(files.suffix(1)) : files where file.lastSequence >= range.lowerBound {
+            // A plain file may be compressed and removed between listing and reading: then read its twin.
+            let twin = AuditRetiredFiles.File(path: file.path + ".z", lastSequence: file.lastSequence, compressed: true)
+            guard let bytes = (try? AuditRetiredFiles.contents(of: file)) ?? (try? AuditRetiredFiles.contents(of: twin))
+            else { throw AuditShipError(.file, detail: "a retired audit file cannot be read") }
+            for line in bytes.split(separator: UInt8(ascii: "\n")) {
+                guard let sequence = AuditFileFollower.sequence(of: Array(line)) else { continue }
+                if range.contains(sequence) { lines.append(Array(line)) }
+            }
+            if file.lastSequence >= range.upperBound - 1 { break }
+        }
+        return lines
+    }
+
+    /// Checks `lines` in order: HMAC, and each one's link to the one before.
+    /// - Returns: the sequence of the last of them.
+    private func check(_ lines: [[UInt8]], after start: UInt64) throws(AuditShipError) -> UInt64 {
+        var last = start
+        for bytes in lines {
+            guard let line = SealedLine(bytes), line.verifies(with: key) else {
+                throw AuditShipError(.file, detail: "record \(last + 1) does not verify (edited)")
+            }
+            // The first record this verifier reads links into a file it never saw when it is not the chain's
+            // first: trust that one link (`portal audit verify` walks the retired files too).
+            if !linked && line.sequence != 1 { previousHash = line.prevHash }
+            linked = true
+            guard line.prevHash == previousHash else {
+                throw AuditShipError(.file, detail: "record \(line.sequence) does not link to the one before")
+            }
+            previousHash = line.hash
+            last = line.sequence
+        }
+        return last
     }
 }

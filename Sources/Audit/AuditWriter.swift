@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import PortalCore
 
 #if canImport(Glibc)
@@ -31,14 +32,22 @@ final class AuditWriter: @unchecked Sendable {
     private let spillCapacity: Int
     private let health: AuditSinkHealth
     private let onDurable: @Sendable (Int) -> Void
+    private let rotation: AuditRotation?
+    private let clock: any PortalClock
+    /// When the writer began the current file (or took it over at start), in seconds since the epoch.
+    private var fileStartedAt: Int64
 
     init(
         path: String, key: HMACKey, lastHash: String, state: ConditionLock<AuditLog.State>, batchSize: Int,
         commitIntervalNanoseconds: UInt64, checkpoints: AuditCheckpointWriter?, spillCapacity: Int,
-        health: AuditSinkHealth, onDurable: @escaping @Sendable (Int) -> Void,
+        rotation: AuditRotation?, clock: any PortalClock, health: AuditSinkHealth,
+        onDurable: @escaping @Sendable (Int) -> Void,
         onSinkError: @escaping @Sendable (AuditSinkError) -> Void
     ) {
         self.onDurable = onDurable
+        self.rotation = rotation
+        self.clock = clock
+        fileStartedAt = clock.unixSeconds()
         self.spillCapacity = spillCapacity
         self.health = health
         self.path = path
@@ -72,6 +81,9 @@ final class AuditWriter: @unchecked Sendable {
                 commit(closing: closing)
             } else if !health.fileWritable.load(ordering: .relaxed) {
                 probe()
+            } else if rotation?.waitForStore == true {
+                // A rotation that waited for the store may be due now that the store caught up.
+                rotateIfDue(lastSequence: pendingLastSequence)
             }
             checkpoints?.checkpointIfDue(force: false)
             if closing && pending.isEmpty && !needsSync && state.withLock({ $0.queue.isEmpty }) { break }
@@ -138,6 +150,35 @@ final class AuditWriter: @unchecked Sendable {
         health.spillFull.store(false, ordering: .relaxed)
         state.broadcast()
         if synced > 0 { onDurable(Int(synced)) }
+        rotateIfDue(lastSequence: durable)
+    }
+
+    /// After a commit: retires the file when it is big or old enough (and, if asked, the store holds all of it).
+    /// The rename is the rotation; compressing and retention run on their own thread, off the writer's path.
+    private func rotateIfDue(lastSequence: UInt64) {
+        guard let rotation, descriptor >= 0, lastSequence > 0 else { return }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_size > 0 else { return }
+        let bySize = rotation.maxBytes.map { UInt64(status.st_size) >= $0 } ?? false
+        let byAge = rotation.maxAgeSeconds.map { clock.unixSeconds() - fileStartedAt >= $0 } ?? false
+        guard bySize || byAge else { return }
+        if rotation.waitForStore && state.withLock({ $0.storeAcknowledged }) < lastSequence { return }
+        let retired = AuditRetiredFiles.retiredPath(for: path, lastSequence: lastSequence)
+        guard rename(path, retired) == 0 else {
+            onSinkError(.rotate(errno))
+            return
+        }
+        // The next commit creates the new file; the chain goes on from `lastHash`.
+        Glibc.close(descriptor)
+        descriptor = -1
+        fileStartedAt = clock.unixSeconds()
+        let path = path
+        let retention = rotation.retentionDays
+        let now = clock.unixSeconds()
+        Thread.detachNewThread {
+            AuditRetiredFiles.compress(retired)
+            if let retention { AuditRetiredFiles.applyRetention(for: path, days: retention, nowSeconds: now) }
+        }
     }
 
     /// With nothing to write after a failure, checks that the file can be opened again, so that a fail-closed

@@ -18,6 +18,14 @@ public struct AuditSettings: Sendable {
     /// `AUDIT_VERIFY_INTERVAL_SECONDS`, default 10: the pause between two rounds of the background verifier that
     /// checks each new record of the audit file (`audit_last_verified_seq`).
     public var verifyIntervalSeconds = 10
+    /// `AUDIT_FILE_MAX_BYTES`, default 67 108 864 (64 MiB); 0 turns size rotation off: the audit file is retired
+    /// (renamed, then zlib-compressed) once it holds this many bytes.
+    public var fileMaxBytes = 67_108_864
+    /// `AUDIT_FILE_MAX_AGE_SECONDS`, default 86 400 (a day); 0 turns age rotation off: the file is retired once the
+    /// writer has been on it this long.
+    public var fileMaxAgeSeconds = 86_400
+    /// `AUDIT_RETENTION_DAYS`, default 0: keep every retired file; else delete retired files older than this.
+    public var retentionDays = 0
 
     /// Every default.
     public init() {}
@@ -46,6 +54,9 @@ public struct AuditSettings: Sendable {
             settings.failMode = try env.enumeration("AUDIT_FAIL_MODE", default: AuditFailMode.closed)
         }
         settings.verifyIntervalSeconds = try env.int("AUDIT_VERIFY_INTERVAL_SECONDS", default: 10, range: 1...86_400)
+        settings.fileMaxBytes = try env.int("AUDIT_FILE_MAX_BYTES", default: 67_108_864, range: 0...(1 << 40))
+        settings.fileMaxAgeSeconds = try env.int("AUDIT_FILE_MAX_AGE_SECONDS", default: 86_400, range: 0...31_536_000)
+        settings.retentionDays = try env.int("AUDIT_RETENTION_DAYS", default: 0, range: 0...36_500)
         return settings
     }
 

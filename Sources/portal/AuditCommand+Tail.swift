@@ -1,3 +1,4 @@
+import Audit
 import Config
 import Foundation
 
@@ -6,7 +7,8 @@ import Foundation
 #endif
 
 extension AuditCommand {
-    /// `portal audit tail`: the last records of the audit file, and with `-f` the new ones as they come.
+    /// `portal audit tail`: the last records of the audit file (going back into the retired, compressed files when
+    /// the current one holds fewer), and with `-f` the new ones as they come.
     static func tail(_ raw: [String]) throws -> Int32 {
         let args = try Arguments(
             raw.map { $0 == "-f" ? "--follow" : $0 }, valued: ["file", "lines"], switches: ["follow"])
@@ -22,11 +24,18 @@ extension AuditCommand {
         }
         let path = try args.options["file"] ?? PortalSettings.load(from: Environment.load()).auditLogDestination
         var follower = FileTail(path: path)
-        guard let first = follower.read() else {
+        var retired = AuditRetiredFiles.list(for: path)
+        // Right after a rotation the current file may not exist yet: the retired ones still have the tail.
+        guard let first = follower.read() ?? (retired.isEmpty ? nil : []) else {
             PortalCLI.printError("portal: audit tail: cannot read \(path)")
             return 1
         }
-        let lines = first.split(separator: UInt8(ascii: "\n"))
+        var lines = first.split(separator: UInt8(ascii: "\n"))
+        // Fewer lines than asked for: go back through the retired files, newest first.
+        while lines.count < count, let file = retired.popLast() {
+            guard let bytes = try? AuditRetiredFiles.contents(of: file) else { break }
+            lines = bytes.split(separator: UInt8(ascii: "\n")) + lines
+        }
         if count > 0, !lines.isEmpty {
             PortalCLI.printOut(lines.suffix(count).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n"))
         }

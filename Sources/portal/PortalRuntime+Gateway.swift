@@ -29,12 +29,18 @@ extension PortalRuntime {
                     level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
                     checkpointSigner: signer,
                     checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
+                    rotation: rotation(settings.audit),
                     onDurable: { count in metrics.fileRecords.increment(by: UInt64(count)) },
                     onSinkError: { [logger] error in
                         metrics.sinkErrors.labels(["file", error.metricLabel]).increment()
                         logger.error("audit.sink_error", ["sink": "file", "kind": .string(error.metricLabel)])
                     })
                 if let audit { metrics.watch(audit) }
+                if settings.audit.retentionDays > 0 {
+                    AuditRetiredFiles.applyRetention(
+                        for: settings.auditLogDestination, days: settings.audit.retentionDays,
+                        nowSeconds: clock.unixSeconds())
+                }
             } catch {
                 throw StartError(
                     description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
@@ -68,5 +74,15 @@ extension PortalRuntime {
         } catch {
             throw StartError(description: error.description)
         }
+    }
+
+    /// Rotation and retention of the audit file from `AUDIT_FILE_MAX_BYTES`, `AUDIT_FILE_MAX_AGE_SECONDS` and
+    /// `AUDIT_RETENTION_DAYS` (0 turns each off). With the store sink on, a file is retired only once the store
+    /// holds all of it, so the shipper never reads a retired file.
+    static func rotation(_ audit: AuditSettings) -> AuditRotation {
+        AuditRotation(
+            maxBytes: audit.fileMaxBytes > 0 ? UInt64(audit.fileMaxBytes) : nil,
+            maxAgeSeconds: audit.fileMaxAgeSeconds > 0 ? Int64(audit.fileMaxAgeSeconds) : nil,
+            retentionDays: audit.retentionDays > 0 ? audit.retentionDays : nil, waitForStore: audit.storeSink)
     }
 }

@@ -91,6 +91,34 @@ struct AuditFailModeTests {
         log.close()
     }
 
+    @Test("rotation waits for the store: every record reaches it, across retired and compressed files, each once")
+    func shippingAcrossRotation() throws {
+        let harness = try ShippingHarness()
+        let directory = harness.directory + "/logs"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/audit.log"
+        let log = try AuditLog(
+            path: path, commitIntervalMilliseconds: 5, chainKey: HMACKeyFixture.key,
+            rotation: AuditRotation(maxBytes: 3000, waitForStore: true))
+        let shipper = try shipper(harness, path: path, log: log)
+        defer { shipper.stop() }
+        // Paced by the store, so that the writer finds it caught up and rotates between rounds.
+        for round in 0..<20 {
+            record(log, 6, from: round * 6)
+            #expect(log.flush())
+            #expect(shipper.waitUntilAcknowledged(UInt64(round * 6 + 6), timeoutMilliseconds: 30_000))
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(shipper.waitUntilAcknowledged(120, timeoutMilliseconds: 30_000))
+        log.close()
+        #expect(AuditRetiredFiles.list(for: path).count >= 3)
+        let report = try AuditVerifier(chainKey: HMACKeyFixture.key, checkpointKey: nil).verify(file: path)
+        #expect(report.records == 120 && report.firstSequence == 1 && report.lastSequence == 120)
+        let stored = try harness.storedLines()
+        #expect(stored.count == 120)
+        #expect(stored.enumerated().allSatisfy { $0.element.contains("\"sequence\":\($0.offset + 1),") })
+    }
+
     @Test("both sinks down: nothing is durable until one is back; the file then catches up and the store follows")
     func bothSinksDown() throws {
         let harness = try ShippingHarness()

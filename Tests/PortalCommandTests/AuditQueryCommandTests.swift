@@ -83,6 +83,40 @@ struct AuditQueryCommandTests {
         #expect(portal.terminate() == 0)
     }
 
+    @Test("AUDIT_FILE_MAX_BYTES rotates the file; verify and tail read the compressed files; the store has it all")
+    func rotationEndToEnd() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = PortalProcess.baseEnvironment(dataDirectory: dir)
+        env["AUDIT_FILE_MAX_BYTES"] = "2000"
+        env["RATE_LIMIT_BURST"] = "1000"
+        let portal = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        let gateway = "http://127.0.0.1:\(try #require(portal.ports["gateway"]))"
+        for _ in 0..<5 {
+            for _ in 0..<6 { #expect(try Curl.request(["\(gateway)/api/v1/events"]).status == 401) }
+            usleep(300_000)
+        }
+        #expect(
+            try eventually(within: 20) {
+                try PortalProcess.run(["audit", "search"], environment: env, in: dir).stdout
+                    .split(separator: "\n").count == 30
+            })
+        #expect(portal.terminate() == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(names.filter { $0.hasPrefix("audit.log.") && $0.hasSuffix(".z") }.count >= 2, "\(names)")
+
+        let verified = try PortalProcess.run(["audit", "verify"], environment: env, in: dir)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stdout.contains(": 30 records (records 1-30)"), "\(verified.stdout)")
+        let tail = try PortalProcess.run(["audit", "tail", "--lines", "25"], environment: env, in: dir)
+        let sequences = tail.stdout.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "\"sequence\":") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(sequences == Array(6...30))
+    }
+
     @Test("portal audit tail -f prints records as they are synced")
     func tailFollows() throws {
         let dir = try PortalProcess.temporaryDirectory()
