@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "Store", dependencies: ["PortalCore", "CSQLite", "CLibPQ"]),
         // Audit records and sinks.
         .target(name: "Audit", dependencies: ["PortalCore", "Crypto", "CZlib"]),
+        // Encrypted backups: the chunked AES-256-GCM file format, and snapshots of either store into it.
+        .target(name: "Backup", dependencies: ["PortalCore", "Crypto", "Store"]),
         // Metrics registry, Prometheus text, structured logger.
         .target(name: "Telemetry", dependencies: ["PortalCore"]),
         // Settings from environment, .env and *_FILE.
@@ -44,7 +46,7 @@ let package = Package(
         // L01: the data layer service.
         .target(
             name: "DataLayer",
-            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Auth", "Telemetry", "Config"]
+            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Auth", "Telemetry", "Config", "Audit"]
         ),
         // L09: the gateway service.
         .target(
@@ -58,6 +60,7 @@ let package = Package(
             name: "portal",
             dependencies: [
                 "PortalCore", "Config", "Gateway", "DataLayer", "Auth", "Telemetry", "Net", "Store", "Limits", "Redis",
+                "Backup",
             ]
         ),
 
@@ -75,12 +78,17 @@ let package = Package(
         // Test support: the Debian PostgreSQL cluster, throwaway clusters a test may stop, and psql.
         .target(name: "PostgresTestSupport", dependencies: ["Store"], path: "Tests/PostgresTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore", "PostgresTestSupport"]),
+        .testTarget(
+            name: "BackupTests", dependencies: ["Backup", "Store", "Crypto", "PortalCore", "PostgresTestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PortalCore"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
         .testTarget(
             name: "DataLayerTests",
-            dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Auth", "Crypto"]),
+            dependencies: [
+                "DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Auth", "Crypto", "Config", "Telemetry",
+                "PostgresTestSupport",
+            ]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -8,6 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/kdf.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>

@@ -94,6 +94,8 @@ extension PortalSettings {
         settings.rateLimitBackend = try RateLimitBackendSettings.load(from: env)
         settings.postgres = try PostgresSettings.load(from: env)
 
+        settings.retention.purgeIntervalSeconds = try env.durationSeconds(
+            "RETENTION_PURGE_INTERVAL_SECONDS", default: 3600, range: 1...604_800)
         // Routes: the file when named, else the default table towards the data layer.
         settings.portalConfigPath = try nonEmptyPath(env, "PORTAL_CONFIG")
         if let path = settings.portalConfigPath {
@@ -102,6 +104,8 @@ extension PortalSettings {
             }
             settings.routes = try RouteTable(json: data)
             settings.access = try AccessPolicy(json: data)
+            settings.retention = try RetentionPolicy(
+                json: data, purgeIntervalSeconds: settings.retention.purgeIntervalSeconds)
         } else {
             settings.routes = .defaultTable(
                 dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)
@@ -131,6 +135,7 @@ extension PortalSettings {
             try Self.refuseExample(password, "REDIS_PASSWORD")
         }
         if let password = postgres?.password { try Self.refuseExample(password, "POSTGRES_PASSWORD") }
+        if let password = postgres?.gatewayPassword { try Self.refuseExample(password, "GATEWAY_POSTGRES_PASSWORD") }
         var keys: [(SecretValue, String)] = l01APIKeys.map { ($0, "L01_API_KEYS") }
         if let jwtSecret { keys.insert((jwtSecret, "JWT_SECRET"), at: 0) }
         if let key = gatewayL01APIKey { keys.append((key, "GATEWAY_L01_API_KEY")) }

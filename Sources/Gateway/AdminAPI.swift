@@ -12,7 +12,8 @@ import PortalCore
 /// - `GET /admin/keys`; `POST /admin/keys` `{"name", "scopes"?, "roles"?, "expires_in"?}` → 201 with `key`;
 ///   `POST /admin/keys/{id}/rotate` `{"grace_seconds"?}` → 201 with the new `key`; `DELETE /admin/keys/{id}`.
 /// - `POST /admin/revocations` `{"jti", "expires_at"}` → 201.
-/// - `GET /admin/bans`; `DELETE /admin/bans/{address}`.
+/// - `GET /admin/bans`; `POST /admin/bans` `{"address", "seconds", "reason"?}` → 201;
+///   `DELETE /admin/bans/{address}`. With Redis these reach every gateway (see `SharedBans`).
 public final class AdminAPI: Sendable {
     let gateway: GatewayService
     let credentials: CredentialCache
@@ -49,11 +50,19 @@ public final class AdminAPI: Sendable {
             request.headers, peer: connection.remoteAddress, trusted: gateway.settings.trustedProxies)
         var exchange = Exchange(requestID: ids.next(), client: client, method: request.method, startNanoseconds: 0)
         exchange.route = "/admin"
-        let requestID = exchange.requestID
-        let answer: @Sendable (GatewayError) -> Void = { error in respond(error.response(requestID: requestID)) }
         if let remaining = gateway.banRemainingSeconds(exchange.client) {
             return respond(gateway.bannedResponse(remaining, exchange))
         }
+        authenticated(request, connection: connection, loop: loop, exchange, respond: respond)
+    }
+
+    /// Authenticates the caller, requires `admin`, then serves the resource on a worker.
+    private func authenticated(
+        _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop, _ exchange: Exchange,
+        respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        let requestID = exchange.requestID
+        let answer: @Sendable (GatewayError) -> Void = { error in respond(error.response(requestID: requestID)) }
         gateway.authenticate(request, connection: connection, loop: loop, exchange) { [self] outcome, exchange in
             switch outcome {
             case .failure(let error):

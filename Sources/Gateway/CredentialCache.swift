@@ -17,8 +17,8 @@ public final class CredentialCache: Sendable {
     public let store: any CredentialStore
     /// Keyed hashes of API-key secrets and refresh tokens.
     public let hasher: CredentialHasher
-    /// Revoked token ids, checked on every token.
-    public let revocations: any TokenRevocationStore
+    /// Revoked token ids, checked on every token: this process's, or shared through Redis.
+    public let revocations: SharedRevocations
     /// Threads that may block on the store.
     public let workers: BlockingWorkers
     /// The wall clock that decides expiry of keys and revocations.
@@ -33,14 +33,14 @@ public final class CredentialCache: Sendable {
     /// - Parameters:
     ///   - store: the credential store.
     ///   - hasher: hashes presented secrets the way the store keeps them.
-    ///   - revocations: the revoked-token list requests consult (in memory, or a shared mirror).
+    ///   - revocations: the revoked-token list requests consult (this process's, or shared).
     ///   - workers: where store lookups and writes run.
     ///   - clock: wall-clock time for expiry.
     ///   - refreshSeconds: how often the store is re-read (`CREDENTIAL_CACHE_REFRESH_SECONDS`).
     ///   - logger: refresh failures.
     ///   - registry: registers `credential_refresh_errors_total` and `api_keys_cached` when given.
     public init(
-        store: any CredentialStore, hasher: CredentialHasher, revocations: any TokenRevocationStore,
+        store: any CredentialStore, hasher: CredentialHasher, revocations: SharedRevocations,
         workers: BlockingWorkers, clock: any PortalClock = SystemClock(), refreshSeconds: Double = 1,
         logger: Logger, registry: MetricsRegistry? = nil
     ) {
@@ -77,7 +77,7 @@ public final class CredentialCache: Sendable {
         keys.withLock { table in
             table = Dictionary(usable.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         }
-        try revocations.merge(revoked.map { ($0.tokenID, $0.expiresAt) })
+        revocations.merge(revoked.map { ($0.tokenID, $0.expiresAt) })
     }
 
     private func scheduleRefresh() {
@@ -124,13 +124,10 @@ public final class CredentialCache: Sendable {
         if !accepted { completion(.unavailable) }
     }
 
-    /// Whether `tokenID` is revoked; memory only.
-    public func isRevoked(_ tokenID: String) -> Bool { revocations.isRevoked(tokenID) }
-
-    /// Revokes an access token: in memory at once, durably on the refresh queue (never refused for load, since
+    /// Revokes an access token: in memory at once (and in Redis, when shared), durably on the refresh queue (never refused for load, since
     /// a lost revocation would come back at the next start). Never blocks the caller.
     public func revoke(tokenID: String, untilUnixSeconds: Int64, reason: String) {
-        try? revocations.revoke(tokenID, untilUnixSeconds: untilUnixSeconds)
+        revocations.revoke(tokenID, untilUnixSeconds: untilUnixSeconds)
         let record = RevokedToken(
             tokenID: tokenID, expiresAt: untilUnixSeconds, revokedAt: clock.unixSeconds(), reason: reason)
         queue.async { [self] in

@@ -76,8 +76,9 @@ extension GatewayService {
         guard Self.isHeaderSafe(verified.subject ?? ""), verified.scopes.allSatisfy(Self.isHeaderSafe) else {
             return fail(.invalidToken, "unusable_claims", .guess, exchange, completion)
         }
-        // Revoked before its `exp` (logout, a replayed refresh token, an operator): memory only, no I/O.
-        if let jti = verified.jwtID, let credentials = auth.credentials, credentials.isRevoked(jti) {
+        // Revoked before its `exp` (logout, a replayed refresh token, an operator): memory only (with Redis, its
+        // mirror), no I/O.
+        if let jti = verified.jwtID, let revocations = auth.credentials?.revocations, revocations.isRevoked(jti) {
             return failRevoked(exchange, completion)
         }
         let identity = ConsumerIdentity(

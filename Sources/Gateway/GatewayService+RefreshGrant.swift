@@ -74,7 +74,7 @@ extension GatewayService {
         finish(response, grant.exchange, grant.respond)
     }
 
-    /// Revokes the family of `tokenHash` durably and its access tokens in memory at once.
+    /// Revokes the family of `tokenHash` durably and its access tokens in memory (and Redis) at once.
     private func revokeFamily(_ grant: TokenGrant, tokenHash: String, reason: String) {
         let store = grant.credentials.store
         guard let revoked = try? store.revokeRefreshFamily(tokenHash: tokenHash, at: grant.now, reason: reason) else {
@@ -87,7 +87,7 @@ extension GatewayService {
     /// Refuses the access tokens of a revoked family from now on (they are in the store already).
     private func forget(_ revoked: [RevokedToken], _ grant: TokenGrant) {
         for token in revoked {
-            try? grant.credentials.revocations.revoke(token.tokenID, untilUnixSeconds: token.expiresAt)
+            grant.credentials.revocations.revoke(token.tokenID, untilUnixSeconds: token.expiresAt)
         }
     }
 }

@@ -89,7 +89,8 @@ public final class GatewayService: HTTPStreamingHandler {
             startNanoseconds: clock.monotonicNanoseconds())
         exchange.isTLS = connection.isTLS
 
-        // A banned address is refused before anything else runs: one memory read, no audit, no limiter.
+        // A banned address is refused before anything else runs: one memory read (with Redis, of the mirror), no
+        // audit, no limiter.
         if let remaining = banRemainingSeconds(exchange.client) {
             return finish(bannedResponse(remaining, exchange), exchange, respond)
         }

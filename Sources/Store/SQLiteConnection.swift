@@ -4,7 +4,7 @@ import CSQLite
 ///
 /// Not thread-safe: its owner keeps it behind a `Mutex`, so only one thread uses it at a time.
 final class SQLiteConnection {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
 
     /// SQLite copies bound text before the call returns (`SQLITE_TRANSIENT`).

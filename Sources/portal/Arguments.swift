@@ -4,9 +4,9 @@ struct Arguments {
     private(set) var flags: Set<String> = []
     private(set) var positionals: [String] = []
 
-    /// Parses `raw` against the option names that take a value and the `switches` the command knows; any other
-    /// `--name` is a usage error.
-    init(_ raw: [String], valued: Set<String>, switches: Set<String> = []) throws(UsageError) {
+    /// Parses `raw` against the option names that take a value and the switches `flags` the command knows;
+    /// any other `--name` is refused.
+    init(_ raw: [String], valued: Set<String>, flags known: Set<String> = []) throws(UsageError) {
         var i = 0
         while i < raw.count {
             let arg = raw[i]
@@ -27,7 +27,7 @@ struct Arguments {
                         i += 1
                         options[name] = raw[i]
                     }
-                } else if name == "help" || switches.contains(name) {
+                } else if name == "help" || known.contains(name) {
                     flags.insert(name)
                 } else {
                     throw UsageError("unknown option --\(name)")

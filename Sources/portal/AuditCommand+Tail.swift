@@ -11,7 +11,7 @@ extension AuditCommand {
     /// the current one holds fewer), and with `-f` the new ones as they come.
     static func tail(_ raw: [String]) throws -> Int32 {
         let args = try Arguments(
-            raw.map { $0 == "-f" ? "--follow" : $0 }, valued: ["file", "lines"], switches: ["follow"])
+            raw.map { $0 == "-f" ? "--follow" : $0 }, valued: ["file", "lines"], flags: ["follow"])
         if args.wantsHelp {
             PortalCLI.printOut(usage)
             return 0

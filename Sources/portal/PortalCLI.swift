@@ -21,6 +21,7 @@ enum PortalCLI {
           cert self-signed Write a development key and certificate (EC P-256, SAN) for TLS.
           audit verify     Check the audit trail's chain and signed checkpoints; name the first broken record.
           db init          Prepare a PostgreSQL database: schema, roles l01_service/l09_service, grants.
+          backup           Create, verify and restore encrypted backups of the store (AES-256-GCM).
           help             Show this text.
 
         Settings come from the environment and an optional .env file; see README.md.
@@ -45,6 +46,7 @@ enum PortalCLI {
             case "cert": return try CertCommand.run(rest)
             case "audit": return try AuditCommand.run(rest)
             case "db": return try DBCommand.run(rest)
+            case "backup": return try BackupCommand.run(rest)
             case "help", "--help", "-h":
                 printOut(usage)
                 return 0

@@ -6,8 +6,9 @@ import Telemetry
 extension PortalRuntime {
     /// The data layer's store: PostgreSQL when `DATABASE_URL` or `POSTGRES_HOST` is set, else SQLite in
     /// `PORTAL_DATA_DIR`; and how many worker threads may block on it at once.
-    static func makeStore(_ settings: PortalSettings) throws -> (store: any EventStore & AuditRecordStore, workers: Int)
-    {
+    static func makeStore(
+        _ settings: PortalSettings
+    ) throws -> (store: any EventStore & AuditRecordStore & EventPurging, workers: Int) {
         guard let postgres = settings.postgres else {
             do {
                 return (try SQLiteEventStore(directory: settings.portalDataDirectory), 2)

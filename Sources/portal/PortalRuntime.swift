@@ -23,6 +23,8 @@ final class PortalRuntime {
     let logger: Logger
     /// The HTTPS listener's certificate and key, reloaded on SIGHUP; nil without TLS.
     let tls: TLSContext?
+    /// Purges events past their retention; nil without the data layer or without retention rules.
+    var purger: RetentionPurger?
 
     private init(
         group: EventLoopGroup, servers: [(String, HTTPServer)], audit: AuditLog?, logger: Logger,
@@ -56,11 +58,13 @@ final class PortalRuntime {
 
         var servers: [(String, HTTPServer)] = []
         var readiness: @Sendable () -> Bool = { true }
+        var eventStore: (any EventPurging)?
         var settings = settings
         settings.auth.l01IdentityKey = try identityKey(settings, parts: parts)
         if parts != .gatewayOnly {
-            let (server, ready) = try makeDataLayer(
+            let (server, ready, store) = try makeDataLayer(
                 settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners)
+            eventStore = store
             // Started first: with DATA_LAYER_PORT=0 the gateway's default route needs the port it got.
             do {
                 try server.start()
@@ -85,8 +89,8 @@ final class PortalRuntime {
             do {
                 tls = try makeTLSContext(settings)
                 gateway = try makeGateway(
-                    settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit,
-                    auditMetrics: auditMetrics)
+                    settings: settings, registry: registry, logger: logger, group: group, gatewayKey: gatewayKey,
+                    audit: &audit, auditMetrics: auditMetrics)
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error
@@ -136,7 +140,22 @@ final class PortalRuntime {
             }
             servers.append((name, server))
         }
+        // Without a gateway here, the data layer's purges get an audit trail of their own.
+        if eventStore != nil, settings.retention.hasRules, audit == nil, settings.auditLogEnabled {
+            do {
+                audit = try makeAuditLog(settings, metrics: auditMetrics, logger: logger, clock: SystemClock())
+            } catch {
+                PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
+                throw error
+            }
+        }
         let runtime = PortalRuntime(group: group, servers: servers, audit: audit, logger: logger, tls: tls)
+        if let eventStore, settings.retention.hasRules {
+            let purger = RetentionPurger(
+                policy: settings.retention, store: eventStore, audit: audit, logger: logger, registry: registry)
+            purger.start()
+            runtime.purger = purger
+        }
         do {
             runtime.shipper = try startShipping(
                 settings: settings, parts: parts, gatewayKey: gatewayKey, audit: audit, group: group,
@@ -190,9 +209,9 @@ final class PortalRuntime {
     static func makeDataLayer(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String],
         listeners: ListenerFactory
-    ) throws -> (HTTPServer, @Sendable () -> Bool) {
+    ) throws -> (HTTPServer, @Sendable () -> Bool, any EventPurging) {
         let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
-        let (store, workers): (any EventStore & AuditRecordStore, Int)
+        let (store, workers): (any EventStore & AuditRecordStore & EventPurging, Int)
         do {
             (store, workers) = try makeStore(settings)
         } catch {
@@ -208,13 +227,14 @@ final class PortalRuntime {
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
             handler: DataLayerService(router: router, workerCount: workers))
-        return (server, { (try? store.ping()) != nil })
+        return (server, { (try? store.ping()) != nil }, store)
     }
 
     /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail and
     /// ships what it can of it (the data layer, when in this process, stops last so that it can take it).
     func stop(grace: Double) {
         let deadline = Duration.milliseconds(Int64(grace * 1000))
+        purger?.stop()
         for (name, server) in servers.reversed() where name != "data layer" { server.shutdown(deadline: deadline) }
         if let audit, !audit.close() {
             logger.error("audit.close_incomplete")

@@ -23,7 +23,11 @@ struct AuditQueryCommandTests {
         let dir = try deployment?.directory ?? PortalProcess.temporaryDirectory()
         defer { if deployment == nil { try? FileManager.default.removeItem(at: dir) } }
         var env = PortalProcess.baseEnvironment(dataDirectory: dir.appendingPathComponent("serve"))
-        if let deployment { env["DATABASE_URL"] = deployment.dataLayerURL() }
+        if let deployment {
+            env["DATABASE_URL"] = deployment.dataLayerURL()
+            env["GATEWAY_POSTGRES_USER"] = "l09_service"
+            env["GATEWAY_POSTGRES_PASSWORD"] = deployment.gatewayPassword
+        }
         let portal = try RunningPortal(
             environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
         let gateway = "http://127.0.0.1:\(try #require(portal.ports["gateway"]))"

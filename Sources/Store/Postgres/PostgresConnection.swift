@@ -13,7 +13,7 @@ import CLibPQ
 ///
 /// Not thread-safe: the pool hands a connection to one thread at a time.
 final class PostgresConnection {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     private var statements: [String: String] = [:]
     /// Set once the connection cannot be trusted (I/O failed, a deadline passed mid-exchange): close it.
     private(set) var isBroken = false
@@ -113,7 +113,7 @@ final class PostgresConnection {
     }
 
     /// Sends what is buffered, waits for the whole answer, and returns the last result's rows.
-    private func awaitResult(deadline: UInt64, operation: StaticString) throws -> PostgresRows {
+    func awaitResult(deadline: UInt64, operation: StaticString) throws -> PostgresRows {
         try flush(deadline: deadline, operation: operation)
         var rows = PostgresRows(values: [], columnCount: 0)
         var failure: StoreError?
@@ -137,7 +137,7 @@ final class PostgresConnection {
         return rows
     }
 
-    private func flush(deadline: UInt64, operation: StaticString) throws {
+    func flush(deadline: UInt64, operation: StaticString) throws {
         while true {
             switch PQflush(handle) {
             case 0: return
@@ -150,14 +150,14 @@ final class PostgresConnection {
     }
 
     /// Polls the socket for `events` until the deadline; past it the connection is abandoned mid-exchange.
-    private func wait(for events: Int16, deadline: UInt64, operation: StaticString) throws {
+    func wait(for events: Int16, deadline: UInt64, operation: StaticString) throws {
         try Self.waitForSocket(PQsocket(handle), events: events, deadline: deadline) {
             isBroken = true
             return StoreError.unavailable(operation, message: "timed out")
         }
     }
 
-    private func broken(_ operation: StaticString) -> StoreError {
+    func broken(_ operation: StaticString) -> StoreError {
         isBroken = true
         return StoreError.unavailable(operation)
     }

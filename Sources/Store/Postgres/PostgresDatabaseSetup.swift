@@ -5,9 +5,14 @@
 /// attributes reset to plain `LOGIN`), and grants are first revoked and then given again, so the result is
 /// exactly the privileges below whatever was granted before:
 ///
-/// - `l01_service` (the data layer): `SELECT, INSERT, UPDATE` on `events`; `SELECT, INSERT` on
-///   `audit_records`; `SELECT` on `schema_migrations`.
-/// - `l09_service` (read-only consumers): `SELECT` on `events` and `schema_migrations`.
+/// - `l01_service` (the data layer): `SELECT, INSERT, UPDATE, DELETE` on `events` (`DELETE` for retention
+///   purges); `SELECT, INSERT` on `audit_records`; `SELECT` on `schema_migrations`.
+/// - `l09_service` (the gateway): `SELECT` on `events` and `schema_migrations`; on the credential tables what
+///   verifying keys, logging users in and rotating refresh tokens takes, and no `DELETE` anywhere:
+///   `SELECT` on `users`; `SELECT, INSERT, UPDATE` on `api_keys` (the admin API creates, rotates and revokes
+///   keys) and `refresh_tokens`; `SELECT, INSERT` on `revoked_tokens`.
+///   Users are written only with the owner's connection (`portal user`).
+/// - `l01_service` holds nothing on the credential tables.
 /// - `PUBLIC`: nothing on the database, the schema or its tables; no `CREATE` on schema `public`.
 ///
 /// Passwords are turned into SCRAM-SHA-256 verifiers on this side (`PQencryptPasswordConn`), so a plain
@@ -15,7 +20,7 @@
 public enum PostgresDatabaseSetup {
     /// The data layer's role.
     public static let dataLayerRole = "l01_service"
-    /// The gateway's (read-only) role.
+    /// The gateway's role: reads events, reads users, keeps API keys and refresh tokens.
     public static let gatewayRole = "l09_service"
 
     /// Applies migrations, creates or resets the roles, and sets every grant.
@@ -51,9 +56,14 @@ public enum PostgresDatabaseSetup {
                 "schema mcp_documents: revoked ALL from PUBLIC; granted USAGE to l01_service, l09_service",
                 "schema public: revoked CREATE from PUBLIC",
                 "tables in mcp_documents: revoked ALL from PUBLIC, l01_service, l09_service",
-                "l01_service: granted SELECT, INSERT, UPDATE on mcp_documents.events; "
+                "l01_service: granted SELECT, INSERT, UPDATE, DELETE on mcp_documents.events; "
                     + "SELECT, INSERT on mcp_documents.audit_records; SELECT on mcp_documents.schema_migrations",
                 "l09_service: granted SELECT on mcp_documents.events; SELECT on mcp_documents.schema_migrations",
+                "l09_service: granted SELECT on mcp_documents.users; SELECT, INSERT, UPDATE on "
+                    + "mcp_documents.api_keys, mcp_documents.refresh_tokens; SELECT, INSERT on "
+                    + "mcp_documents.revoked_tokens",
+                "credential tables (users, api_keys, refresh_tokens, revoked_tokens): nothing for l01_service; "
+                    + "users are written with the owner's connection (portal user)",
                 "audit_records: UPDATE, DELETE and TRUNCATE are refused by trigger for every role",
             ]
             return report
@@ -141,9 +151,14 @@ public enum PostgresDatabaseSetup {
             "REVOKE ALL ON ALL SEQUENCES IN SCHEMA mcp_documents FROM PUBLIC, l01_service, l09_service",
             "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA mcp_documents FROM PUBLIC, l01_service, l09_service",
             "GRANT SELECT, INSERT, UPDATE ON mcp_documents.events TO l01_service",
+            // Retention purges (PORTAL_CONFIG "retention") delete old events; nothing else is ever deleted.
+            "GRANT DELETE ON mcp_documents.events TO l01_service",
             "GRANT SELECT, INSERT ON mcp_documents.audit_records TO l01_service",
             "GRANT SELECT ON mcp_documents.schema_migrations TO l01_service, l09_service",
             "GRANT SELECT ON mcp_documents.events TO l09_service",
+            "GRANT SELECT ON mcp_documents.users TO l09_service",
+            "GRANT SELECT, INSERT, UPDATE ON mcp_documents.api_keys, mcp_documents.refresh_tokens TO l09_service",
+            "GRANT SELECT, INSERT ON mcp_documents.revoked_tokens TO l09_service",
         ]
         for statement in statements { try connection.execute(statement, deadline: deadline) }
     }
