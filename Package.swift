@@ -86,8 +86,8 @@ let package = Package(
         .testTarget(
             name: "DataLayerTests",
             dependencies: [
-                "DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Auth", "Crypto", "Config", "Telemetry",
-                "PostgresTestSupport",
+                "DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Auth", "Crypto", "Config",
+                "Telemetry", "PostgresTestSupport",
             ]),
         .testTarget(
             name: "GatewayTests",
