@@ -6,7 +6,7 @@ SWIFT ?= swift
 SWIFT_FORMAT ?= swift-format
 WARNINGS := -Xswiftc -warnings-as-errors
 
-.PHONY: deps build run test bench bench-redis bench-store format lint
+.PHONY: deps build run test bench bench-redis bench-store bench-audit format lint
 
 ## Install the Debian packages (OpenSSL, SQLite, PostgreSQL, promtool, nginx, wrk...) when missing.
 deps:
@@ -41,6 +41,10 @@ bench-redis: deps build
 ## Event ingest through the data layer: SQLite against PostgreSQL (bench/store-ingest.sh).
 bench-store: deps build
 	./bench/store-ingest.sh
+
+## The audit file under load: records/s and bytes/record, file alone and with the store sink (bench/audit-file.sh).
+bench-audit: deps build
+	./bench/audit-file.sh
 
 ## Format the sources in place with the toolchain's swift-format and .swift-format.
 format:

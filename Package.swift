@@ -12,6 +12,7 @@ let package = Package(
         // C libraries from Debian's -dev packages.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CEpoll"),
         .systemLibrary(name: "CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
@@ -35,7 +36,7 @@ let package = Package(
         // Events, audit records and credentials on SQLite or PostgreSQL.
         .target(name: "Store", dependencies: ["PortalCore", "CSQLite", "CLibPQ"]),
         // Audit records and sinks.
-        .target(name: "Audit", dependencies: ["PortalCore", "Crypto"]),
+        .target(name: "Audit", dependencies: ["PortalCore", "Crypto", "CZlib"]),
         // Encrypted backups: the chunked AES-256-GCM file format, and snapshots of either store into it.
         .target(name: "Backup", dependencies: ["PortalCore", "Crypto", "Store"]),
         // Metrics registry, Prometheus text, structured logger.
@@ -85,8 +86,8 @@ let package = Package(
         .testTarget(
             name: "DataLayerTests",
             dependencies: [
-                "DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto", "Config", "Telemetry",
-                "PostgresTestSupport",
+                "DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Auth", "Crypto", "Config",
+                "Telemetry", "PostgresTestSupport",
             ]),
         .testTarget(
             name: "GatewayTests",

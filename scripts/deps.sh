@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    libssl-dev libsqlite3-dev libargon2-dev libpq-dev postgresql pkg-config prometheus curl python3 wrk nginx-light
+    libssl-dev libsqlite3-dev zlib1g-dev libargon2-dev libpq-dev postgresql pkg-config prometheus curl python3 wrk nginx-light
     slowhttptest testssl.sh redis-server redis-tools
 )
 

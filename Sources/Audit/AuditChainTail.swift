@@ -55,6 +55,19 @@ struct AuditChainTail: Equatable {
 }
 
 extension AuditChainTail {
+    /// The chain's end in the newest retired file of `path`, or `.empty` when there is none.
+    /// - Throws: `AuditLogError` when that file cannot be read or its last line is not a valid sealed record.
+    static func readRetired(path: String, key: HMACKey) throws -> AuditChainTail {
+        guard let newest = AuditRetiredFiles.list(for: path).last else { return .empty }
+        var bytes = try AuditRetiredFiles.contents(of: newest)
+        while bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        let start = (bytes.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1
+        guard start < bytes.count, let line = SealedLine(Array(bytes[start...])), line.verifies(with: key) else {
+            throw AuditLogError.corruptTail
+        }
+        return AuditChainTail(lastSequence: line.sequence, lastHash: line.hash)
+    }
+
     /// Writes `bytes` to a new file at `path` (never replacing one) and syncs it.
     private static func setAside(_ bytes: [UInt8], to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

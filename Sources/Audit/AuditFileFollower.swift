@@ -15,6 +15,14 @@ final class AuditFileFollower {
     /// Offset of the first line not yet stored, and that line's sequence.
     private(set) var offset: UInt64 = 0
     private(set) var nextSequence: UInt64 = 1
+    /// Take the first record of the file, whatever its sequence, as where reading starts: for a reader that may
+    /// start in a file begun by a rotation (the background verifier), not for the shipper, for which a file that
+    /// does not start where the store stands is an error.
+    var acceptsAnyStart = false
+
+    /// How an error from opening the file begins: a reader may wait and retry (a rotation may be between its
+    /// rename and the next file).
+    static let openFailure = "cannot open the audit file"
 
     /// The bytes before a line's sequence digits: `{"time":"<27 bytes>","sequence":`.
     private static let sequenceOffset = 9 + 27 + 13
@@ -30,12 +38,23 @@ final class AuditFileFollower {
     func seek(after stored: UInt64) throws(AuditShipError) {
         offset = 0
         nextSequence = 1
+        // No file yet (a rotation retired the last one and nothing came since): nothing to skip; read it once
+        // it exists.
+        guard access(path, F_OK) == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            descriptor = -1
+            return
+        }
         try reopen()
         while nextSequence <= stored {
             let lines = try read(from: offset, maxLines: 4096, maxBytes: 4 << 20)
             guard !lines.isEmpty else { break }
             for (sequence, line) in lines {
-                guard sequence <= stored else { return }
+                // A file begun by a rotation starts past 1: where it starts is where it continues the chain.
+                guard sequence <= stored else {
+                    if offset == 0 { nextSequence = sequence }
+                    return
+                }
                 offset += UInt64(line.count + 1)
                 nextSequence = sequence + 1
             }
@@ -50,10 +69,21 @@ final class AuditFileFollower {
         lines: [[UInt8]], endOffset: UInt64
     ) {
         try reopenIfReplaced()
+        var found = try read(from: offset, maxLines: maxRecords, maxBytes: maxBytes)
+        // The old file is read to its end and another has its name: the writer rotated; go on in the new one.
+        if found.isEmpty && isRotated() {
+            // The position first: should the open fail, the next try starts the new file from its beginning.
+            offset = 0
+            try reopen()
+            found = try read(from: 0, maxLines: maxRecords, maxBytes: maxBytes)
+        }
         var lines: [[UInt8]] = []
         var end = offset
+        if acceptsAnyStart, offset == 0, let first = found.first?.0, first > nextSequence {
+            nextSequence = first
+        }
         var expected = nextSequence
-        for (sequence, line) in try read(from: offset, maxLines: maxRecords, maxBytes: maxBytes) {
+        for (sequence, line) in found {
             guard sequence <= durable else { break }
             guard sequence == expected else { throw AuditShipError(.file, detail: "sequence \(expected) missing") }
             lines.append(line)
@@ -126,7 +156,15 @@ final class AuditFileFollower {
     private func reopen() throws(AuditShipError) {
         if descriptor >= 0 { close(descriptor) }
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw AuditShipError(.file, detail: "cannot open the audit file: errno \(errno)") }
+        guard descriptor >= 0 else { throw AuditShipError(.file, detail: Self.openFailure + ": errno \(errno)") }
+    }
+
+    /// Whether the path now names another file than the one open (a rotation renamed the open one away).
+    private func isRotated() -> Bool {
+        var opened = stat()
+        var named = stat()
+        guard descriptor >= 0, fstat(descriptor, &opened) == 0, stat(path, &named) == 0 else { return false }
+        return opened.st_ino != named.st_ino || opened.st_dev != named.st_dev
     }
 
     /// A file shorter than the position was replaced or cut: the caller must seek again.

@@ -26,15 +26,23 @@ public final class AuditLog: Sendable {
         var writerDone = false
         var dropped: UInt64 = 0
         var writeErrors: UInt64 = 0
+        /// The last sequence the store sink acknowledged (reported by the shipper); 0 when none.
+        var storeAcknowledged: UInt64 = 0
+        /// Whether the last write or sync of the file failed (and no later one succeeded).
+        var fileFailing = false
+        /// Sealed lines not yet synced to the file, in order: what the store sink may take while the file fails.
+        var spill: [(sequence: UInt64, line: [UInt8])] = []
     }
 
-    private let state: ConditionLock<State>
+    let state: ConditionLock<State>
     private let level: AuditLevel
     private let clock: any PortalClock
     private let capacity: Int
     private let batchSize: Int
     private let enqueueTimeoutNanoseconds: UInt64
     private let onSinkError: @Sendable (AuditSinkError) -> Void
+    /// Which sinks can write durably now; read per request by the fail mode without taking the lock.
+    let health = AuditSinkHealth()
 
     /// Opens the log at `path`, continuing the chain of the file's last record, and starts the writer.
     /// - Parameters:
@@ -51,6 +59,13 @@ public final class AuditLog: Sendable {
     ///   - checkpointSigner: signs checkpoints into `<path>.checkpoints`; nil writes none.
     ///   - checkpointIntervalMilliseconds: the least time between checkpoints; default 60 000 ms. One more
     ///     is written at `close()`.
+    ///   - spillCapacity: sealed records kept in memory while the file cannot be written, for the store sink
+    ///     to take and for the file once it is back; default 50 000. Past it the writer stops sealing and the
+    ///     queue fills.
+    ///   - rotation: when to retire the file and start a new one, and how long to keep retired files; nil: one
+    ///     file forever.
+    ///   - onDurable: told how many records each successful commit synced to the file, from the writer thread;
+    ///     for `audit_records_total{sink="file"}`. Must not block.
     ///   - onSinkError: told of every failed write, sync, checkpoint and dropped record, from the writer
     ///     thread or the recording thread; for a counter such as `audit_sink_errors_total`. Must not block.
     ///
@@ -63,11 +78,15 @@ public final class AuditLog: Sendable {
         batchSize: Int = 256, commitIntervalMilliseconds: Int = 50, enqueueTimeoutMilliseconds: Int = 0,
         chainKey: HMACKey = HMACKey(secret: SecureRandom.bytes(count: 32)),
         checkpointSigner: AuditCheckpointSigner? = nil, checkpointIntervalMilliseconds: Int = 60_000,
+        spillCapacity: Int = 50_000, rotation: AuditRotation? = nil,
+        onDurable: @escaping @Sendable (Int) -> Void = { _ in },
         onSinkError: @escaping @Sendable (AuditSinkError) -> Void = { _ in }
     ) throws {
         precondition(capacity > 0 && batchSize > 0 && commitIntervalMilliseconds > 0, "audit log sizes are positive")
-        let tail = try AuditChainTail.read(
+        var tail = try AuditChainTail.read(
             path: path, key: chainKey, unixMicroseconds: clock.unixNanoseconds() / 1000)
+        // A file begun by a rotation and still empty: the chain continues from the last retired file.
+        if tail == .empty { tail = try AuditChainTail.readRetired(path: path, key: chainKey) }
         state = ConditionLock(State(nextSequence: tail.lastSequence + 1, durableSequence: tail.lastSequence))
         self.level = level
         self.clock = clock
@@ -84,6 +103,8 @@ public final class AuditLog: Sendable {
         let writer = AuditWriter(
             path: path, key: chainKey, lastHash: tail.lastHash, state: state, batchSize: batchSize,
             commitIntervalNanoseconds: UInt64(commitIntervalMilliseconds) * 1_000_000, checkpoints: checkpoints,
+            spillCapacity: max(1, spillCapacity), rotation: rotation, clock: clock, health: health,
+            onDurable: onDurable,
             onSinkError: onSinkError)
         let thread = Thread { writer.run() }
         thread.name = "audit-writer"
@@ -134,7 +155,8 @@ public final class AuditLog: Sendable {
         return sequence
     }
 
-    /// Blocks until every record enqueued before the call is written and synced, or the timeout passes.
+    /// Blocks until every record enqueued before the call is durable in a sink (the file, or the store while
+    /// the file fails), or the timeout passes.
     /// - Parameter timeoutMilliseconds: default 5000 ms.
     /// - Returns: whether everything enqueued is durable.
     @discardableResult
@@ -145,7 +167,8 @@ public final class AuditLog: Sendable {
         }
         state.broadcast()
         return state.wait(
-            until: { $0.durableSequence >= target }, timeoutNanoseconds: Self.nanoseconds(timeoutMilliseconds)
+            until: { max($0.durableSequence, $0.storeAcknowledged) >= target },
+            timeoutNanoseconds: Self.nanoseconds(timeoutMilliseconds)
         ) { _, done in done }
     }
 
@@ -170,8 +193,12 @@ public final class AuditLog: Sendable {
     /// Records discarded because the queue stayed full or the log was closed.
     public var droppedRecords: UInt64 { state.withLock { $0.dropped } }
 
-    /// The sequence of the last record known to be on disk (0 when none).
-    public var durableSequence: UInt64 { state.withLock { $0.durableSequence } }
+    /// The sequence up to which every record is durable in at least one sink: synced to the file or
+    /// acknowledged by the store (0 when none). Both sinks hold records in sequence order.
+    public var durableSequence: UInt64 { state.withLock { max($0.durableSequence, $0.storeAcknowledged) } }
+
+    /// The sequence of the last record synced to the audit file (0 when none).
+    public var fileDurableSequence: UInt64 { state.withLock { $0.durableSequence } }
 
     /// Where the checkpoints of the audit file at `path` are kept: `<path>.checkpoints`.
     public static func checkpointPath(for path: String) -> String { path + ".checkpoints" }

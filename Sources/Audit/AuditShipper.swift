@@ -60,21 +60,24 @@ public final class AuditShipper: Sendable {
     /// A shipper of the audit file at `path`; call `start()`.
     /// - Parameters:
     ///   - source: this gateway's stable instance id.
-    ///   - durableSequence: the last sequence the log has synced (`AuditLog.durableSequence`).
+    ///   - durableSequence: the last sequence the log has synced to the file (`AuditLog.fileDurableSequence`).
+    ///   - log: the log writing the file, when in this process: while its file fails the shipper takes sealed
+    ///     records from the log's memory instead, so the store sink keeps receiving, and it tells the log
+    ///     whether the store answers and what it acknowledged (for `AUDIT_FAIL_MODE` and `flush`).
     ///   - onShipped: told how many records the store acknowledged, after each batch.
     ///   - onError: told of every failure, from the shipper's thread; for counters and logs. Must not block.
     public init(
         path: String, source: String, transport: any AuditBatchTransport,
-        durableSequence: @escaping @Sendable () -> UInt64, configuration: Configuration = Configuration(),
-        onShipped: @escaping @Sendable (Int) -> Void = { _ in },
+        durableSequence: @escaping @Sendable () -> UInt64, log: AuditLog? = nil,
+        configuration: Configuration = Configuration(), onShipped: @escaping @Sendable (Int) -> Void = { _ in },
         onError: @escaping @Sendable (AuditShipError) -> Void = { _ in }
     ) {
         self.source = source
         self.durableSequence = durableSequence
         loop = AuditShipperLoop(
             follower: AuditFileFollower(path: path), source: source, transport: transport,
-            durableSequence: durableSequence, configuration: configuration, state: state, onShipped: onShipped,
-            onError: onError)
+            durableSequence: durableSequence, log: log, configuration: configuration, state: state,
+            onShipped: onShipped, onError: onError)
     }
 
     /// Starts the shipper's thread.
@@ -127,6 +130,7 @@ final class AuditShipperLoop: @unchecked Sendable {
     private let source: String
     private let transport: any AuditBatchTransport
     private let durableSequence: @Sendable () -> UInt64
+    private let log: AuditLog?
     private let configuration: AuditShipper.Configuration
     private let state: ConditionLock<AuditShipper.State>
     private let onShipped: @Sendable (Int) -> Void
@@ -136,10 +140,11 @@ final class AuditShipperLoop: @unchecked Sendable {
 
     init(
         follower: AuditFileFollower, source: String, transport: any AuditBatchTransport,
-        durableSequence: @escaping @Sendable () -> UInt64, configuration: AuditShipper.Configuration,
+        durableSequence: @escaping @Sendable () -> UInt64, log: AuditLog?, configuration: AuditShipper.Configuration,
         state: ConditionLock<AuditShipper.State>, onShipped: @escaping @Sendable (Int) -> Void,
         onError: @escaping @Sendable (AuditShipError) -> Void
     ) {
+        self.log = log
         self.follower = follower
         self.source = source
         self.transport = transport
@@ -159,6 +164,8 @@ final class AuditShipperLoop: @unchecked Sendable {
                 if !shippedSomething { pause(configuration.pollIntervalMilliseconds) }
             } catch {
                 state.withLock { $0.errors += 1 }
+                // A file problem says nothing about the store; anything else means it did not take the batch.
+                if error.kind != .file && error.kind != .gap { log?.storeAnswered(false) }
                 onError(error)
                 pause(recover(from: error))
             }
@@ -175,11 +182,14 @@ final class AuditShipperLoop: @unchecked Sendable {
             stored = acknowledged
         } else {
             stored = try transport.head(source: source)
+            log?.storeAnswered(true)
             try follower.seek(after: stored)
             publish(stored)
         }
         let durable = durableSequence()
-        guard durable > stored else { return false }
+        guard durable > stored else { return try shipSpilled(after: stored) }
+        // Records shipped from the log's memory while the file failed are in the file now: skip past them.
+        if follower.nextSequence < stored + 1 { try follower.seek(after: stored) }
         // The file must continue exactly where the store stands, or this is not the chain the store holds.
         guard follower.nextSequence == stored + 1 else {
             throw AuditShipError(.file, detail: "the audit file does not continue at record \(stored + 1)")
@@ -198,9 +208,34 @@ final class AuditShipperLoop: @unchecked Sendable {
             throw AuditShipError(.gap, detail: "the store's head went back")
         }
         follower.advance(to: end, lastSequence: last)
-        publish(last, shipped: lines.count)
-        onShipped(lines.count)
+        acknowledge(last, shipped: lines.count)
         return true
+    }
+
+    /// While the log's file fails: ships the next sealed records from the log's memory, so the store sink
+    /// keeps receiving. The file gets the same records once it is back; the shipper then skips past them.
+    /// - Returns: whether a batch was shipped.
+    private func shipSpilled(after stored: UInt64) throws(AuditShipError) -> Bool {
+        guard let log,
+            let lines = log.spilledLines(
+                after: stored, maxRecords: configuration.maxRecords, maxBytes: configuration.maxBytes),
+            !lines.isEmpty
+        else { return false }
+        let last = stored + UInt64(lines.count)
+        let head = try transport.send(source: source, lines: lines)
+        guard head >= last else {
+            acknowledged = nil
+            throw AuditShipError(.gap, detail: "the store's head went back")
+        }
+        acknowledge(last, shipped: lines.count)
+        return true
+    }
+
+    private func acknowledge(_ last: UInt64, shipped: Int) {
+        publish(last, shipped: shipped)
+        log?.storeAnswered(true)
+        log?.storeAcknowledged(last)
+        onShipped(shipped)
     }
 
     /// What to do after `error`, returning how long to wait before the next round.

@@ -8,6 +8,7 @@ public struct AuditSinkError: Error, Sendable, Equatable, CustomStringConvertibl
         case sync
         case dropped
         case checkpoint
+        case rotate
     }
 
     private let kind: Kind
@@ -19,11 +20,12 @@ public struct AuditSinkError: Error, Sendable, Equatable, CustomStringConvertibl
     static func sync(_ errno: Int32) -> AuditSinkError { AuditSinkError(kind: .sync, errno: errno) }
     static let dropped = AuditSinkError(kind: .dropped, errno: 0)
     static func checkpoint(_ errno: Int32) -> AuditSinkError { AuditSinkError(kind: .checkpoint, errno: errno) }
+    static func rotate(_ errno: Int32) -> AuditSinkError { AuditSinkError(kind: .rotate, errno: errno) }
 
     /// Whether a record was discarded because the queue stayed full or the log was closed.
     public var isDrop: Bool { kind == .dropped }
 
-    /// A bounded short form for metric labels: `open`, `write`, `sync`, `dropped` or `checkpoint`.
+    /// A bounded short form for metric labels: `open`, `write`, `sync`, `dropped`, `checkpoint` or `rotate`.
     public var metricLabel: String {
         switch kind {
         case .open: "open"
@@ -31,6 +33,7 @@ public struct AuditSinkError: Error, Sendable, Equatable, CustomStringConvertibl
         case .sync: "sync"
         case .dropped: "dropped"
         case .checkpoint: "checkpoint"
+        case .rotate: "rotate"
         }
     }
 
@@ -49,6 +52,8 @@ public struct AuditLogError: Error, Sendable, Equatable, CustomStringConvertible
     )
     static let tornTailNotRepaired = AuditLogError(
         reason: "the torn last line of the audit file could not be set aside and cut off")
+    static let retiredUnreadable = AuditLogError(
+        reason: "a retired audit file cannot be read or does not inflate (zlib)")
 
     public var description: String { "AuditLogError(\(reason))" }
 }

@@ -5,12 +5,28 @@ extension AuditVerifier {
     /// checkpoint file counts as none). Meant for operators' commands, not for a request path: both files are
     /// read whole.
     /// - Throws: `AuditVerificationFailure`: the first broken record or checkpoint, or an unreadable file.
+    ///
+    /// Retired files (`AuditRetiredFiles`, compressed or not) are read first, in chain order, so the chain is
+    /// checked across rotations; line numbers count through all of them. When retention deleted the oldest
+    /// files, checking starts at the first record still kept, trusting its link (as `from` does).
     public func verify(
         file path: String, from: UInt64 = 1
     ) throws(AuditVerificationFailure) -> AuditVerificationReport {
-        guard let records = FileManager.default.contents(atPath: path) else {
+        var records = Data()
+        for retired in AuditRetiredFiles.list(for: path) {
+            guard let bytes = try? AuditRetiredFiles.contents(of: retired) else {
+                throw AuditVerificationFailure(line: 0, .fileUnreadable)
+            }
+            records.append(contentsOf: bytes)
+        }
+        if let current = FileManager.default.contents(atPath: path) {
+            records.append(current)
+        } else if records.isEmpty {
             throw AuditVerificationFailure(line: 0, .fileUnreadable)
         }
+        let lines = Self.lines(records)
+        var from = from
+        if let first = lines.first.flatMap({ SealedLine($0)?.sequence }), first > from { from = first }
         let checkpointPath = AuditLog.checkpointPath(for: path)
         var checkpoints: [[UInt8]] = []
         if FileManager.default.fileExists(atPath: checkpointPath) {
@@ -19,7 +35,7 @@ extension AuditVerifier {
             }
             checkpoints = Self.lines(data)
         }
-        return try verify(records: Self.lines(records), checkpoints: checkpoints, from: from)
+        return try verify(records: lines, checkpoints: checkpoints, from: from)
     }
 
     /// Verifies records read back from the store (their sealed lines, in sequence order) with the chain key, and

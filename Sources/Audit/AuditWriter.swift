@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import PortalCore
 
 #if canImport(Glibc)
@@ -27,12 +28,28 @@ final class AuditWriter: @unchecked Sendable {
     private var failuresWhileClosing = 0
     /// Signs checkpoints of the durable chain head into their own file; nil: no checkpoints.
     private let checkpoints: AuditCheckpointWriter?
+    /// Sealed records kept while the file fails, at most; past it the writer stops taking from the queue.
+    private let spillCapacity: Int
+    private let health: AuditSinkHealth
+    private let onDurable: @Sendable (Int) -> Void
+    private let rotation: AuditRotation?
+    private let clock: any PortalClock
+    /// When the writer began the current file (or took it over at start), in seconds since the epoch.
+    private var fileStartedAt: Int64
 
     init(
         path: String, key: HMACKey, lastHash: String, state: ConditionLock<AuditLog.State>, batchSize: Int,
-        commitIntervalNanoseconds: UInt64, checkpoints: AuditCheckpointWriter?,
+        commitIntervalNanoseconds: UInt64, checkpoints: AuditCheckpointWriter?, spillCapacity: Int,
+        rotation: AuditRotation?, clock: any PortalClock, health: AuditSinkHealth,
+        onDurable: @escaping @Sendable (Int) -> Void,
         onSinkError: @escaping @Sendable (AuditSinkError) -> Void
     ) {
+        self.onDurable = onDurable
+        self.rotation = rotation
+        self.clock = clock
+        fileStartedAt = clock.unixSeconds()
+        self.spillCapacity = spillCapacity
+        self.health = health
         self.path = path
         self.key = key
         self.checkpoints = checkpoints
@@ -47,7 +64,8 @@ final class AuditWriter: @unchecked Sendable {
         while true {
             // Group commit: wake when a batch is full, a flush asks, the log closes, or the interval ends.
             let batchSize = batchSize
-            let canTake = pending.isEmpty && !needsSync
+            // While the file fails the writer keeps sealing (for the store sink) up to the spill's bound.
+            let canTake = pendingCount < UInt64(spillCapacity)
             let (batch, closing) = state.wait(
                 until: { $0.closed || $0.flushRequested || $0.queue.count >= batchSize },
                 timeoutNanoseconds: commitIntervalNanoseconds
@@ -59,7 +77,14 @@ final class AuditWriter: @unchecked Sendable {
             }
             if !batch.isEmpty { state.broadcast() }
             seal(batch)
-            if !pending.isEmpty || needsSync { commit(closing: closing) }
+            if !pending.isEmpty || needsSync {
+                commit(closing: closing)
+            } else if !health.fileWritable.load(ordering: .relaxed) {
+                probe()
+            } else if rotation?.waitForStore == true {
+                // A rotation that waited for the store may be due now that the store caught up.
+                rotateIfDue(lastSequence: pendingLastSequence)
+            }
             checkpoints?.checkpointIfDue(force: false)
             if closing && pending.isEmpty && !needsSync && state.withLock({ $0.queue.isEmpty }) { break }
             if closing && failuresWhileClosing >= 20 { break }
@@ -79,19 +104,31 @@ final class AuditWriter: @unchecked Sendable {
     }
 
     private func seal(_ batch: [AuditRecord]) {
+        guard !batch.isEmpty else { return }
+        var sealed: [(sequence: UInt64, line: [UInt8])] = []
+        sealed.reserveCapacity(batch.count)
         for var record in batch {
             record.prevHash = lastHash
-            pending.append(contentsOf: record.sealLine(key: key))
+            let line = record.sealLine(key: key)
+            pending.append(contentsOf: line)
+            // The spill holds the line without its newline, as the store takes it.
+            sealed.append((record.sequence, Array(line.dropLast())))
             lastHash = record.hash
             pendingLastSequence = record.sequence
             pendingCount += 1
         }
+        state.withLock { $0.spill.append(contentsOf: sealed) }
+        health.spillFull.store(pendingCount >= UInt64(spillCapacity), ordering: .relaxed)
     }
 
     /// Writes `pending` and syncs; on failure keeps what is left for the next round.
     private func commit(closing: Bool) {
         if let error = writePending() ?? syncIfNeeded() {
-            state.withLock { $0.writeErrors += 1 }
+            state.withLock { state in
+                state.writeErrors += 1
+                state.fileFailing = true
+            }
+            health.fileWritable.store(false, ordering: .relaxed)
             onSinkError(error)
             if closing {
                 // The closed log no longer waits between rounds, so pace the retries here.
@@ -101,18 +138,78 @@ final class AuditWriter: @unchecked Sendable {
             return
         }
         let durable = pendingLastSequence
+        let synced = pendingCount
         pendingCount = 0
         checkpoints?.durable(sequence: durable, hash: lastHash)
-        state.withLock { $0.durableSequence = durable }
+        state.withLock { state in
+            state.durableSequence = durable
+            state.fileFailing = false
+            state.spill.removeAll(keepingCapacity: state.spill.count < 4096)
+        }
+        health.fileWritable.store(true, ordering: .relaxed)
+        health.spillFull.store(false, ordering: .relaxed)
         state.broadcast()
+        if synced > 0 { onDurable(Int(synced)) }
+        rotateIfDue(lastSequence: durable)
+    }
+
+    /// After a commit: retires the file when it is big or old enough (and, if asked, the store holds all of it).
+    /// The rename is the rotation; compressing and retention run on their own thread, off the writer's path.
+    private func rotateIfDue(lastSequence: UInt64) {
+        guard let rotation, descriptor >= 0, lastSequence > 0 else { return }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_size > 0 else { return }
+        let bySize = rotation.maxBytes.map { UInt64(status.st_size) >= $0 } ?? false
+        let byAge = rotation.maxAgeSeconds.map { clock.unixSeconds() - fileStartedAt >= $0 } ?? false
+        guard bySize || byAge else { return }
+        if rotation.waitForStore && state.withLock({ $0.storeAcknowledged }) < lastSequence { return }
+        let retired = AuditRetiredFiles.retiredPath(for: path, lastSequence: lastSequence)
+        guard rename(path, retired) == 0 else {
+            onSinkError(.rotate(errno))
+            return
+        }
+        // The next commit creates the new file; the chain goes on from `lastHash`.
+        Glibc.close(descriptor)
+        descriptor = -1
+        fileStartedAt = clock.unixSeconds()
+        let path = path
+        let retention = rotation.retentionDays
+        let now = clock.unixSeconds()
+        Thread.detachNewThread {
+            AuditRetiredFiles.compress(retired)
+            if let retention { AuditRetiredFiles.applyRetention(for: path, days: retention, nowSeconds: now) }
+        }
+    }
+
+    /// With nothing to write after a failure, checks that the file can be opened again, so that a fail-closed
+    /// gateway (which records nothing while it refuses) serves again by itself once the file is back.
+    private func probe() {
+        guard openIfNeeded() == nil else { return }
+        state.withLock { $0.fileFailing = false }
+        health.fileWritable.store(true, ordering: .relaxed)
+    }
+
+    /// Opens the file unless the open descriptor still is the file at `path`. A file deleted, moved aside or
+    /// replaced under a running writer would swallow appends into an inode nobody reads: reopen instead.
+    private func openIfNeeded() -> AuditSinkError? {
+        if descriptor >= 0 {
+            var opened = stat()
+            var named = stat()
+            if fstat(descriptor, &opened) == 0, stat(path, &named) == 0, opened.st_ino == named.st_ino,
+                opened.st_dev == named.st_dev
+            {
+                return nil
+            }
+            Glibc.close(descriptor)
+            descriptor = -1
+        }
+        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        return descriptor >= 0 ? nil : .open(errno)
     }
 
     private func writePending() -> AuditSinkError? {
         guard !pending.isEmpty else { return nil }
-        if descriptor < 0 {
-            descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { return .open(errno) }
-        }
+        if let error = openIfNeeded() { return error }
         while !pending.isEmpty {
             let written = pending.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {

@@ -12,6 +12,20 @@ public struct AuditSettings: Sendable {
     public var checkpointIntervalSeconds: Int = 60
     /// `AUDIT_STORE_SINK`, default true: the gateway ships its audit file to the data layer's audit table.
     public var storeSink = true
+    /// `AUDIT_FAIL_MODE`: what the gateway does while no audit sink can write durably. nil when unset: the
+    /// settings loader then picks `closed` with `PORTAL_ENV=production` and `open` in development.
+    public var failMode: AuditFailMode?
+    /// `AUDIT_VERIFY_INTERVAL_SECONDS`, default 10: the pause between two rounds of the background verifier that
+    /// checks each new record of the audit file (`audit_last_verified_seq`).
+    public var verifyIntervalSeconds = 10
+    /// `AUDIT_FILE_MAX_BYTES`, default 67 108 864 (64 MiB); 0 turns size rotation off: the audit file is retired
+    /// (renamed, then zlib-compressed) once it holds this many bytes.
+    public var fileMaxBytes = 67_108_864
+    /// `AUDIT_FILE_MAX_AGE_SECONDS`, default 86 400 (a day); 0 turns age rotation off: the file is retired once the
+    /// writer has been on it this long.
+    public var fileMaxAgeSeconds = 86_400
+    /// `AUDIT_RETENTION_DAYS`, default 0: keep every retired file; else delete retired files older than this.
+    public var retentionDays = 0
 
     /// Every default.
     public init() {}
@@ -36,6 +50,13 @@ public struct AuditSettings: Sendable {
         settings.checkpointIntervalSeconds = try env.int(
             "AUDIT_CHECKPOINT_INTERVAL_SECONDS", default: 60, range: 1...86_400)
         settings.storeSink = try env.bool("AUDIT_STORE_SINK", default: true)
+        if try env.string("AUDIT_FAIL_MODE") != nil {
+            settings.failMode = try env.enumeration("AUDIT_FAIL_MODE", default: AuditFailMode.closed)
+        }
+        settings.verifyIntervalSeconds = try env.int("AUDIT_VERIFY_INTERVAL_SECONDS", default: 10, range: 1...86_400)
+        settings.fileMaxBytes = try env.int("AUDIT_FILE_MAX_BYTES", default: 67_108_864, range: 0...(1 << 40))
+        settings.fileMaxAgeSeconds = try env.int("AUDIT_FILE_MAX_AGE_SECONDS", default: 86_400, range: 0...31_536_000)
+        settings.retentionDays = try env.int("AUDIT_RETENTION_DAYS", default: 0, range: 0...36_500)
         return settings
     }
 
@@ -50,4 +71,12 @@ public struct AuditSettings: Sendable {
             throw ConfigError.missing("AUDIT_SIGNING_KEY_FILE", expected: "a PEM Ed25519 or ECDSA private key")
         }
     }
+}
+
+/// `AUDIT_FAIL_MODE`: serve or refuse while neither the audit file nor the store can write durably.
+public enum AuditFailMode: String, Sendable, CaseIterable {
+    /// Answer 503 (E9960) until a sink can write again: no request goes unrecorded. Production's default.
+    case closed
+    /// Serve on, counting `audit_sink_errors_total` and logging; records past the in-memory bounds are lost.
+    case open
 }

@@ -68,6 +68,9 @@ extension PortalSettings {
         settings.auditLogDestination =
             try nonEmptyPath(env, "AUDIT_LOG_DESTINATION") ?? settings.portalDataDirectory + "/audit.log"
         settings.audit = try AuditSettings.load(from: env)
+        if settings.audit.failMode == nil {
+            settings.audit.failMode = settings.portalEnvironment == .production ? .closed : .open
+        }
 
         // Operational log and server limits.
         settings.logLevel = try env.enumeration("LOG_LEVEL", default: LogLevel.info)

@@ -29,6 +29,11 @@ public struct DataLayerError: Error, Sendable, Equatable {
     static let unsupportedMediaType = DataLayerError(
         status: 415, code: "E9315", message: "Content-Type must be application/json")
     static let bodyTooLarge = DataLayerError(status: 413, code: "E9305", message: "request body is too large")
+    static let auditScopeRequired = DataLayerError(
+        status: 403, code: "E9360", message: "reading the audit trail needs scope audit:read")
+    static let auditIdentityRequired = DataLayerError(
+        status: 403, code: "E9361",
+        message: "reading the audit trail needs identities signed by the gateway (L01_IDENTITY_KEY)")
     static let storeFailed = DataLayerError(status: 500, code: "E9901", message: "the event store failed")
     static let notReady = DataLayerError(status: 503, code: "E9902", message: "the event store is not ready")
     static let unavailable = DataLayerError(

@@ -10,6 +10,8 @@ import Store
 ///   `GET /api/v1/events?aggregate_id=&event_type=&limit=&after=` → 200: need `X-Service-Key`.
 /// - `POST /api/v1/audit-records`, `GET /api/v1/audit-records/head?source=`: gateways ship their audit
 ///   trail here (see `DataLayerRouter+Audit.swift`); need `X-Service-Key`.
+/// - `GET /api/v1/audit?type=&subject=&outcome=&since=&until=&source=&limit=&after=&format=`: the audit query
+///   API for consumers holding `audit:read` (see `DataLayerRouter+AuditQuery.swift`).
 ///
 /// A store that is down or too slow makes an answer 503 with `Retry-After` (nothing is half-written: each
 /// write is one transaction).
@@ -88,6 +90,7 @@ public struct DataLayerRouter: Sendable {
             let signature = Self.single(request, ConsumerSignature.signatureHeader)
             guard identity.check(signature, Self.fields(request)) == nil else { throw DataLayerError.identityRefused }
         }
+        if path == Self.auditQueryPath { return try queryAudit(request, identityChecked: identity != nil) }
         if path == Self.eventsPath {
             switch request.method {
             case "POST": return try create(request)

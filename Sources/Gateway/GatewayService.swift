@@ -97,6 +97,9 @@ public final class GatewayService: HTTPStreamingHandler {
             return finish(bannedResponse(remaining, exchange), exchange, respond)
         }
 
+        // Fail closed: nothing is served that the audit trail could not record.
+        if let refusal = auditFailClosedResponse(exchange) { return finish(refusal, exchange, respond) }
+
         // Per-IP limit first: it is the cheapest check and protects everything after it.
         limitThenContinue(request, stream: stream, exchange)
     }

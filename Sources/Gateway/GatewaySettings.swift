@@ -15,6 +15,9 @@ public struct GatewaySettings: Sendable {
     public var rateLimit: RateLimitPolicy
     /// Upstreams that get the caller's identity signed (`X-Consumer-Signature`), with their keys.
     public var identityKeys: [IdentityKeyBinding] = []
+    /// `AUDIT_FAIL_MODE=closed`: answer 503 (E9960) while no audit sink can write durably; default false
+    /// here (the settings loader picks closed in production).
+    public var auditFailClosed = false
 
     public init(
         trustedProxies: CIDRList = CIDRList(), upstreamTimeoutNanoseconds: UInt64 = 30_000_000_000,

@@ -18,6 +18,9 @@ public protocol AuditRecordStore: Sendable {
 
     /// Stored records of `source` with a sequence greater than `afterSequence`, in order, at most `limit`.
     func auditRecords(source: String, afterSequence: Int64, limit: Int) throws -> [StoredAuditRecord]
+
+    /// Stored records of every source that match `query`, in (source, sequence) order, one page at a time.
+    func searchAuditRecords(_ query: AuditQuery) throws -> AuditRecordPage
 }
 
 /// One audit record as the store keeps it: the fields for queries, and the sealed line as written, whose

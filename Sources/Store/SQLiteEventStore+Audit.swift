@@ -55,19 +55,43 @@ extension SQLiteEventStore: AuditRecordStore {
             try db.query(
                 "SELECT \(Self.auditColumns) FROM audit_records WHERE source_id = ? AND sequence > ? "
                     + "ORDER BY sequence LIMIT ?", [.text(source), .integer(afterSequence), .integer(Int64(limit))]
-            ) { row in
-                guard let type = row.text(2), let outcome = row.text(3), let prevHash = row.text(10),
-                    let hash = row.text(11), let line = row.text(12)
-                else { throw StoreError.corruptRow }
-                records.append(
-                    StoredAuditRecord(
-                        sequence: row.integer(0), timeMicroseconds: row.integer(1), type: type, outcome: outcome,
-                        requestID: row.text(4), clientAddress: row.text(5), subject: row.text(6), route: row.text(7),
-                        reason: row.text(8), tokenFingerprint: row.text(9), prevHash: prevHash, hash: hash,
-                        line: line))
-            }
+            ) { row in records.append(try Self.record(row)) }
         }
         return records
+    }
+
+    public func searchAuditRecords(_ query: AuditQuery) throws -> AuditRecordPage {
+        let (clause, values) = query.whereClause { _ in "?" }
+        var rows: [SourcedAuditRecord] = []
+        try reader.withLock { db in
+            try db.query(
+                "SELECT \(Self.auditColumns), source_id FROM audit_records\(clause) "
+                    + "ORDER BY source_id, sequence LIMIT ?",
+                values.map(Self.value) + [.integer(Int64(query.limit) + 1)]
+            ) { row in
+                guard let source = row.text(13) else { throw StoreError.corruptRow }
+                rows.append(SourcedAuditRecord(source: source, record: try Self.record(row)))
+            }
+        }
+        return AuditRecordPage(rows: rows, limit: query.limit)
+    }
+
+    private static func value(_ value: AuditQueryValue) -> SQLiteValue {
+        switch value {
+        case .integer(let number): .integer(number)
+        case .text(let text): .text(text)
+        }
+    }
+
+    /// The record in a row that starts with `auditColumns`.
+    private static func record(_ row: SQLiteRow) throws -> StoredAuditRecord {
+        guard let type = row.text(2), let outcome = row.text(3), let prevHash = row.text(10),
+            let hash = row.text(11), let line = row.text(12)
+        else { throw StoreError.corruptRow }
+        return StoredAuditRecord(
+            sequence: row.integer(0), timeMicroseconds: row.integer(1), type: type, outcome: outcome,
+            requestID: row.text(4), clientAddress: row.text(5), subject: row.text(6), route: row.text(7),
+            reason: row.text(8), tokenFingerprint: row.text(9), prevHash: prevHash, hash: hash, line: line)
     }
 
     private static func head(of source: String, in db: SQLiteConnection) throws -> AuditHead? {

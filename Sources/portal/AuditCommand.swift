@@ -7,6 +7,9 @@ import Foundation
 enum AuditCommand {
     static let usage = """
         Usage: portal audit verify [--file PATH] [--from SEQ] [--public-key PEM] [--in file|store] [--source ID]
+               portal audit tail [--file PATH] [--lines N] [-f|--follow]
+               portal audit search [--type T] [--subject S] [--outcome O] [--since TIME] [--until TIME]
+                                   [--source ID] [--limit N]
 
         Checks every record of the audit file (AUDIT_LOG_DESTINATION, default $PORTAL_DATA_DIR/audit.log):
         its HMAC under AUDIT_HMAC_KEY, its sequence, and its link to the record before; and every signed
@@ -23,9 +26,21 @@ enum AuditCommand {
                              up to the last stored record.
           --source ID        With --in store: the gateway whose chain to check; default this data
                              directory's instance_id.
+
+        tail prints the last records of the audit file (default 10; from the retired, zlib-compressed files
+        too when the current one holds fewer), and with -f the new ones as they are synced. verify walks the
+        retired files and the current one in chain order. search prints the records the store holds (DATABASE_URL or the SQLite store in
+        PORTAL_DATA_DIR) that match every filter given, as JSON lines {"source","record"}, oldest first per
+        gateway, at most --limit (default 1000). TIME is RFC 3339 UTC, e.g. 2026-12-04T16:00:00Z; --since is
+        inclusive, --until exclusive; --outcome is success, failure or denied.
         """
 
     static func run(_ raw: [String]) throws -> Int32 {
+        switch raw.first {
+        case "tail": return try tail(Array(raw.dropFirst()))
+        case "search": return try search(Array(raw.dropFirst()))
+        default: break
+        }
         let args = try Arguments(raw, valued: ["file", "from", "public-key", "in", "source"])
         if args.wantsHelp || args.positionals.isEmpty {
             PortalCLI.printOut(usage)

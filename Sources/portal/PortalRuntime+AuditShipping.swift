@@ -13,7 +13,7 @@ extension PortalRuntime {
     /// - Returns: nil when no gateway runs here, the audit trail is off, or the sink is turned off.
     static func startShipping(
         settings: PortalSettings, parts: ServeCommand.Parts, gatewayKey: String?, audit: AuditLog?,
-        group: EventLoopGroup, registry: MetricsRegistry, logger: Logger
+        group: EventLoopGroup, registry: MetricsRegistry, auditMetrics metrics: AuditMetrics, logger: Logger
     ) throws -> AuditShipper? {
         guard parts != .dataLayerOnly, settings.audit.storeSink, let audit else { return nil }
         guard let gatewayKey else {
@@ -40,13 +40,15 @@ extension PortalRuntime {
         let failing = Atomic<Bool>(false)
         let shipper = AuditShipper(
             path: settings.auditLogDestination, source: source, transport: transport,
-            durableSequence: { audit.durableSequence },
+            durableSequence: { audit.fileDurableSequence }, log: audit,
             onShipped: { [logger] count in
                 shipped.increment(by: UInt64(count))
+                metrics.storeRecords.increment(by: UInt64(count))
                 if failing.exchange(false, ordering: .relaxed) { logger.notice("audit.ship_recovered") }
             },
             onError: { [logger] error in
                 errors.labels([error.metricLabel]).increment()
+                metrics.sinkErrors.labels(["store", error.metricLabel]).increment()
                 if !failing.exchange(true, ordering: .relaxed) {
                     logger.error(
                         "audit.ship_failing", ["kind": .string(error.metricLabel), "detail": .string(error.detail)])

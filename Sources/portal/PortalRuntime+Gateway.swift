@@ -11,7 +11,7 @@ extension PortalRuntime {
     /// The gateway handler with its verifier, limiter, audit trail and metrics.
     static func makeGateway(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, group: EventLoopGroup,
-        gatewayKey: String?, audit: inout AuditLog?
+        gatewayKey: String?, audit: inout AuditLog?, auditMetrics metrics: AuditMetrics
     ) throws -> GatewayService {
         let clock = SystemClock()
         let redis = try makeRedisClient(settings, logger: logger)
@@ -22,7 +22,7 @@ extension PortalRuntime {
         let limiter = makeLimiter(settings, redis: redis, registry: registry, logger: logger, clock: clock)
 
         if settings.auditLogEnabled {
-            audit = try makeAuditLog(settings, registry: registry, logger: logger, clock: clock)
+            audit = try makeAuditLog(settings, metrics: metrics, logger: logger, clock: clock)
         }
 
         var bindings: [ServiceKeyBinding] = []
@@ -40,6 +40,7 @@ extension PortalRuntime {
             rateLimit: RateLimitPolicy(
                 requestsPerMinute: settings.rateLimitRequestsPerMinute, burst: settings.rateLimitBurst))
         gatewaySettings.identityKeys = try identityBindings(settings)
+        gatewaySettings.auditFailClosed = settings.audit.failMode == .closed
         do {
             return try GatewayService(
                 settings: gatewaySettings, routes: settings.routes, auth: authentication, limiter: limiter,
@@ -53,28 +54,46 @@ extension PortalRuntime {
         }
     }
 
-    /// The audit trail at `AUDIT_LOG_DESTINATION`, chained and checkpointed as `AUDIT_*` says, with
-    /// `audit_sink_errors_total{kind}`.
+    /// The audit trail at `AUDIT_LOG_DESTINATION`, chained, checkpointed, rotated and kept as `AUDIT_*` says, with
+    /// its metrics (`audit_records_total{sink="file"}`, `audit_sink_errors_total{sink="file",kind}`, health gauges);
+    /// retired files past `AUDIT_RETENTION_DAYS` are deleted at once.
     static func makeAuditLog(
-        _ settings: PortalSettings, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
+        _ settings: PortalSettings, metrics: AuditMetrics, logger: Logger, clock: any PortalClock
     ) throws -> AuditLog {
-        let sinkErrors = registry.counter(
-            "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
         let chainKey = try AuditKeys.chainKey(settings)
         let signer = try AuditKeys.signer(settings)
+        let audit: AuditLog
         do {
-            return try AuditLog(
+            audit = try AuditLog(
                 path: settings.auditLogDestination,
                 level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
                 checkpointSigner: signer,
                 checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
+                rotation: rotation(settings.audit),
+                onDurable: { count in metrics.fileRecords.increment(by: UInt64(count)) },
                 onSinkError: { [logger] error in
-                    sinkErrors.labels([error.metricLabel]).increment()
-                    logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
+                    metrics.sinkErrors.labels(["file", error.metricLabel]).increment()
+                    logger.error("audit.sink_error", ["sink": "file", "kind": .string(error.metricLabel)])
                 })
         } catch {
             throw StartError(
                 description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
         }
+        metrics.watch(audit)
+        if settings.audit.retentionDays > 0 {
+            AuditRetiredFiles.applyRetention(
+                for: settings.auditLogDestination, days: settings.audit.retentionDays, nowSeconds: clock.unixSeconds())
+        }
+        return audit
+    }
+
+    /// Rotation and retention of the audit file from `AUDIT_FILE_MAX_BYTES`, `AUDIT_FILE_MAX_AGE_SECONDS` and
+    /// `AUDIT_RETENTION_DAYS` (0 turns each off). With the store sink on, a file is retired only once the store
+    /// holds all of it, so the shipper never reads a retired file.
+    static func rotation(_ audit: AuditSettings) -> AuditRotation {
+        AuditRotation(
+            maxBytes: audit.fileMaxBytes > 0 ? UInt64(audit.fileMaxBytes) : nil,
+            maxAgeSeconds: audit.fileMaxAgeSeconds > 0 ? Int64(audit.fileMaxAgeSeconds) : nil,
+            retentionDays: audit.retentionDays > 0 ? audit.retentionDays : nil, waitForStore: audit.storeSink)
     }
 }

@@ -18,6 +18,8 @@ final class PortalRuntime {
     let audit: AuditLog?
     /// Ships the audit file to the data layer's audit table; nil when `AUDIT_STORE_SINK=false` or no gateway runs.
     var shipper: AuditShipper?
+    /// Verifies the audit file's chain in the background for `audit_last_verified_seq`; nil without an audit file.
+    var verifier: AuditTailVerifier?
     let logger: Logger
     /// The HTTPS listener's certificate and key, reloaded on SIGHUP; nil without TLS.
     let tls: TLSContext?
@@ -79,6 +81,7 @@ final class PortalRuntime {
         }
 
         var audit: AuditLog?
+        let auditMetrics = AuditMetrics(registry: registry)
         var pending: [(String, HTTPServer)] = []
         var tls: TLSContext?
         if parts != .dataLayerOnly {
@@ -87,7 +90,7 @@ final class PortalRuntime {
                 tls = try makeTLSContext(settings)
                 gateway = try makeGateway(
                     settings: settings, registry: registry, logger: logger, group: group, gatewayKey: gatewayKey,
-                    audit: &audit)
+                    audit: &audit, auditMetrics: auditMetrics)
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error
@@ -140,7 +143,7 @@ final class PortalRuntime {
         // Without a gateway here, the data layer's purges get an audit trail of their own.
         if eventStore != nil, settings.retention.hasRules, audit == nil, settings.auditLogEnabled {
             do {
-                audit = try makeAuditLog(settings, registry: registry, logger: logger, clock: SystemClock())
+                audit = try makeAuditLog(settings, metrics: auditMetrics, logger: logger, clock: SystemClock())
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error
@@ -156,7 +159,9 @@ final class PortalRuntime {
         do {
             runtime.shipper = try startShipping(
                 settings: settings, parts: parts, gatewayKey: gatewayKey, audit: audit, group: group,
-                registry: registry, logger: logger)
+                registry: registry, auditMetrics: auditMetrics, logger: logger)
+            runtime.verifier = try startVerifier(
+                settings: settings, audit: audit, metrics: auditMetrics, logger: logger)
         } catch {
             runtime.stop(grace: 0)
             throw error
@@ -235,6 +240,7 @@ final class PortalRuntime {
             logger.error("audit.close_incomplete")
         }
         if let shipper { stopShipping(shipper) }
+        verifier?.stop()
         for (name, server) in servers where name == "data layer" { server.shutdown(deadline: deadline) }
         group.shutdown()
     }

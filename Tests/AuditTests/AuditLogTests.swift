@@ -92,9 +92,9 @@ struct AuditLogTests {
         let directory = temporaryPath()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let reported = Atomic<Int>(0)
-        let log = try AuditLog(path: directory, commitIntervalMilliseconds: 5) { error in
-            if !error.isDrop { reported.add(1, ordering: .relaxed) }
-        }
+        let log = try AuditLog(
+            path: directory, commitIntervalMilliseconds: 5,
+            onSinkError: { error in if !error.isDrop { reported.add(1, ordering: .relaxed) } })
         log.record(denial(1))
         #expect(!log.flush(timeoutMilliseconds: 200))
         #expect(log.writeErrors >= 2)
@@ -109,11 +109,10 @@ struct AuditLogTests {
         let directory = temporaryPath()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let drops = Atomic<Int>(0)
+        // A spill of one record: the failing writer takes no more from the queue, which stays full.
         let log = try AuditLog(
-            path: directory, capacity: 2, commitIntervalMilliseconds: 5, enqueueTimeoutMilliseconds: 20
-        ) { error in
-            if error.isDrop { drops.add(1, ordering: .relaxed) }
-        }
+            path: directory, capacity: 2, commitIntervalMilliseconds: 5, enqueueTimeoutMilliseconds: 20,
+            spillCapacity: 1, onSinkError: { error in if error.isDrop { drops.add(1, ordering: .relaxed) } })
         var accepted = 0
         for n in 0..<8 where log.record(denial(n)) != nil { accepted += 1 }
         #expect(accepted < 8)
@@ -128,9 +127,9 @@ struct AuditLogTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let drops = Atomic<Int>(0)
         // The writer sleeps for 10 s between commits, so the queue of 2 stays full.
-        let log = try AuditLog(path: directory, capacity: 2, commitIntervalMilliseconds: 10_000) { error in
-            if error.isDrop { drops.add(1, ordering: .relaxed) }
-        }
+        let log = try AuditLog(
+            path: directory, capacity: 2, commitIntervalMilliseconds: 10_000,
+            onSinkError: { error in if error.isDrop { drops.add(1, ordering: .relaxed) } })
         let started = ContinuousClock.now
         let sequences = (0..<5).map { log.record(denial($0)) }
         let elapsed = ContinuousClock.now - started

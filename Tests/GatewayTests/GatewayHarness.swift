@@ -53,6 +53,8 @@ final class GatewayHarness {
         var identityPorts: [Int] = []
         /// Brute-force protection for the default authentication; nil: none.
         var bruteForce: BruteForcePolicy?
+        /// `AUDIT_FAIL_MODE=closed`.
+        var auditFailClosed = false
         /// Shares bans and revocations through this Redis (as `REDIS_URL` does); nil: this process only.
         var redis: RedisClient?
         /// How often the ban and revocation mirrors sync with Redis, in nanoseconds.
@@ -98,7 +100,9 @@ final class GatewayHarness {
         clock = options.redis == nil ? ManualClock() : ManualClock(unixSeconds: Int64(Date().timeIntervalSince1970))
         directory = NSTemporaryDirectory() + "gateway-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        auditPath = directory + "/audit.log"
+        // In its own directory, so that a test can take the directory away.
+        auditPath = directory + "/audit/audit.log"
+        try FileManager.default.createDirectory(atPath: directory + "/audit", withIntermediateDirectories: true)
         group = try EventLoopGroup(threads: 1)
         audit = try AuditLog(path: auditPath, commitIntervalMilliseconds: 5)
         let errorHeaders = GatewayService.serverErrorHeaders
@@ -183,6 +187,7 @@ final class GatewayHarness {
             upstreamTimeoutNanoseconds: options.upstreamTimeoutMilliseconds * 1_000_000,
             serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
+        settings.auditFailClosed = options.auditFailClosed
         if let key = options.identityKey {
             settings.identityKeys = ([dataLayer.port, upstream.port] + options.identityPorts).map {
                 IdentityKeyBinding(host: "127.0.0.1", port: $0, key: key)

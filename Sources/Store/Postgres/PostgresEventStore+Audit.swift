@@ -50,16 +50,43 @@ extension PostgresEventStore: AuditRecordStore {
                     + "WHERE source_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
                 [.text(source), .integer(afterSequence), .integer(Int64(max(0, limit)))], deadline: deadline)
         }
-        return try (0..<rows.count).map { row in
-            guard let type = rows.text(row, 2), let outcome = rows.text(row, 3), let prevHash = rows.text(row, 10),
-                let hash = rows.text(row, 11), let line = rows.text(row, 12)
-            else { throw StoreError.corruptRow }
-            return StoredAuditRecord(
-                sequence: try rows.integer(row, 0), timeMicroseconds: try rows.integer(row, 1), type: type,
-                outcome: outcome, requestID: rows.text(row, 4), clientAddress: rows.text(row, 5),
-                subject: rows.text(row, 6), route: rows.text(row, 7), reason: rows.text(row, 8),
-                tokenFingerprint: rows.text(row, 9), prevHash: prevHash, hash: hash, line: line)
+        return try (0..<rows.count).map { row in try Self.record(rows, row) }
+    }
+
+    public func searchAuditRecords(_ query: AuditQuery) throws -> AuditRecordPage {
+        let (clause, values) = query.whereClause(
+            { "$\($0)" }, time: { "(TIMESTAMPTZ 'epoch' + \($0)::bigint * INTERVAL '1 microsecond')" })
+        let limit = "$\(values.count + 1)"
+        let rows = try pool.withConnection { connection, deadline in
+            try connection.query(
+                "SELECT \(Self.auditColumns), source_id FROM mcp_documents.audit_records\(clause) "
+                    + "ORDER BY source_id, sequence LIMIT \(limit)",
+                values.map(Self.value) + [.integer(Int64(query.limit) + 1)], deadline: deadline)
         }
+        let found = try (0..<rows.count).map { row in
+            guard let source = rows.text(row, 13) else { throw StoreError.corruptRow }
+            return SourcedAuditRecord(source: source, record: try Self.record(rows, row))
+        }
+        return AuditRecordPage(rows: found, limit: query.limit)
+    }
+
+    private static func value(_ value: AuditQueryValue) -> PostgresValue {
+        switch value {
+        case .integer(let number): .integer(number)
+        case .text(let text): .text(text)
+        }
+    }
+
+    /// The record in row `row` of `rows`, whose columns start with `auditColumns`.
+    private static func record(_ rows: PostgresRows, _ row: Int) throws -> StoredAuditRecord {
+        guard let type = rows.text(row, 2), let outcome = rows.text(row, 3), let prevHash = rows.text(row, 10),
+            let hash = rows.text(row, 11), let line = rows.text(row, 12)
+        else { throw StoreError.corruptRow }
+        return StoredAuditRecord(
+            sequence: try rows.integer(row, 0), timeMicroseconds: try rows.integer(row, 1), type: type,
+            outcome: outcome, requestID: rows.text(row, 4), clientAddress: rows.text(row, 5),
+            subject: rows.text(row, 6), route: rows.text(row, 7), reason: rows.text(row, 8),
+            tokenFingerprint: rows.text(row, 9), prevHash: prevHash, hash: hash, line: line)
     }
 
     private static func head(
