@@ -66,9 +66,11 @@ struct DataLayerAuditQueryTests {
             if let accept { headers.add("Accept", accept) }
             let timestamp = Int64(Date().timeIntervalSince1970)
             headers.add(ConsumerSignature.timestampHeader, String(timestamp))
+            let nonce = UUID().uuidString
+            headers.add(ConsumerSignature.nonceHeader, nonce)
             if signed {
                 let fields = ConsumerSignature.Fields(
-                    timestamp: timestamp, requestID: String(requestID), method: "GET", target: target,
+                    timestamp: timestamp, nonce: nonce, requestID: String(requestID), method: "GET", target: target,
                     consumerID: "auditor", scopes: scopes)
                 headers.add(ConsumerSignature.signatureHeader, signer.sign(fields))
             }
