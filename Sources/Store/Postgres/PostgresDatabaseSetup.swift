@@ -5,9 +5,10 @@
 /// attributes reset to plain `LOGIN`), and grants are first revoked and then given again, so the result is
 /// exactly the privileges below whatever was granted before:
 ///
-/// - `l01_service` (the data layer): `SELECT, INSERT, UPDATE` on `events`; `SELECT, INSERT` on
-///   `audit_records`; `SELECT` on `schema_migrations`.
-/// - `l09_service` (read-only consumers): `SELECT` on `events` and `schema_migrations`.
+/// - `l01_service` (the data layer): `SELECT, INSERT, UPDATE` on `events` and `subject_keys` (erasure
+///   overwrites rows and destroys keys); `SELECT, INSERT` on `audit_records`; `SELECT` on `schema_migrations`.
+/// - `l09_service` (read-only consumers): `SELECT` on `events` and `schema_migrations`; nothing on `subject_keys`,
+///   so it reads sealed payloads only as ciphertext.
 /// - `PUBLIC`: nothing on the database, the schema or its tables; no `CREATE` on schema `public`.
 ///
 /// Passwords are turned into SCRAM-SHA-256 verifiers on this side (`PQencryptPasswordConn`), so a plain
@@ -53,6 +54,7 @@ public enum PostgresDatabaseSetup {
                 "tables in mcp_documents: revoked ALL from PUBLIC, l01_service, l09_service",
                 "l01_service: granted SELECT, INSERT, UPDATE on mcp_documents.events; "
                     + "SELECT, INSERT on mcp_documents.audit_records; SELECT on mcp_documents.schema_migrations",
+                "l01_service: granted SELECT, INSERT, UPDATE on mcp_documents.subject_keys",
                 "l09_service: granted SELECT on mcp_documents.events; SELECT on mcp_documents.schema_migrations",
                 "audit_records: UPDATE, DELETE and TRUNCATE are refused by trigger for every role",
             ]
@@ -142,6 +144,7 @@ public enum PostgresDatabaseSetup {
             "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA mcp_documents FROM PUBLIC, l01_service, l09_service",
             "GRANT SELECT, INSERT, UPDATE ON mcp_documents.events TO l01_service",
             "GRANT SELECT, INSERT ON mcp_documents.audit_records TO l01_service",
+            "GRANT SELECT, INSERT, UPDATE ON mcp_documents.subject_keys TO l01_service",
             "GRANT SELECT ON mcp_documents.schema_migrations TO l01_service, l09_service",
             "GRANT SELECT ON mcp_documents.events TO l09_service",
         ]
