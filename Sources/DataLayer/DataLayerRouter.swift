@@ -10,31 +10,38 @@ import Store
 ///   `GET /api/v1/events?aggregate_id=&event_type=&limit=&after=` → 200: need `X-Service-Key`.
 /// - `POST /api/v1/audit-records`, `GET /api/v1/audit-records/head?source=`: gateways ship their audit
 ///   trail here (see `DataLayerRouter+Audit.swift`); need `X-Service-Key`.
+/// - `DELETE /api/v1/subjects/{id}` → 200: erases a subject (crypto-shredding, see
+///   `DataLayerRouter+Subjects.swift`); needs `X-Service-Key` and the scope `subjects:erase` or `*`.
 ///
 /// A store that is down or too slow makes an answer 503 with `Retry-After` (nothing is half-written: each
 /// write is one transaction).
 /// `route` blocks on the store: call it from a worker thread, never an event loop (see `DataLayerService`).
 /// Every failure is a JSON error `{"error":{"code","message","field"?}}`; nothing in the request can crash it.
 public struct DataLayerRouter: Sendable {
-    private let store: any EventStore
+    let store: any EventStore
     let auditRecords: (any AuditRecordStore)?
     private let authenticator: ServiceKeyAuthenticator
     let configuration: DataLayerConfiguration
     private let onStoreError: @Sendable (StoreError) -> Void
     private let identity: ConsumerSignatureVerifier?
+    let onErasure: @Sendable (SubjectErasure, _ actor: String, _ requestID: String?) -> Void
 
     static let eventsPath = "/api/v1/events"
     static let auditPath = "/api/v1/audit-records"
+    static let subjectsPath = "/api/v1/subjects"
 
     /// - Parameters:
     ///   - auditRecords: where shipped audit records are kept; nil answers the audit routes 404.
     ///   - onStoreError: told of every store failure behind a 500 or 503, for logs and counters.
     ///   - identity: when given, every API call must carry the gateway's signature over the caller's identity
     ///     (`X-Consumer-Signature`, `L01_IDENTITY_KEY`), fresh and not seen before; else 401 E9109.
+    ///   - onErasure: told of every subject erased through the API, with the actor and request id, for the audit
+    ///     trail (the store has already recorded it as a `subject.erased` event).
     public init(
         store: any EventStore, auditRecords: (any AuditRecordStore)? = nil, authenticator: ServiceKeyAuthenticator,
         configuration: DataLayerConfiguration = DataLayerConfiguration(),
-        onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }, identity: ConsumerSignatureVerifier? = nil
+        onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }, identity: ConsumerSignatureVerifier? = nil,
+        onErasure: @escaping @Sendable (SubjectErasure, _ actor: String, _ requestID: String?) -> Void = { _, _, _ in }
     ) {
         self.store = store
         self.auditRecords = auditRecords
@@ -42,6 +49,7 @@ public struct DataLayerRouter: Sendable {
         self.configuration = configuration
         self.onStoreError = onStoreError
         self.identity = identity
+        self.onErasure = onErasure
     }
 
     /// The answer to `request`.
@@ -88,6 +96,7 @@ public struct DataLayerRouter: Sendable {
             let signature = Self.single(request, ConsumerSignature.signatureHeader)
             guard identity.check(signature, Self.fields(request)) == nil else { throw DataLayerError.identityRefused }
         }
+        if path.hasPrefix(Self.subjectsPath + "/") { return try routeSubjects(request) }
         if path == Self.eventsPath {
             switch request.method {
             case "POST": return try create(request)
@@ -104,7 +113,7 @@ public struct DataLayerRouter: Sendable {
     }
 
     /// The value of a field sent exactly once, else nil.
-    private static func single(_ request: HTTPRequest, _ name: String) -> String? {
+    static func single(_ request: HTTPRequest, _ name: String) -> String? {
         let values = request.headers.all(name)
         return values.count == 1 ? values[0] : nil
     }
@@ -123,7 +132,7 @@ public struct DataLayerRouter: Sendable {
     }
 
     private static func allow(for path: Substring) -> String {
-        path == eventsPath ? "GET, POST" : path == auditPath ? "POST" : "GET"
+        path == eventsPath ? "GET, POST" : path == auditPath ? "POST" : path.hasPrefix(subjectsPath) ? "DELETE" : "GET"
     }
 
     /// The answer to a store failure: 503 with `Retry-After` when it may pass, 400 for input the store
@@ -133,6 +142,7 @@ public struct DataLayerRouter: Sendable {
         if error.isAuditGap { return DataLayerError.auditGap.response(requestID: requestID) }
         if error.isAuditConflict { return DataLayerError.auditConflict.response(requestID: requestID) }
         onStoreError(error)
+        if error.isEncryptionFailure { return DataLayerError.undecryptable.response(requestID: requestID) }
         guard error.isUnavailable else { return DataLayerError.storeFailed.response(requestID: requestID) }
         var response = DataLayerError.unavailable.response(requestID: requestID)
         response.headers.replaceOrAdd("Retry-After", "1")

@@ -56,9 +56,11 @@ final class PortalRuntime {
         var readiness: @Sendable () -> Bool = { true }
         var settings = settings
         settings.auth.l01IdentityKey = try identityKey(settings, parts: parts)
+        let erasureTrail = ErasureTrail()
         if parts != .gatewayOnly {
             let (server, ready) = try makeDataLayer(
-                settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners)
+                settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners,
+                erasureTrail: erasureTrail)
             // Started first: with DATA_LAYER_PORT=0 the gateway's default route needs the port it got.
             do {
                 try server.start()
@@ -83,6 +85,7 @@ final class PortalRuntime {
                 tls = try makeTLSContext(settings)
                 gateway = try makeGateway(
                     settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit)
+                erasureTrail.attach(audit)
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error
@@ -183,12 +186,12 @@ final class PortalRuntime {
     /// The data layer's server over its store (SQLite or PostgreSQL), and its readiness check.
     static func makeDataLayer(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String],
-        listeners: ListenerFactory
+        listeners: ListenerFactory, erasureTrail: ErasureTrail
     ) throws -> (HTTPServer, @Sendable () -> Bool) {
         let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
         let (store, workers): (any EventStore & AuditRecordStore, Int)
         do {
-            (store, workers) = try makeStore(settings)
+            (store, workers) = try makeStore(settings, encryption: try MasterKeySetup.encryption(settings))
         } catch {
             listeners.group.shutdown()
             throw error
@@ -198,7 +201,10 @@ final class PortalRuntime {
             onStoreError: { [logger] error in
                 storeErrors.increment()
                 logger.error("store.error", ["error": .string(error.metricLabel)])
-            }, identity: settings.auth.l01IdentityKey.map { ConsumerSignatureVerifier(key: $0.bytes) })
+            }, identity: settings.auth.l01IdentityKey.map { ConsumerSignatureVerifier(key: $0.bytes) },
+            onErasure: { erasure, actor, requestID in
+                erasureTrail.record(erasure, actor: actor, requestID: requestID)
+            })
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
             handler: DataLayerService(router: router, workerCount: workers))
