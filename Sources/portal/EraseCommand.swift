@@ -35,7 +35,7 @@ enum EraseCommand {
         settings.portalMasterKey = try env.secret("PORTAL_MASTER_KEY")
         settings.postgres = try PostgresSettings.load(from: env)
         if settings.portalEnvironment == .production { try settings.postgres?.requireProductionTLS() }
-        let encryption = try MasterKeySetup.encryption(settings, creating: false)
+        let encryption = try MasterKeySetup.encryption(settings, creating: false).encryption
         let store: any EventStore
         do {
             store = try PortalRuntime.makeStore(settings, encryption: encryption).store

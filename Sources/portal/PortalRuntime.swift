@@ -57,8 +57,9 @@ final class PortalRuntime {
         var settings = settings
         settings.auth.l01IdentityKey = try identityKey(settings, parts: parts)
         let erasureTrail = ErasureTrail()
+        var generatedMasterKey: String?
         if parts != .gatewayOnly {
-            let (server, ready) = try makeDataLayer(
+            let (server, ready, generatedKey) = try makeDataLayer(
                 settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners,
                 erasureTrail: erasureTrail)
             // Started first: with DATA_LAYER_PORT=0 the gateway's default route needs the port it got.
@@ -70,6 +71,7 @@ final class PortalRuntime {
             }
             servers.append(("data layer", server))
             readiness = ready
+            generatedMasterKey = generatedKey
             settings.dataLayerPort = server.port
             if settings.portalConfigPath == nil {
                 settings.routes = .defaultTable(dataLayerHost: settings.dataLayerHost, dataLayerPort: server.port)
@@ -145,6 +147,16 @@ final class PortalRuntime {
             throw error
         }
         // Announced only once all are up, so a failed start prints its one error line and nothing else.
+        if let path = generatedMasterKey {
+            logger.warning(
+                "master_key.generated",
+                [
+                    "path": .string(path),
+                    "hint": .string(
+                        "PORTAL_MASTER_KEY is not set (development only): events are encrypted under this "
+                            + "file; keep it with the data and set PORTAL_MASTER_KEY_FILE in production"),
+                ])
+        }
         for (name, server) in servers {
             logger.info("listener.started", ["listener": .string(name), "port": .int(server.port)])
         }
@@ -187,11 +199,14 @@ final class PortalRuntime {
     static func makeDataLayer(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String],
         listeners: ListenerFactory, erasureTrail: ErasureTrail
-    ) throws -> (HTTPServer, @Sendable () -> Bool) {
+    ) throws -> (HTTPServer, @Sendable () -> Bool, generatedMasterKey: String?) {
         let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
         let (store, workers): (any EventStore & AuditRecordStore, Int)
+        let generatedKey: String?
         do {
-            (store, workers) = try makeStore(settings, encryption: try MasterKeySetup.encryption(settings))
+            let (encryption, generated) = try MasterKeySetup.encryption(settings)
+            generatedKey = generated
+            (store, workers) = try makeStore(settings, encryption: encryption)
         } catch {
             listeners.group.shutdown()
             throw error
@@ -208,7 +223,7 @@ final class PortalRuntime {
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
             handler: DataLayerService(router: router, workerCount: workers))
-        return (server, { (try? store.ping()) != nil })
+        return (server, { (try? store.ping()) != nil }, generatedKey)
     }
 
     /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail and

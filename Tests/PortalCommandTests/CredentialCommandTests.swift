@@ -51,6 +51,7 @@ struct CredentialCommandTests {
         production["JWT_SECRET"] = "a-production-secret-of-at-least-32-bytes!"
         production["CREDENTIAL_HMAC_KEY"] = "a-production-credential-key-of-32-bytes!"
         production["AUDIT_LOG_ENABLED"] = "false"
+        production["PORTAL_MASTER_KEY"] = "a-production-master-key-of-32-bytes-or-more"
         let refused = try PortalProcess.run(["serve"], environment: production, in: dir)
         #expect(refused.status != 0)
         #expect(refused.stderrLines.count == 1, "\(refused.stderr)")
@@ -109,7 +110,8 @@ struct CredentialCommandTests {
 
         let listed = try PortalProcess.run(["key", "list"], environment: env, in: dir)
         #expect(listed.stdout.contains("rotated, works until") && !listed.stdout.contains(String(key.suffix(43))))
-        #expect(try PortalProcess.run(["key", "revoke", String(key.prefix(20))], environment: env, in: dir).status == 0)
+        #expect(
+            try PortalProcess.run(["key", "revoke", String(key.prefix(20))], environment: env, in: dir).status == 0)
         // The running portal drops the revoked key within its refresh interval (1 s by default).
         var refused = false
         for _ in 0..<50 where !refused {
