@@ -82,7 +82,8 @@ public final class SQLiteEventStore: EventStore {
                 var sequence: Int64 = 0
                 try db.query(
                     "INSERT INTO events (id, event_type, aggregate_type, aggregate_id, payload, metadata, "
-                        + "created_at, version, key_id, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING sequence",
+                        + "created_at, version, key_id, format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        + "RETURNING sequence",
                     [
                         .text(id), .text(event.eventType), .text(event.aggregateType), .text(event.aggregateID),
                         .text(columns.payload), .text(columns.metadata), .integer(createdAt), .integer(version),
@@ -110,7 +111,8 @@ public final class SQLiteEventStore: EventStore {
     ) throws -> (keyID: String, key: [UInt8], fresh: Bool) {
         var live: (keyID: String, wrapped: String, masterKeyID: String)?
         try db.query(
-            "SELECT key_id, wrapped_key, master_key_id FROM subject_keys WHERE subject_hash = ? AND destroyed_at IS NULL",
+            "SELECT key_id, wrapped_key, master_key_id FROM subject_keys "
+                + "WHERE subject_hash = ? AND destroyed_at IS NULL",
             [.text(subjectHash)]
         ) { row in
             guard let keyID = row.text(0), let wrapped = row.text(1), let master = row.text(2) else {

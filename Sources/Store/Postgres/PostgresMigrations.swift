@@ -102,7 +102,10 @@ enum PostgresMigrations {
                 CREATE UNIQUE INDEX subject_keys_live ON mcp_documents.subject_keys (subject_hash)
                 WHERE destroyed_at IS NULL
                 """,
-                "ALTER TABLE mcp_documents.events ADD COLUMN key_id text, ADD COLUMN format smallint NOT NULL DEFAULT 0",
+                """
+                ALTER TABLE mcp_documents.events
+                    ADD COLUMN key_id text, ADD COLUMN format smallint NOT NULL DEFAULT 0
+                """,
             ]),
     ]
 
