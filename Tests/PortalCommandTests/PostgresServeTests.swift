@@ -11,6 +11,7 @@ struct PostgresServeTests {
         let deployment = try PostgresDeployment()
         var env = PortalProcess.baseEnvironment(dataDirectory: deployment.directory.appendingPathComponent("serve"))
         env["DATABASE_URL"] = deployment.dataLayerURL()
+        env["PORTAL_MASTER_KEY"] = deployment.masterKey
         let portal = try RunningPortal(
             environment: env, directory: deployment.directory, expectedListeners: ["gateway", "admin", "data layer"])
         let gateway = "http://127.0.0.1:\(try #require(portal.ports["gateway"]))"
