@@ -133,6 +133,7 @@ extension PortalSettings {
             try Self.refuseExample(password, "REDIS_PASSWORD")
         }
         if let password = postgres?.password { try Self.refuseExample(password, "POSTGRES_PASSWORD") }
+        if let password = postgres?.gatewayPassword { try Self.refuseExample(password, "GATEWAY_POSTGRES_PASSWORD") }
         var keys: [(SecretValue, String)] = l01APIKeys.map { ($0, "L01_API_KEYS") }
         if let jwtSecret { keys.insert((jwtSecret, "JWT_SECRET"), at: 0) }
         if let key = gatewayL01APIKey { keys.append((key, "GATEWAY_L01_API_KEY")) }

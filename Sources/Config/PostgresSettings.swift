@@ -27,6 +27,12 @@ public struct PostgresSettings: Sendable, Hashable {
     /// `POSTGRES_TIMEOUT_SECONDS`, default 5: the longest a connect, a wait for a pooled connection or a
     /// statement may take before the request is answered 503.
     public var timeoutSeconds: Double = 5
+    /// `GATEWAY_POSTGRES_USER`: the role the gateway's credential store logs in as, in place of the URL's or
+    /// `POSTGRES_USER` (so that `portal serve` runs its data layer as `l01_service` and its gateway as
+    /// `l09_service`); nil: the same role as the data layer.
+    public var gatewayUser: String?
+    /// `GATEWAY_POSTGRES_PASSWORD` or the contents of `GATEWAY_POSTGRES_PASSWORD_FILE`: that role's password.
+    public var gatewayPassword: SecretValue?
 
     /// Settings from their parts; the others keep their defaults.
     public init(
@@ -64,6 +70,11 @@ public struct PostgresSettings: Sendable, Hashable {
             url: url, host: host, port: port, database: database, user: user, password: password)
         settings.poolSize = try env.int("POSTGRES_POOL_SIZE", default: 4, range: 1...256)
         settings.timeoutSeconds = try env.durationSeconds("POSTGRES_TIMEOUT_SECONDS", default: 5, range: 0.1...300)
+        settings.gatewayUser = try env.string("GATEWAY_POSTGRES_USER")
+        if let role = settings.gatewayUser, role.isEmpty || role.contains("\0") {
+            throw ConfigError.invalidValue("GATEWAY_POSTGRES_USER", expected: "a role name", got: role)
+        }
+        settings.gatewayPassword = try env.secret("GATEWAY_POSTGRES_PASSWORD")
         settings.sslRootCertificatePath = try env.string("POSTGRES_SSLROOTCERT")
         if let path = settings.sslRootCertificatePath, path.isEmpty || path.contains("\0") {
             throw ConfigError.invalidValue("POSTGRES_SSLROOTCERT", expected: "a PEM file path", got: path)

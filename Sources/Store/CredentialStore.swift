@@ -1,5 +1,5 @@
 /// Users, API keys, refresh tokens and revoked token ids, behind which SQLite (`SQLiteCredentialStore`) or
-/// PostgreSQL can sit.
+/// PostgreSQL (`PostgresCredentialStore`, schema `mcp_documents`) sits.
 ///
 /// Contract for every implementation:
 /// - Nothing secret is stored in the clear: passwords as argon2id PHC strings, API-key secrets and refresh
@@ -12,7 +12,8 @@
 ///   cannot both succeed; the loser sees `.replayed`.
 /// - Errors are `StoreError`; a duplicate key is `StoreError.conflict`.
 ///
-/// Schema of the SQLite implementation (a PostgreSQL one keeps the same tables and columns):
+/// Schema of the SQLite implementation (the PostgreSQL one keeps the same tables and columns, with `bigint` times and
+/// `boolean` flags):
 /// `users(username PK, password_hash, roles, scopes, disabled, weak_password, created_at, updated_at)`,
 /// `api_keys(id PK, name, secret_hash, roles, scopes, created_at, expires_at?, revoked_at?, grace_until?,
 /// replaced_by?)` with an index on `name`,

@@ -8,7 +8,7 @@ enum DBCommand {
 
         Prepares the PostgreSQL database named by DATABASE_URL (or POSTGRES_HOST, _PORT, _DB, _USER,
         _PASSWORD): applies the schema mcp_documents' migrations, creates the roles l01_service (the data
-        layer) and l09_service (read-only) with LOGIN only, revokes everything from PUBLIC, and grants each
+        layer) and l09_service (the gateway) with LOGIN only, revokes everything from PUBLIC, and grants each
         role exactly its privileges. Safe to run again: it converges to the same state and prints each step.
 
         Run it as a superuser or the database owner (the connection creates roles and owns the tables), for
@@ -21,7 +21,9 @@ enum DBCommand {
         Without them the roles' passwords are left as they are.
 
         Afterwards the data layer runs with DATABASE_URL=postgresql://l01_service:...@HOST/DB?sslmode=verify-full
-        (or POSTGRES_USER=l01_service); the gateway needs no database URL.
+        (or POSTGRES_USER=l01_service); the gateway (`portal gateway`) with the same URL for l09_service, which
+        keeps users, API keys and refresh tokens there; `portal serve` runs both halves with the data layer's URL
+        and GATEWAY_POSTGRES_USER=l09_service, GATEWAY_POSTGRES_PASSWORD(_FILE). `portal user` needs the owner's.
         """
 
     static func run(_ raw: [String]) throws -> Int32 {

@@ -33,6 +33,16 @@ enum KeyCommand {
         let store = try CredentialSetup.store(settings)
         let hasher = try CredentialSetup.hasher(settings)
         let now = SystemClock().unixSeconds()
+        try CredentialSetup.asPermitted(settings, "key") {
+            try perform(args, settings: settings, store: store, hasher: hasher, now: now)
+        }
+        return 0
+    }
+
+    /// The subcommand `args` names, on `store`.
+    private static func perform(
+        _ args: Arguments, settings: PortalSettings, store: any CredentialStore, hasher: CredentialHasher, now: Int64
+    ) throws {
         switch (args.positionals[0], args.positionals.count) {
         case ("create", 1):
             guard let name = args.options["name"] else { throw UsageError("--name is required") }
@@ -73,7 +83,6 @@ enum KeyCommand {
         default:
             throw UsageError("unknown key command; run `portal key --help`")
         }
-        return 0
     }
 
     /// The usable keys `reference` names: one by its id, or all of a name.

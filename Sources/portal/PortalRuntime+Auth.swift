@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Limits
 import PortalCore
+import Store
 import Telemetry
 
 extension PortalRuntime {
@@ -76,12 +77,20 @@ extension PortalRuntime {
     }
 
     /// The credential store in memory for requests: API keys and revocations, refreshed in the background.
+    /// The store is PostgreSQL when it is configured, so that every gateway on the database shares users, keys
+    /// and logins; else the data directory's SQLite file.
     /// Production refuses to start while an enabled user has a weak or default password.
     static func makeCredentialCache(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
     ) throws -> CredentialCache {
-        let store = try CredentialSetup.store(settings)
-        if settings.portalEnvironment == .production { try CredentialSetup.refuseWeakUsers(store) }
+        let store = try CredentialSetup.store(settings, gateway: true)
+        if settings.portalEnvironment == .production {
+            do {
+                try CredentialSetup.refuseWeakUsers(store)
+            } catch let error as StoreError {
+                throw StartError(description: CredentialSetup.readFailure(settings, error))
+            }
+        }
         let revocations = InMemoryRevocationList(clock: clock)
         registry.gauge("revoked_tokens", help: "Revoked token ids held until their tokens expire.") {
             Double(revocations.count)
@@ -93,7 +102,7 @@ extension PortalRuntime {
         do {
             try cache.start()
         } catch {
-            throw StartError(description: "PORTAL_DATA_DIR: cannot read the credential store: \(error)")
+            throw StartError(description: CredentialSetup.readFailure(settings, error))
         }
         return cache
     }

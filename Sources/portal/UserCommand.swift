@@ -15,11 +15,13 @@ enum UserCommand {
                portal user disable NAME | portal user enable NAME
                portal user list
 
-        Users live in the credential store ($PORTAL_DATA_DIR/credentials.db); passwords are kept as argon2id
-        hashes (OWASP costs). A password is read from standard input (its first line), never from the command
-        line; at a terminal it is asked for twice without echo. A password under 12 characters, equal to the
-        name, or a default or example value is refused with PORTAL_ENV=production and accepted with a warning in
-        development, where production start-up will then refuse it.
+        Users live in the credential store: PostgreSQL (schema mcp_documents) when DATABASE_URL or POSTGRES_HOST
+        is set, shared by every gateway on it (run this with the owner's URL: the gateway's role only reads
+        users), else $PORTAL_DATA_DIR/credentials.db. Passwords are kept as argon2id hashes (OWASP costs).
+        A password is read from standard input (its first line), never from the command line; at a terminal it
+        is asked for twice without echo. A password under 12 characters, equal to the name, or a default or
+        example value is refused with PORTAL_ENV=production and accepted with a warning in development, where
+        production start-up will then refuse it.
 
         Options:
           --roles ROLES    Space-separated roles (admin, developer, viewer, service or PORTAL_CONFIG's); default viewer.
@@ -35,6 +37,16 @@ enum UserCommand {
         let settings = try PortalSettings.load(from: Environment.load())
         let store = try CredentialSetup.store(settings)
         let now = SystemClock().unixSeconds()
+        try CredentialSetup.asPermitted(settings, "user") {
+            try perform(args, settings: settings, store: store, now: now)
+        }
+        return 0
+    }
+
+    /// The subcommand `args` names, on `store`.
+    private static func perform(
+        _ args: Arguments, settings: PortalSettings, store: any CredentialStore, now: Int64
+    ) throws {
         switch (args.positionals[0], args.positionals.count) {
         case ("list", 1):
             for user in try store.users() {
@@ -72,7 +84,6 @@ enum UserCommand {
         default:
             throw UsageError("unknown user command; run `portal user --help`")
         }
-        return 0
     }
 
     /// 1 to 64 of `A-Z a-z 0-9 . _ @ -`.

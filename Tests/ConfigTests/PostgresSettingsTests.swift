@@ -30,6 +30,23 @@ struct PostgresSettingsTests {
     }
 
     @Test(
+        "the gateway's own role: GATEWAY_POSTGRES_USER and its password; an example password is refused in production")
+    func gatewayRole() throws {
+        #expect(try load(["POSTGRES_HOST": "db"]).postgres?.gatewayUser == nil)
+        let set = try #require(
+            try load([
+                "DATABASE_URL": "postgresql://l01_service@db/portal", "GATEWAY_POSTGRES_USER": "l09_service",
+                "GATEWAY_POSTGRES_PASSWORD": "l09-password-of-the-gateway",
+            ]).postgres)
+        #expect(set.gatewayUser == "l09_service" && set.gatewayPassword?.text == "l09-password-of-the-gateway")
+        #expect(throws: ConfigError.self) { try load(["POSTGRES_HOST": "db", "GATEWAY_POSTGRES_USER": ""]) }
+        var production = Self.production
+        production["DATABASE_URL"] = "postgresql://l01_service@db/portal?sslmode=verify-full"
+        production["GATEWAY_POSTGRES_PASSWORD"] = "changeme"
+        #expect { try load(production) } throws: { "\($0)".contains("GATEWAY_POSTGRES_PASSWORD") }
+    }
+
+    @Test(
         "production refuses every sslmode that may fall back to plain text, naming where it came from",
         arguments: [
             (["POSTGRES_HOST": "db"], "POSTGRES_SSLMODE: expected sslmode require, verify-ca or verify-full"),

@@ -12,6 +12,9 @@ struct PostgresServeTests {
         var env = PortalProcess.baseEnvironment(dataDirectory: deployment.directory.appendingPathComponent("serve"))
         env["DATABASE_URL"] = deployment.dataLayerURL()
         env["PORTAL_MASTER_KEY"] = deployment.masterKey
+        // The gateway half keeps its credentials in PostgreSQL too, as the gateway's own role.
+        env["GATEWAY_POSTGRES_USER"] = "l09_service"
+        env["GATEWAY_POSTGRES_PASSWORD"] = deployment.gatewayPassword
         let portal = try RunningPortal(
             environment: env, directory: deployment.directory, expectedListeners: ["gateway", "admin", "data layer"])
         let gateway = "http://127.0.0.1:\(try #require(portal.ports["gateway"]))"

@@ -94,6 +94,120 @@ struct PostgresPrivilegeTests {
         #expect(try server.admin("SELECT count(*) FROM mcp_documents.audit_records", database: database) == ["2"])
     }
 
+    @Test("l09_service reads users, keeps API keys and refresh tokens, records revocations, and deletes nothing")
+    func gatewayRoleOnCredentials() throws {
+        let (database, report) = try prepared()
+        defer { server.dropDatabase(database) }
+        try server.admin(
+            """
+            INSERT INTO mcp_documents.users VALUES ('alice', '$argon2id$x', 'admin', '', false, false, 1, 1);
+            INSERT INTO mcp_documents.refresh_tokens VALUES ('h1', 'f1', 'alice', 'admin', '', 1, 9, 'j1', 5, 'active');
+            """, database: database)
+        let role = PostgresDatabaseSetup.gatewayRole
+        let permitted = [
+            "SELECT * FROM mcp_documents.users WHERE username = 'alice'",
+            "INSERT INTO mcp_documents.api_keys VALUES ('spk_1', 'l03', 'aa', 'service', 'events:read', 1, NULL, "
+                + "NULL, NULL, NULL)",
+            "UPDATE mcp_documents.api_keys SET revoked_at = 2 WHERE id = 'spk_1'",
+            "SELECT * FROM mcp_documents.refresh_tokens WHERE token_hash = 'h1' FOR UPDATE",
+            "UPDATE mcp_documents.refresh_tokens SET status = 'spent' WHERE token_hash = 'h1'",
+            "INSERT INTO mcp_documents.refresh_tokens VALUES ('h2', 'f1', 'alice', 'admin', '', 2, 9, 'j2', 6, "
+                + "'active')",
+            "INSERT INTO mcp_documents.revoked_tokens VALUES ('j1', 5, 3, 'logout') ON CONFLICT (jti) DO NOTHING",
+            "SELECT jti FROM mcp_documents.revoked_tokens",
+        ]
+        for sql in permitted { #expect(try allowed(sql, as: role, in: database), "\(sql)") }
+        let forbidden = [
+            "INSERT INTO mcp_documents.users VALUES ('mallory', 'h', 'admin', '', false, false, 1, 1)",
+            "UPDATE mcp_documents.users SET roles = 'admin'",
+            "UPDATE mcp_documents.users SET password_hash = 'x' WHERE username = 'alice'",
+            "DELETE FROM mcp_documents.users",
+            "TRUNCATE mcp_documents.users",
+            "DELETE FROM mcp_documents.api_keys",
+            "DELETE FROM mcp_documents.refresh_tokens",
+            "DELETE FROM mcp_documents.revoked_tokens",
+            "UPDATE mcp_documents.revoked_tokens SET expires_at = 0",
+            "ALTER TABLE mcp_documents.users ADD COLUMN x int",
+        ]
+        for sql in forbidden { #expect(try refused(sql, as: role, in: database), "\(sql)") }
+        #expect(
+            try server.admin("SELECT username, roles FROM mcp_documents.users", database: database) == ["alice|admin"])
+        #expect(report.contains { $0.hasPrefix("l09_service: granted SELECT on mcp_documents.users;") })
+    }
+
+    @Test("l01_service can neither read nor write the credential tables")
+    func dataLayerRoleHasNoCredentials() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        let role = PostgresDatabaseSetup.dataLayerRole
+        for table in ["users", "api_keys", "refresh_tokens", "revoked_tokens"] {
+            for sql in [
+                "SELECT count(*) FROM mcp_documents.\(table)", "DELETE FROM mcp_documents.\(table)",
+                "TRUNCATE mcp_documents.\(table)",
+            ] {
+                #expect(try refused(sql, as: role, in: database), "\(sql)")
+            }
+        }
+        #expect(
+            try refused(
+                "INSERT INTO mcp_documents.users VALUES ('m', 'h', 'admin', '', false, false, 1, 1)", as: role,
+                in: database))
+    }
+
+    @Test("the credential store as l09_service: the gateway's work succeeds; creating a user or purging is refused")
+    func credentialStoreUnderGatewayRole() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        let owner = try PostgresCredentialStore(
+            pool: PostgresConnectionPool(options: try server.options(database: database), size: 1))
+        defer { owner.pool.close() }
+        try owner.createUser(UserRecord(username: "alice", passwordHash: "h", roles: ["admin"], createdAt: 1))
+        let asGateway = try server.options(database: database).setting("options", to: "-c role=l09_service")
+        let gateway = try PostgresCredentialStore(pool: PostgresConnectionPool(options: asGateway, size: 2))
+        defer { gateway.pool.close() }
+
+        #expect(try gateway.user(named: "alice")?.roles == ["admin"])
+        let key = APIKeyRecord(
+            id: "spk_0000000000000001", name: "l03", secretHash: "aa", roles: ["service"], scopes: [], createdAt: 1)
+        try gateway.insertAPIKey(key)
+        var replacement = key
+        replacement.id = "spk_0000000000000002"
+        #expect(try gateway.rotateAPIKey(id: key.id, replacement: replacement, graceUntil: 50, at: 2))
+        #expect(try gateway.revokeAPIKey(id: replacement.id, at: 3))
+        let token = RefreshTokenRecord(
+            tokenHash: "h1", familyID: "f1", subject: "alice", roles: ["admin"], scopes: [], issuedAt: 1,
+            expiresAt: 900, accessTokenID: "j1", accessExpiresAt: 600)
+        try gateway.insertRefreshToken(token)
+        var next = token
+        next.tokenHash = "h2"
+        next.accessTokenID = "j2"
+        guard case .rotated = try gateway.redeemRefreshToken(tokenHash: "h1", replacement: next, at: 10) else {
+            Issue.record("h1 did not rotate as l09_service")
+            return
+        }
+        guard
+            case .replayed(_, let revoked) = try gateway.redeemRefreshToken(tokenHash: "h1", replacement: next, at: 11)
+        else {
+            Issue.record("the replay was not detected as l09_service")
+            return
+        }
+        #expect(Set(revoked.map(\.tokenID)) == ["j1", "j2"])
+        try gateway.revokeToken(RevokedToken(tokenID: "j9", expiresAt: 700, revokedAt: 12, reason: "admin"))
+        #expect(try gateway.revokedTokens(expiringAfter: 12).count == 3)
+
+        let denied: (any Error) -> Bool = { ($0 as? StoreError)?.sqlState == "42501" }
+        #expect {
+            try gateway.createUser(UserRecord(username: "mallory", passwordHash: "h", roles: ["admin"], createdAt: 1))
+        } throws: { denied($0) }
+        #expect {
+            try gateway.updatePassword(username: "alice", passwordHash: "x", weakPassword: false, at: 5)
+        } throws: {
+            denied($0)
+        }
+        #expect { try gateway.purgeExpired(before: 10_000) } throws: { denied($0) }
+        #expect(try owner.users().map(\.username) == ["alice"])
+    }
+
     @Test("no role but a superuser holds UPDATE, DELETE or TRUNCATE on audit records, and PUBLIC holds nothing")
     func nobodyRewritesAudit() throws {
         let (database, _) = try prepared()
@@ -130,19 +244,19 @@ struct PostgresPrivilegeTests {
     func idempotent() throws {
         let (database, first) = try prepared()
         defer { server.dropDatabase(database) }
-        #expect(first.first == "schema mcp_documents: applied migration 1, 2, 3 (now at version 3)")
+        #expect(first.first == "schema mcp_documents: applied migration 1, 2, 3, 4 (now at version 4)")
         let grants =
             "SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants "
             + "WHERE table_schema = 'mcp_documents' ORDER BY 1, 2, 3"
         let before = try server.admin(grants, database: database)
         let second = try PostgresDatabaseSetup.initialize(
             options: try server.options(database: database), dataLayerPassword: nil, gatewayPassword: nil)
-        #expect(second.first == "schema mcp_documents: up to date (version 3)")
+        #expect(second.first == "schema mcp_documents: up to date (version 4)")
         #expect(second.contains("role l01_service: exists with LOGIN only; password unchanged"))
         #expect(try server.admin(grants, database: database) == before)
         #expect(before.contains("l09_service|events|SELECT"))
         #expect(!before.contains { $0.hasPrefix("l09_service|events|INSERT") })
-        #expect(try server.admin("SELECT count(*) FROM mcp_documents.schema_migrations", database: database) == ["3"])
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.schema_migrations", database: database) == ["4"])
     }
 
     @Test("the store runs as l01_service; as l09_service its writes fail and nothing is written")
@@ -203,7 +317,7 @@ struct PostgresPrivilegeTests {
         #expect(failures.load(ordering: .relaxed) == 0)
         #expect(
             try server.admin("SELECT version FROM mcp_documents.schema_migrations ORDER BY 1", database: database) == [
-                "1", "2", "3",
+                "1", "2", "3", "4",
             ])
     }
 

@@ -7,8 +7,13 @@
 ///
 /// - `l01_service` (the data layer): `SELECT, INSERT, UPDATE` on `events` and `subject_keys` (erasure
 ///   overwrites rows and destroys keys); `SELECT, INSERT` on `audit_records`; `SELECT` on `schema_migrations`.
-/// - `l09_service` (read-only consumers): `SELECT` on `events` and `schema_migrations`; nothing on `subject_keys`,
-///   so it reads sealed payloads only as ciphertext.
+/// - `l09_service` (the gateway): `SELECT` on `events` and `schema_migrations`; nothing on `subject_keys`, so it
+///   reads sealed payloads only as ciphertext; on the credential tables what
+///   verifying keys, logging users in and rotating refresh tokens takes, and no `DELETE` anywhere:
+///   `SELECT` on `users`; `SELECT, INSERT, UPDATE` on `api_keys` (the admin API creates, rotates and revokes
+///   keys) and `refresh_tokens`; `SELECT, INSERT` on `revoked_tokens`.
+///   Users are written only with the owner's connection (`portal user`).
+/// - `l01_service` holds nothing on the credential tables.
 /// - `PUBLIC`: nothing on the database, the schema or its tables; no `CREATE` on schema `public`.
 ///
 /// Passwords are turned into SCRAM-SHA-256 verifiers on this side (`PQencryptPasswordConn`), so a plain
@@ -16,7 +21,7 @@
 public enum PostgresDatabaseSetup {
     /// The data layer's role.
     public static let dataLayerRole = "l01_service"
-    /// The gateway's (read-only) role.
+    /// The gateway's role: reads events, reads users, keeps API keys and refresh tokens.
     public static let gatewayRole = "l09_service"
 
     /// Applies migrations, creates or resets the roles, and sets every grant.
@@ -56,6 +61,11 @@ public enum PostgresDatabaseSetup {
                     + "SELECT, INSERT on mcp_documents.audit_records; SELECT on mcp_documents.schema_migrations",
                 "l01_service: granted SELECT, INSERT, UPDATE on mcp_documents.subject_keys",
                 "l09_service: granted SELECT on mcp_documents.events; SELECT on mcp_documents.schema_migrations",
+                "l09_service: granted SELECT on mcp_documents.users; SELECT, INSERT, UPDATE on "
+                    + "mcp_documents.api_keys, mcp_documents.refresh_tokens; SELECT, INSERT on "
+                    + "mcp_documents.revoked_tokens",
+                "credential tables (users, api_keys, refresh_tokens, revoked_tokens): nothing for l01_service; "
+                    + "users are written with the owner's connection (portal user)",
                 "audit_records: UPDATE, DELETE and TRUNCATE are refused by trigger for every role",
             ]
             return report
@@ -147,6 +157,9 @@ public enum PostgresDatabaseSetup {
             "GRANT SELECT, INSERT, UPDATE ON mcp_documents.subject_keys TO l01_service",
             "GRANT SELECT ON mcp_documents.schema_migrations TO l01_service, l09_service",
             "GRANT SELECT ON mcp_documents.events TO l09_service",
+            "GRANT SELECT ON mcp_documents.users TO l09_service",
+            "GRANT SELECT, INSERT, UPDATE ON mcp_documents.api_keys, mcp_documents.refresh_tokens TO l09_service",
+            "GRANT SELECT, INSERT ON mcp_documents.revoked_tokens TO l09_service",
         ]
         for statement in statements { try connection.execute(statement, deadline: deadline) }
     }

@@ -82,10 +82,66 @@ enum PostgresMigrations {
                 FOR EACH STATEMENT EXECUTE FUNCTION mcp_documents.refuse_audit_change()
                 """,
             ]),
+        // The credential store (`PostgresCredentialStore`): the SQLite store's tables and columns; times are
+        // Unix seconds, role and scope lists space-separated.
+        PostgresMigration(
+            version: 3,
+            statements: [
+                """
+                CREATE TABLE mcp_documents.users (
+                    username text PRIMARY KEY,
+                    password_hash text NOT NULL,
+                    roles text NOT NULL,
+                    scopes text NOT NULL,
+                    disabled boolean NOT NULL,
+                    weak_password boolean NOT NULL,
+                    created_at bigint NOT NULL,
+                    updated_at bigint NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE mcp_documents.api_keys (
+                    id text PRIMARY KEY,
+                    name text NOT NULL,
+                    secret_hash text NOT NULL,
+                    roles text NOT NULL,
+                    scopes text NOT NULL,
+                    created_at bigint NOT NULL,
+                    expires_at bigint,
+                    revoked_at bigint,
+                    grace_until bigint,
+                    replaced_by text
+                )
+                """,
+                "CREATE INDEX api_keys_by_name ON mcp_documents.api_keys (name)",
+                """
+                CREATE TABLE mcp_documents.refresh_tokens (
+                    token_hash text PRIMARY KEY,
+                    family_id text NOT NULL,
+                    subject text NOT NULL,
+                    roles text NOT NULL,
+                    scopes text NOT NULL,
+                    issued_at bigint NOT NULL,
+                    expires_at bigint NOT NULL,
+                    access_jti text NOT NULL,
+                    access_expires_at bigint NOT NULL,
+                    status text NOT NULL CHECK (status IN ('active', 'spent', 'revoked'))
+                )
+                """,
+                "CREATE INDEX refresh_tokens_by_family ON mcp_documents.refresh_tokens (family_id)",
+                """
+                CREATE TABLE mcp_documents.revoked_tokens (
+                    jti text PRIMARY KEY,
+                    expires_at bigint NOT NULL,
+                    revoked_at bigint NOT NULL,
+                    reason text NOT NULL
+                )
+                """,
+            ]),
         // Encryption at rest (docs/encryption-at-rest.md): one data key per subject, wrapped by the master key;
         // rows written before it keep format 0 (plaintext) and still read.
         PostgresMigration(
-            version: 3,
+            version: 4,
             statements: [
                 """
                 CREATE TABLE mcp_documents.subject_keys (
