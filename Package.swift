@@ -45,7 +45,7 @@ let package = Package(
         // L01: the data layer service.
         .target(
             name: "DataLayer",
-            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Auth", "Telemetry", "Config"]
+            dependencies: ["PortalCore", "HTTPCodec", "Net", "Store", "Crypto", "Auth", "Telemetry", "Config", "Audit"]
         ),
         // L09: the gateway service.
         .target(
@@ -84,7 +84,10 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "PortalCore"]),
         .testTarget(
             name: "DataLayerTests",
-            dependencies: ["DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto"]),
+            dependencies: [
+                "DataLayer", "Store", "Net", "HTTPCodec", "PortalCore", "Audit", "Crypto", "Config", "Telemetry",
+                "PostgresTestSupport",
+            ]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

@@ -20,6 +20,8 @@ public struct AuditEventType: RawRepresentable, Sendable, Hashable, CustomString
     public static let refreshReplayed = AuditEventType(rawValue: "token.refresh_replayed")
     public static let configReloaded = AuditEventType(rawValue: "config.reloaded")
     public static let dataErased = AuditEventType(rawValue: "data.erased")
+    /// A retention purge deleted (or failed to delete) one event type's events older than its maximum age.
+    public static let dataPurged = AuditEventType(rawValue: "data.purged")
 
     public var description: String { rawValue }
 }

@@ -5,18 +5,22 @@ import Synchronization
 /// The gateway's word to an upstream about who called: an HMAC-SHA256, under a key the two share, over the
 /// forwarded identity and the request it belongs to.
 ///
-/// Headers: `X-Consumer-Timestamp` (Unix seconds) and `X-Consumer-Signature: v1=<base64url HMAC>` over the
-/// lines `v1`, timestamp, `X-Request-ID`, method, request-target (as the upstream receives it), `X-Consumer-ID`
-/// and `X-Consumer-Scopes` (empty for anonymous calls on public routes), joined by `\n`. Binding the method and
-/// target keeps a captured identity from being reused on another request; the timestamp bounds how long a
-/// captured request can be replayed, and `ConsumerSignatureVerifier` refuses one it has seen.
+/// Headers: `X-Consumer-Timestamp` (Unix seconds), `X-Consumer-Nonce` (fresh for every request the gateway
+/// forwards) and `X-Consumer-Signature: v2=<base64url HMAC>` over the lines `v2`, timestamp, nonce,
+/// `X-Request-ID`, method, request-target (as the upstream receives it), `X-Consumer-ID` and `X-Consumer-Scopes`
+/// (empty for anonymous calls on public routes), joined by `\n`. Binding the method and target keeps a captured
+/// identity from being reused on another request; the timestamp bounds how long a captured request can be
+/// replayed, and `ConsumerSignatureVerifier` refuses a nonce it has seen. The nonce, not the client-chosen request
+/// id, makes each request's signature unique: two identical requests in one second are two requests.
 public struct ConsumerSignature: Sendable {
     public static let timestampHeader = "X-Consumer-Timestamp"
+    public static let nonceHeader = "X-Consumer-Nonce"
     public static let signatureHeader = "X-Consumer-Signature"
 
     /// The fields a signature covers; none may hold a line break (header values cannot).
     public struct Fields: Sendable, Equatable {
         public var timestamp: Int64
+        public var nonce: String
         public var requestID: String
         public var method: String
         public var target: String
@@ -24,9 +28,11 @@ public struct ConsumerSignature: Sendable {
         public var scopes: String
 
         public init(
-            timestamp: Int64, requestID: String, method: String, target: String, consumerID: String, scopes: String
+            timestamp: Int64, nonce: String, requestID: String, method: String, target: String, consumerID: String,
+            scopes: String
         ) {
             self.timestamp = timestamp
+            self.nonce = nonce
             self.requestID = requestID
             self.method = method
             self.target = target
@@ -35,7 +41,8 @@ public struct ConsumerSignature: Sendable {
         }
 
         var message: [UInt8] {
-            Array(["v1", String(timestamp), requestID, method, target, consumerID, scopes].joined(separator: "\n").utf8)
+            let lines = ["v2", String(timestamp), nonce, requestID, method, target, consumerID, scopes]
+            return Array(lines.joined(separator: "\n").utf8)
         }
     }
 
@@ -49,18 +56,18 @@ public struct ConsumerSignature: Sendable {
 
     /// The `X-Consumer-Signature` value for `fields`.
     public func sign(_ fields: Fields) -> String {
-        "v1=" + Base64URL.encode(key.authenticationCode(for: fields.message))
+        "v2=" + Base64URL.encode(key.authenticationCode(for: fields.message))
     }
 
     /// Whether `signature` signs `fields` (compared in constant time).
     public func isValid(_ signature: String, for fields: Fields) -> Bool {
-        guard signature.hasPrefix("v1="), let mac = Base64URL.decode(signature.dropFirst(3)) else { return false }
+        guard signature.hasPrefix("v2="), let mac = Base64URL.decode(signature.dropFirst(3)) else { return false }
         return key.isValidAuthenticationCode(mac, for: fields.message)
     }
 }
 
-/// The upstream's side: checks signature, freshness (`maxSkewSeconds`, default 30) and that the signature was
-/// not seen before within that window.
+/// The upstream's side: checks signature, freshness (`maxSkewSeconds`, default 30) and that the nonce was not
+/// seen before within that window.
 public final class ConsumerSignatureVerifier: Sendable {
     private let signature: ConsumerSignature
     private let maxSkewSeconds: Int64
@@ -85,6 +92,7 @@ public final class ConsumerSignatureVerifier: Sendable {
     /// nil when `signatureValue` signs `fields`, is fresh and new; else why not.
     public func check(_ signatureValue: String?, _ fields: Fields?) -> Refusal? {
         guard let signatureValue, let fields else { return .missing }
+        guard (16...64).contains(fields.nonce.utf8.count) else { return .malformed }
         let now = clock.unixSeconds()
         guard abs(now - fields.timestamp) <= maxSkewSeconds else { return .stale }
         guard signature.isValid(signatureValue, for: fields) else { return .forged }
@@ -95,7 +103,7 @@ public final class ConsumerSignatureVerifier: Sendable {
                 seen.table = seen.table.filter { abs(now - $0.value) <= window }
                 seen.prunedAt = now
             }
-            guard seen.table.updateValue(fields.timestamp, forKey: signatureValue) == nil else { return .replayed }
+            guard seen.table.updateValue(fields.timestamp, forKey: fields.nonce) == nil else { return .replayed }
             return nil
         }
     }

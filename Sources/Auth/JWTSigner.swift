@@ -16,13 +16,16 @@ public struct JWTClaims: Sendable, Equatable {
     public var audience: String?
     /// Written as the `roles` array claim when not empty.
     public var roles: [String]
+    /// `client_id` (RFC 9068): the id of the API key a client-credentials token was minted from.
+    public var clientID: String?
 
     public init(
         subject: String, scopes: [String], issuedAt: Int64, expiresAt: Int64,
         jwtID: String = Base64URL.encode(SecureRandom.bytes(count: 16)), issuer: String? = nil, audience: String? = nil,
-        roles: [String] = []
+        roles: [String] = [], clientID: String? = nil
     ) {
         self.roles = roles
+        self.clientID = clientID
         self.subject = subject
         self.scopes = scopes
         self.issuedAt = issuedAt
@@ -115,6 +118,7 @@ public struct JWTSigner: Sendable, CustomStringConvertible {
             }
             payload.append(UInt8(ascii: "]"))
         }
+        if let clientID = claims.clientID { append(",\"client_id\":", clientID, to: &payload) }
         payload += Array(",\"iat\":\(claims.issuedAt),\"exp\":\(claims.expiresAt)".utf8)
         append(",\"jti\":", claims.jwtID, "}", to: &payload)
 

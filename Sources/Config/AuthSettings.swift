@@ -44,6 +44,15 @@ public struct AuthSettings: Sendable {
     /// `CREDENTIAL_CACHE_REFRESH_SECONDS`, default 1: how often API keys and revocations are re-read from the
     /// store into memory (changes made by this process apply at once).
     public var credentialCacheRefreshSeconds: Double = 1
+    /// `PASSWORD_HASH_THREADS`, default 2 (1–64): password checks (argon2id) that run at once, on threads of their
+    /// own, apart from the store workers.
+    public var passwordHashThreads: Int = 2
+    /// `PASSWORD_HASH_QUEUE`, default 8 (1–10000): password checks that may wait or run at once for addresses
+    /// without a recent failure (as many again for those with one); past it 503 at once.
+    public var passwordHashQueue: Int = 8
+    /// `PASSWORD_HASH_PER_ADDRESS`, default 1 (1–100): password checks one client address (IPv6: its /64) may
+    /// have waiting or running; past it 429 at once.
+    public var passwordHashPerAddress: Int = 1
     /// `API_KEY_ROTATION_GRACE_SECONDS`, default 86400: how long a rotated API key keeps working.
     public var apiKeyRotationGraceSeconds: Int = 86_400
     /// `BRUTE_FORCE_MAX_FAILURES`, default 10: failed authentications from one address, or against one

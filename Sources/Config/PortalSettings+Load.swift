@@ -96,6 +96,8 @@ extension PortalSettings {
         settings.rateLimitBackend = try RateLimitBackendSettings.load(from: env)
         settings.postgres = try PostgresSettings.load(from: env)
 
+        settings.retention.purgeIntervalSeconds = try env.durationSeconds(
+            "RETENTION_PURGE_INTERVAL_SECONDS", default: 3600, range: 1...604_800)
         // Routes: the file when named, else the default table towards the data layer.
         settings.portalConfigPath = try nonEmptyPath(env, "PORTAL_CONFIG")
         if let path = settings.portalConfigPath {
@@ -104,6 +106,8 @@ extension PortalSettings {
             }
             settings.routes = try RouteTable(json: data)
             settings.access = try AccessPolicy(json: data)
+            settings.retention = try RetentionPolicy(
+                json: data, purgeIntervalSeconds: settings.retention.purgeIntervalSeconds)
         } else {
             settings.routes = .defaultTable(
                 dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)

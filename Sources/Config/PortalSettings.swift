@@ -75,6 +75,8 @@ public struct PortalSettings: Sendable {
     public var portalConfigPath: String?
     /// The routes, from `PORTAL_CONFIG` or `RouteTable.defaultTable`.
     public var routes: RouteTable = .defaultTable()
+    /// Maximum ages of events by type (`PORTAL_CONFIG` `"retention"`) and the purge interval; keeps all without.
+    public var retention = RetentionPolicy()
     /// `TRUSTED_PROXIES`, default empty: peers whose `X-Forwarded-For` is believed.
     public var trustedProxies = CIDRList()
     /// `LOG_LEVEL`, default `info`.

@@ -1,3 +1,4 @@
+import Auth
 import HTTPCodec
 import PortalCore
 
@@ -83,9 +84,9 @@ public struct DataLayerError: Error, Sendable, Equatable {
         DataLayerError(status: 400, code: "E9309", message: "unknown query parameter", field: echoable(name))
     }
 
-    /// A request id worth echoing: 1–64 of `A-Z a-z 0-9 . _ -`, as the gateway writes them.
+    /// A request id worth echoing: one of `ClientRequestID`'s shapes (the gateway's ids are 32 hex digits).
     static func echoableRequestID(_ id: String) -> String? {
-        isPlain(id, maxBytes: 64) ? id : nil
+        ClientRequestID.isSafe(id) ? id : nil
     }
 
     /// A client-chosen name, echoed only when it is a plain identifier (1–32 of `a-z A-Z 0-9 _ . -`):

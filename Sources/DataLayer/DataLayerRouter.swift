@@ -126,9 +126,11 @@ public struct DataLayerRouter: Sendable {
         let consumer = request.headers.all("X-Consumer-ID")
         let scopes = request.headers.all("X-Consumer-Scopes")
         guard consumer.count <= 1, scopes.count <= 1, request.headers.all("X-Request-ID").count <= 1 else { return nil }
+        guard let nonce = single(request, ConsumerSignature.nonceHeader) else { return nil }
         return ConsumerSignature.Fields(
-            timestamp: timestamp, requestID: single(request, "X-Request-ID") ?? "", method: request.method,
-            target: request.target, consumerID: consumer.first ?? "", scopes: scopes.first ?? "")
+            timestamp: timestamp, nonce: nonce, requestID: single(request, "X-Request-ID") ?? "",
+            method: request.method, target: request.target, consumerID: consumer.first ?? "", scopes: scopes.first ?? ""
+        )
     }
 
     private static func allow(for path: Substring) -> String {

@@ -1,14 +1,25 @@
 import Audit
 import PortalCore
 
-/// `GET /admin/bans` and `DELETE /admin/bans/{address}` (the address percent-encoded, e.g. `2001%3Adb8%3A%3A%2F64`).
+/// `GET /admin/bans`, `POST /admin/bans` and `DELETE /admin/bans/{address}` (the address percent-encoded, e.g.
+/// `2001%3Adb8%3A%3A%2F64`). With Redis they act on the bans every gateway shares; while Redis cannot answer,
+/// they fail with 503 E9410 (a ban made then still holds on this gateway).
 extension AdminAPI {
+    static let sharedBansUnavailable = GatewayError(
+        503, "E9410", "the shared ban store (Redis) cannot answer now; try again")
+    static let badBan = GatewayError(
+        400, "E9411", "a ban needs \"address\" (1-256 bytes) and \"seconds\" (1-31536000); \"reason\" at most 200")
+    static let bansFull = GatewayError(503, "E9412", "the ban list is full")
+
     func bans(_ call: AdminCall, _ rest: [Substring]) {
         guard let bruteForce = gateway.auth?.bruteForce else { return call.fail(Self.notFound) }
         switch (rest.count, call.request.method) {
         case (0, "GET"):
+            guard case .success(let entries) = bruteForce.bans.list() else {
+                return call.fail(Self.sharedBansUnavailable)
+            }
             var body: [UInt8] = Array(#"{"bans":["#.utf8)
-            for (index, entry) in bruteForce.bans.list().enumerated() {
+            for (index, entry) in entries.enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
                 body += Array(#"{"address":"#.utf8)
                 JSONEscaping.appendQuoted(entry.key, to: &body)
@@ -17,10 +28,17 @@ extension AdminAPI {
                 body += Array(#","remaining_seconds":\#(entry.remainingSeconds)}"#.utf8)
             }
             call.json(200, body + Array("]}".utf8))
+        case (0, "POST"):
+            addBan(call, bruteForce)
         case (1, "DELETE"):
-            guard let address = OAuthParameters.decode(ArraySlice(rest[0].utf8)), !address.isEmpty,
-                bruteForce.bans.lift(address)
-            else { return call.fail(Self.notFound) }
+            guard let address = OAuthParameters.decode(ArraySlice(rest[0].utf8)), !address.isEmpty else {
+                return call.fail(Self.notFound)
+            }
+            switch bruteForce.bans.lift(address) {
+            case .failure: return call.fail(Self.sharedBansUnavailable)
+            case .success(false): return call.fail(Self.notFound)
+            case .success(true): break
+            }
             bruteForce.tracker.forgetFailures(address: address)
             record(.banLifted, call, reason: address)
             call.json(200, Array(#"{"lifted":\#(JSONEscaping.quoted(address))}"#.utf8))
@@ -29,5 +47,25 @@ extension AdminAPI {
         default:
             call.fail(Self.notFound)
         }
+    }
+
+    /// `POST /admin/bans`: bans an address (as given: an IPv4 address, or the /64 key of an IPv6 one) for
+    /// `seconds`, audited as `ban.added` with the reason `admin:<reason>`.
+    private func addBan(_ call: AdminCall, _ bruteForce: BruteForceGuard) {
+        guard let body = call.object() else { return }
+        let reason = body["reason"]?.stringValue ?? "manual"
+        guard let address = body["address"]?.stringValue, (1...256).contains(address.utf8.count),
+            let seconds = body["seconds"]?.numberValue?.int64, (1...31_536_000).contains(seconds),
+            reason.utf8.count <= 200, GatewayService.isHeaderSafe(address), GatewayService.isHeaderSafe(reason)
+        else { return call.fail(Self.badBan) }
+        guard bruteForce.bans.ban(address, forSeconds: Int(seconds), reason: "admin:" + reason) else {
+            return call.fail(Self.bansFull)
+        }
+        bruteForce.added?.increment()
+        record(.banAdded, call, reason: "address:\(address);seconds:\(seconds);admin:\(reason)")
+        var out: [UInt8] = Array(#"{"banned":"#.utf8)
+        JSONEscaping.appendQuoted(address, to: &out)
+        out += Array(#","seconds":\#(seconds)}"#.utf8)
+        call.json(201, out)
     }
 }

@@ -61,7 +61,14 @@ extension AdminAPI {
         } catch {
             return call.fail(GatewayError(400, "E9342", "the key cannot be granted: " + error.description))
         }
-        try credentials.store.insertAPIKey(issued.record)
+        // One consumer, one key: a second would be a credential nobody rotates (a rotation keeps the name).
+        let inserted = try keyCreation.withLock { _ -> Bool in
+            guard try !credentials.store.apiKeys().contains(where: { $0.name == name && $0.isUsable(at: now) })
+            else { return false }
+            try credentials.store.insertAPIKey(issued.record)
+            return true
+        }
+        guard inserted else { return call.fail(Self.duplicateKeyName) }
         credentials.remember(issued.record)
         record(.keyCreated, call, reason: issued.record.id)
         call.json(201, Self.issuedBody(issued, extra: ""))

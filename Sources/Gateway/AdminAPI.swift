@@ -2,6 +2,7 @@ import Audit
 import HTTPCodec
 import Net
 import PortalCore
+import Synchronization
 
 /// The admin API on the admin listener, under `/admin/`: API keys, revocations and bans.
 ///
@@ -12,13 +13,16 @@ import PortalCore
 /// - `GET /admin/keys`; `POST /admin/keys` `{"name", "scopes"?, "roles"?, "expires_in"?}` → 201 with `key`;
 ///   `POST /admin/keys/{id}/rotate` `{"grace_seconds"?}` → 201 with the new `key`; `DELETE /admin/keys/{id}`.
 /// - `POST /admin/revocations` `{"jti", "expires_at"}` → 201.
-/// - `GET /admin/bans`; `DELETE /admin/bans/{address}`.
+/// - `GET /admin/bans`; `POST /admin/bans` `{"address", "seconds", "reason"?}` → 201;
+///   `DELETE /admin/bans/{address}`. With Redis these reach every gateway (see `SharedBans`).
 public final class AdminAPI: Sendable {
     let gateway: GatewayService
     let credentials: CredentialCache
     let audit: AuditLog?
     let rotationGraceSeconds: Int
     let ids = RequestIDGenerator()
+    /// Makes a key creation's name check and insert one step among this process's workers.
+    let keyCreation = Mutex(())
 
     /// - Parameters:
     ///   - gateway: authenticates callers exactly as the public listener does.
@@ -38,6 +42,8 @@ public final class AdminAPI: Sendable {
     static let notFound = GatewayError(404, "E9003", "no such admin resource")
     static let methodNotAllowed = GatewayError(405, "E9002", "method not allowed on this admin resource")
     static let busy = GatewayError(503, "E9902", "the server is busy; try again")
+    static let duplicateKeyName = GatewayError(
+        409, "E9440", "a usable key with this name exists; rotate it instead of creating another")
     static let storeFailed = GatewayError(500, "E9901", "internal error")
 
     /// Authenticates, requires `admin`, then serves the resource.
@@ -49,11 +55,19 @@ public final class AdminAPI: Sendable {
             request.headers, peer: connection.remoteAddress, trusted: gateway.settings.trustedProxies)
         var exchange = Exchange(requestID: ids.next(), client: client, method: request.method, startNanoseconds: 0)
         exchange.route = "/admin"
-        let requestID = exchange.requestID
-        let answer: @Sendable (GatewayError) -> Void = { error in respond(error.response(requestID: requestID)) }
         if let remaining = gateway.banRemainingSeconds(exchange.client) {
             return respond(gateway.bannedResponse(remaining, exchange))
         }
+        authenticated(request, connection: connection, loop: loop, exchange, respond: respond)
+    }
+
+    /// Authenticates the caller, requires `admin`, then serves the resource on a worker.
+    private func authenticated(
+        _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop, _ exchange: Exchange,
+        respond: @escaping @Sendable (HTTPResponse) -> Void
+    ) {
+        let requestID = exchange.requestID
+        let answer: @Sendable (GatewayError) -> Void = { error in respond(error.response(requestID: requestID)) }
         gateway.authenticate(request, connection: connection, loop: loop, exchange) { [self] outcome, exchange in
             switch outcome {
             case .failure(let error):

@@ -3,26 +3,27 @@ import PortalCore
 import Telemetry
 
 /// Brute-force protection: failed authentications that look like guesses are counted per address and per
-/// account (`AuthFailureTracker`); past the limit the address is banned (`BanStore`) for a time that doubles on
-/// repeat. A banned address is refused before any other step, so its requests cost one memory read and slow
-/// nobody else.
+/// account (`AuthFailureTracker`); past the limit the address is banned (`SharedBans`: this process, or every
+/// gateway through Redis) for a time that doubles on repeat. A banned address is refused before any other step,
+/// so its requests cost one memory read (with Redis, of this gateway's mirror) and slow nobody else. Failure counts
+/// stay per gateway; bans are what is shared.
 ///
 /// Metrics: `bans_active` (gauge), `bans_added_total`, `banned_requests_total`. Bans are audited as `ban.added`.
 public final class BruteForceGuard: Sendable {
     /// The bans, consulted on every request.
-    public let bans: any BanStore
+    public let bans: SharedBans
     let tracker: any AuthFailureTracker
     let clock: any PortalClock
     let added: Counter.Child?
     let refused: Counter.Child?
 
     /// - Parameters:
-    ///   - bans: where bans live (in memory, or shared).
+    ///   - bans: where bans live (this process, or shared).
     ///   - tracker: where failures are counted.
     ///   - clock: monotonic time for windows.
     ///   - registry: registers the metrics when given.
     public init(
-        bans: any BanStore, tracker: any AuthFailureTracker, clock: any PortalClock = SystemClock(),
+        bans: SharedBans, tracker: any AuthFailureTracker, clock: any PortalClock = SystemClock(),
         registry: MetricsRegistry? = nil
     ) {
         self.bans = bans

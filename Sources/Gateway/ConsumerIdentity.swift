@@ -54,10 +54,4 @@ public struct ConsumerIdentity: Sendable, Equatable {
     public var scopeHeader: String {
         (holdsEveryScope ? ["*"] + scopes : scopes).joined(separator: " ")
     }
-
-    /// Whether `text` has the shape of a credential (an API key, a refresh token, a JWT), so that it is never
-    /// kept where it would be echoed or written down, such as a client-chosen request id.
-    public static func looksLikeCredential(_ text: String) -> Bool {
-        APIKeyFormat.hasKeyPrefix(text) || text.hasPrefix(RefreshTokenFormat.prefix) || text.hasPrefix("eyJ")
-    }
 }

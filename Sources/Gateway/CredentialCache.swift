@@ -6,8 +6,9 @@ import Store
 import Synchronization
 import Telemetry
 
-/// The credential store as the request path sees it: API keys and revoked token ids in memory, re-read from the
-/// store every `refreshNanoseconds` on a background queue, and changed at once by this process's own writes.
+/// The credential store as the request path sees it: API keys, users' token cut-offs and revoked token ids in
+/// memory, re-read from the store every `refreshNanoseconds` on a background queue, and changed at once by this
+/// process's own writes.
 ///
 /// A request reads memory only. A key id the snapshot lacks (created a moment ago by `portal key create` in
 /// another process) is looked up in the store on a worker, off the loop. When the store cannot be read, the
@@ -17,15 +18,20 @@ public final class CredentialCache: Sendable {
     public let store: any CredentialStore
     /// Keyed hashes of API-key secrets and refresh tokens.
     public let hasher: CredentialHasher
-    /// Revoked token ids, checked on every token.
-    public let revocations: any TokenRevocationStore
+    /// Revoked token ids, checked on every token: this process's, or shared through Redis.
+    public let revocations: SharedRevocations
     /// Threads that may block on the store.
     public let workers: BlockingWorkers
+    /// Threads for password checks (argon2id), apart from `workers`, shared fairly among client addresses.
+    public let passwordChecks: PasswordHashPool
     /// The wall clock that decides expiry of keys and revocations.
     public let clock: any PortalClock
     private let logger: Logger
     private let refreshNanoseconds: UInt64
     private let keys = Mutex<[String: APIKeyRecord]>([:])
+    /// Per user: tokens issued before this Unix second are void (the last password change, disable or enable);
+    /// `Int64.max` while disabled.
+    private let userCutoffs = Mutex<[String: Int64]>([:])
     private let stopped = Atomic<Bool>(false)
     private let refreshErrors: Counter.Child?
     private let queue = DispatchQueue(label: "portal.credentials.refresh")
@@ -33,21 +39,24 @@ public final class CredentialCache: Sendable {
     /// - Parameters:
     ///   - store: the credential store.
     ///   - hasher: hashes presented secrets the way the store keeps them.
-    ///   - revocations: the revoked-token list requests consult (in memory, or a shared mirror).
+    ///   - revocations: the revoked-token list requests consult (this process's, or shared).
     ///   - workers: where store lookups and writes run.
+    ///   - passwordChecks: where password grants (argon2id) run.
     ///   - clock: wall-clock time for expiry.
     ///   - refreshSeconds: how often the store is re-read (`CREDENTIAL_CACHE_REFRESH_SECONDS`).
     ///   - logger: refresh failures.
     ///   - registry: registers `credential_refresh_errors_total` and `api_keys_cached` when given.
     public init(
-        store: any CredentialStore, hasher: CredentialHasher, revocations: any TokenRevocationStore,
-        workers: BlockingWorkers, clock: any PortalClock = SystemClock(), refreshSeconds: Double = 1,
+        store: any CredentialStore, hasher: CredentialHasher, revocations: SharedRevocations,
+        workers: BlockingWorkers, passwordChecks: PasswordHashPool = PasswordHashPool(),
+        clock: any PortalClock = SystemClock(), refreshSeconds: Double = 1,
         logger: Logger, registry: MetricsRegistry? = nil
     ) {
         self.store = store
         self.hasher = hasher
         self.revocations = revocations
         self.workers = workers
+        self.passwordChecks = passwordChecks
         self.clock = clock
         self.logger = logger
         refreshNanoseconds = UInt64(max(0.01, refreshSeconds) * 1_000_000_000)
@@ -69,15 +78,19 @@ public final class CredentialCache: Sendable {
     /// Stops the background refresh.
     public func stop() { stopped.store(true, ordering: .relaxed) }
 
-    /// Re-reads usable API keys and live revocations from the store. Blocks: never call it on a loop.
+    /// Re-reads usable API keys, users' token cut-offs and live revocations from the store. Blocks: never call it
+    /// on a loop.
     public func refresh() throws {
         let now = clock.unixSeconds()
         let usable = try store.apiKeys().filter { $0.isUsable(at: now) }
+        let users = try store.users()
         let revoked = try store.revokedTokens(expiringAfter: now)
         keys.withLock { table in
             table = Dictionary(usable.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         }
-        try revocations.merge(revoked.map { ($0.tokenID, $0.expiresAt) })
+        let cutoffs = users.map { ($0.username, $0.disabled ? Int64.max : $0.updatedAt) }
+        userCutoffs.withLock { $0 = Dictionary(cutoffs, uniquingKeysWith: { first, _ in first }) }
+        revocations.merge(revoked.map { ($0.tokenID, $0.expiresAt) })
     }
 
     private func scheduleRefresh() {
@@ -124,13 +137,21 @@ public final class CredentialCache: Sendable {
         if !accepted { completion(.unavailable) }
     }
 
+    /// Whether a token the gateway issued to user `subject` at `issuedAt` still stands: not when the user is
+    /// disabled, nor when it was issued before the user's last password change. Memory only; a name the snapshot
+    /// lacks (not a user of this store) is not judged here.
+    public func userAccepts(_ subject: String, issuedAt: Int64) -> Bool {
+        guard let cutoff = userCutoffs.withLock({ $0[subject] }) else { return true }
+        return issuedAt >= cutoff
+    }
+
     /// Whether `tokenID` is revoked; memory only.
     public func isRevoked(_ tokenID: String) -> Bool { revocations.isRevoked(tokenID) }
 
-    /// Revokes an access token: in memory at once, durably on the refresh queue (never refused for load, since
-    /// a lost revocation would come back at the next start). Never blocks the caller.
+    /// Revokes an access token: in memory at once (and in Redis, when shared), durably on the refresh queue (never
+    /// refused for load, since a lost revocation would come back at the next start). Never blocks the caller.
     public func revoke(tokenID: String, untilUnixSeconds: Int64, reason: String) {
-        try? revocations.revoke(tokenID, untilUnixSeconds: untilUnixSeconds)
+        revocations.revoke(tokenID, untilUnixSeconds: untilUnixSeconds)
         let record = RevokedToken(
             tokenID: tokenID, expiresAt: untilUnixSeconds, revokedAt: clock.unixSeconds(), reason: reason)
         queue.async { [self] in

@@ -28,6 +28,8 @@ public struct GatewayError: Error, Sendable, Equatable {
     public static let revokedToken = GatewayError(401, "E9106", "token has been revoked")
     public static let unmappedCertificate = GatewayError(
         401, "E9107", "the client certificate is not mapped to a consumer")
+    /// A token that names nobody: upstreams and the audit trail could not tell who called.
+    public static let missingSubject = GatewayError(401, "E9432", "token has no subject (sub)")
     // E92xx authorization
     public static let insufficientScope = GatewayError(403, "E9201", "token lacks a scope this route requires")
     public static let noRule = GatewayError(403, "E9202", "no rule allows this method on this route")

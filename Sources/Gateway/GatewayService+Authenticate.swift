@@ -76,7 +76,12 @@ extension GatewayService {
         guard Self.isHeaderSafe(verified.subject ?? ""), verified.scopes.allSatisfy(Self.isHeaderSafe) else {
             return fail(.invalidToken, "unusable_claims", .guess, exchange, completion)
         }
-        // Revoked before its `exp` (logout, a replayed refresh token, an operator): memory only, no I/O.
+        // Every caller is someone: a token without `sub`, or with an empty one, would reach upstreams anonymous.
+        guard let subject = verified.subject, subject.utf8.contains(where: { $0 != UInt8(ascii: " ") }) else {
+            return fail(.missingSubject, "missing_subject", .guess, exchange, completion)
+        }
+        // Revoked before its `exp` (logout, a replayed refresh token, an operator): memory only (with Redis, its
+        // mirror), no I/O.
         if let jti = verified.jwtID, let credentials = auth.credentials, credentials.isRevoked(jti) {
             return failRevoked(exchange, completion)
         }
@@ -85,7 +90,43 @@ extension GatewayService {
             policy: auth.policy, tokenID: verified.jwtID)
         var exchange = exchange
         exchange.subject = identity.subject
+        // A token this gateway issued lives no longer than what it was issued on: its API key, or its user's
+        // password and enabled state.
+        guard let credentials = auth.credentials, let tokens = auth.tokens, verified.issuer == tokens.issuer else {
+            return completion(.success(identity), exchange)
+        }
+        if let keyID = verified.claims["client_id"]?.stringValue {
+            return checkTokenKey(keyID, identity, credentials: credentials, loop: loop, exchange, completion)
+        }
+        if let subject = verified.subject, !credentials.userAccepts(subject, issuedAt: verified.issuedAt ?? 0) {
+            return failRevoked(exchange, completion)
+        }
         completion(.success(identity), exchange)
+    }
+
+    /// A client-credentials token stands while the key it was minted from is usable: from memory, or looked up
+    /// on a worker when the snapshot lacks the key (revoked, expired, or not yet seen by this gateway).
+    private func checkTokenKey(
+        _ keyID: String, _ identity: ConsumerIdentity, credentials: CredentialCache, loop: EventLoop,
+        _ exchange: Exchange, _ completion: @escaping AuthCompletion
+    ) {
+        if let record = credentials.cachedKey(id: keyID) {
+            guard record.isUsable(at: credentials.clock.unixSeconds()) else { return failRevoked(exchange, completion) }
+            return completion(.success(identity), exchange)
+        }
+        guard APIKeyFormat.isKeyID(keyID) else { return failRevoked(exchange, completion) }
+        credentials.lookupKey(id: keyID) { [self] lookup in
+            loop.execute { [self] in
+                switch lookup {
+                case .found(let record) where record.isUsable(at: credentials.clock.unixSeconds()):
+                    completion(.success(identity), exchange)
+                case .unavailable:
+                    fail(.invalidToken, "key_lookup_unavailable", .stale, exchange, completion)
+                case .found, .missing:
+                    failRevoked(exchange, completion)
+                }
+            }
+        }
     }
 
     /// Without a credential header, a client certificate that the TLS layer verified may stand for a service

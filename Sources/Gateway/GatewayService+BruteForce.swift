@@ -5,7 +5,7 @@ import Limits
 extension GatewayService {
     static let banned = GatewayError(429, "E9402", "too many failed authentications from this address; try later")
 
-    /// Seconds left on the ban of `client`'s address, or nil; memory only.
+    /// Seconds left on the ban of `client`'s address, or nil; memory only (with Redis, its mirror).
     func banRemainingSeconds(_ client: String) -> Int? {
         guard let bruteForce = auth?.bruteForce else { return nil }
         return bruteForce.bans.remainingSeconds(BruteForceGuard.key(for: client))

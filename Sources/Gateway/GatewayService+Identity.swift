@@ -12,10 +12,13 @@ extension GatewayService {
         address: UpstreamAddress, _ exchange: Exchange
     ) {
         guard let signature = settings.identitySignature(for: address) else { return }
+        // One nonce per forwarded request: a retry on a fresh connection resends this same head, so it is the
+        // same request to the upstream (sent again only when the first connection carried no answer at all).
         let fields = ConsumerSignature.Fields(
-            timestamp: clock.unixSeconds(), requestID: exchange.requestID, method: method, target: target,
-            consumerID: identity?.subject ?? "", scopes: identity?.scopeHeader ?? "")
+            timestamp: clock.unixSeconds(), nonce: identityNonces.next(), requestID: exchange.requestID,
+            method: method, target: target, consumerID: identity?.subject ?? "", scopes: identity?.scopeHeader ?? "")
         headers.add(ConsumerSignature.timestampHeader, String(fields.timestamp))
+        headers.add(ConsumerSignature.nonceHeader, fields.nonce)
         headers.add(ConsumerSignature.signatureHeader, signature.sign(fields))
     }
 }

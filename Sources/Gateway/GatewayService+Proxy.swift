@@ -4,6 +4,13 @@ import HTTPCodec
 import Net
 
 extension GatewayService {
+    /// The most fields the gateway adds to a request it forwards (`X-Forwarded-*`, `X-Request-ID`, consumer and
+    /// signature fields, `X-Service-Key`, framing), with room to spare: an upstream that accepts a client's maximum
+    /// must accept this many more.
+    public static let forwardedFieldAllowance = 16
+    /// The bytes those fields may take (a consumer's scope list is the long one).
+    public static let forwardedFieldBytesAllowance = 8 * 1024
+
     /// Forwards the request to the route's upstream and relays the answer, both bodies streamed.
     func proxy(
         _ request: HTTPRequest, route: Route, to address: UpstreamAddress, identity: ConsumerIdentity?,

@@ -33,10 +33,13 @@ extension GatewayService {
         switch outcome {
         case .rotated(let spent):
             grant.exchange.subject = spent.subject
-            // A person disabled since login loses the family at the next refresh.
-            if let user = try? grant.credentials.store.user(named: spent.subject), user.disabled {
-                revokeFamily(grant, tokenHash: hasher.hash(next), reason: "user_disabled")
-                return refuse(grant, .invalidGrant, reason: "user_disabled", kind: .stale, account: spent.subject)
+            // A person disabled, or whose password changed, since this token was issued loses the family now.
+            if let user = try? grant.credentials.store.user(named: spent.subject),
+                user.disabled || spent.issuedAt < user.updatedAt
+            {
+                let reason = user.disabled ? "user_disabled" : "password_changed"
+                revokeFamily(grant, tokenHash: hasher.hash(next), reason: reason)
+                return refuse(grant, .invalidGrant, reason: reason, kind: .stale, account: spent.subject)
             }
             guard let scopes = requestedScopes(grant, held: spent.scopes, roles: spent.roles) else {
                 return answer(grant, .invalidScope)
@@ -74,7 +77,7 @@ extension GatewayService {
         finish(response, grant.exchange, grant.respond)
     }
 
-    /// Revokes the family of `tokenHash` durably and its access tokens in memory at once.
+    /// Revokes the family of `tokenHash` durably and its access tokens in memory (and Redis) at once.
     private func revokeFamily(_ grant: TokenGrant, tokenHash: String, reason: String) {
         let store = grant.credentials.store
         guard let revoked = try? store.revokeRefreshFamily(tokenHash: tokenHash, at: grant.now, reason: reason) else {
@@ -87,7 +90,7 @@ extension GatewayService {
     /// Refuses the access tokens of a revoked family from now on (they are in the store already).
     private func forget(_ revoked: [RevokedToken], _ grant: TokenGrant) {
         for token in revoked {
-            try? grant.credentials.revocations.revoke(token.tokenID, untilUnixSeconds: token.expiresAt)
+            grant.credentials.revocations.revoke(token.tokenID, untilUnixSeconds: token.expiresAt)
         }
     }
 }

@@ -9,8 +9,9 @@ import Store
 /// `POST /auth/token` (RFC 6749: `password`, `refresh_token` and `client_credentials` grants) and
 /// `POST /auth/revoke` (RFC 7009), answered by the gateway itself and never proxied.
 ///
-/// Everything that blocks (argon2id, the store) runs on the credential workers; when they are full the answer
-/// is 503 at once. Failures are counted, audited and reported to brute-force protection like any other failed
+/// Password grants (argon2id) run on `PasswordHashPool`, at most one per client address and a bounded number in
+/// all (429 or 503 with `Retry-After` past that); everything else that blocks (the store) runs on the credential
+/// workers, 503 at once when they are full. Failures are counted, audited and reported to brute-force protection like any other failed
 /// authentication; successes are audited as `token.issued`. Bodies are form-encoded (or JSON); errors follow
 /// RFC 6749 §5.2 (see `OAuthError`).
 extension GatewayService {
@@ -40,10 +41,27 @@ extension GatewayService {
         let grant = TokenGrant(
             request: request, parameters: parameters, auth: auth, tokens: tokens, credentials: credentials,
             exchange: exchange, respond: respond)
+        // Password checks (argon2id) run on their own pool, fair among addresses, so a flood of them never
+        // holds the workers that refresh grants, client credentials and key lookups need.
+        if path == Self.tokenPath, parameters["grant_type"] == "password" {
+            let admission = credentials.passwordChecks.submit(address: ClientKey.limitKey(exchange.client)) {
+                [self] release in
+                var checked = grant
+                checked.respond = { response in
+                    release()
+                    grant.respond(response)
+                }
+                passwordGrant(checked)
+            }
+            switch admission {
+            case .accepted: return
+            case .addressBusy: return answer(grant, .loginInProgress)
+            case .full: return answer(grant, .passwordChecksFull)
+            }
+        }
         let accepted = credentials.workers.submit { [self] in
             if path == Self.revokePath { return revoke(grant) }
             switch parameters["grant_type"] {
-            case "password"?: passwordGrant(grant)
             case "refresh_token"?: refreshGrant(grant)
             case "client_credentials"?: clientCredentialsGrant(grant)
             case nil: answer(grant, .invalidRequest)
@@ -61,7 +79,7 @@ extension GatewayService {
         let tokens: TokenIssuer
         let credentials: CredentialCache
         var exchange: Exchange
-        let respond: @Sendable (HTTPResponse) -> Void
+        var respond: @Sendable (HTTPResponse) -> Void
 
         var now: Int64 { credentials.clock.unixSeconds() }
     }
@@ -98,10 +116,12 @@ extension GatewayService {
         // Unknown, disabled, overlong: the same answer after the same work, so nothing tells them apart.
         guard let user, !user.disabled, password.utf8.count <= PasswordPolicy.maximumBytes else {
             hasher.verifyNothing(password)
+            grant.credentials.passwordChecks.noteFailure(address: ClientKey.limitKey(grant.exchange.client))
             return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username)
         }
         grant.exchange.subject = user.username
         guard hasher.verify(password, against: user.passwordHash) else {
+            grant.credentials.passwordChecks.noteFailure(address: ClientKey.limitKey(grant.exchange.client))
             return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username)
         }
         guard let scopes = requestedScopes(grant, held: user.scopes, roles: user.roles) else {
@@ -140,9 +160,10 @@ extension GatewayService {
         guard let scopes = requestedScopes(grant, held: record.scopes, roles: record.roles) else {
             return answer(grant, .invalidScope)
         }
+        // The token names its key, so it dies with it (revoked, expired, past a rotation's grace).
         issue(
             grant, subject: record.name, roles: record.roles, scopes: scopes, withRefresh: false,
-            how: "client_credentials")
+            how: "client_credentials", clientID: record.id)
     }
 
     /// The `scope` parameter when it asks for no more than `held` and the roles grant; `held` when absent;
@@ -158,11 +179,11 @@ extension GatewayService {
     /// Signs an access token (and starts a refresh-token family when asked) and answers RFC 6749 §5.1's JSON.
     func issue(
         _ grant: TokenGrant, subject: String, roles: [String], scopes: [String], withRefresh: Bool, how: String,
-        refresh: String? = nil, accessTokenID: String? = nil
+        refresh: String? = nil, accessTokenID: String? = nil, clientID: String? = nil
     ) {
         do {
             let access = try grant.tokens.access(
-                subject: subject, roles: roles, scopes: scopes, tokenID: accessTokenID)
+                subject: subject, roles: roles, scopes: scopes, tokenID: accessTokenID, clientID: clientID)
             var refreshToken = refresh
             if withRefresh && refresh == nil {
                 let text = RefreshTokenFormat.generate()

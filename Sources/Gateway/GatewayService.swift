@@ -30,6 +30,8 @@ public final class GatewayService: HTTPStreamingHandler {
     let upstreamAddresses: [String: UpstreamAddress]
     let clock: any PortalClock
     let ids = RequestIDGenerator()
+    /// Nonces for consumer signatures: unique across gateways (a random prefix per process and a counter).
+    let identityNonces = RequestIDGenerator()
 
     /// - Parameters:
     ///   - settings: the gateway's validated settings.
@@ -89,7 +91,8 @@ public final class GatewayService: HTTPStreamingHandler {
             startNanoseconds: clock.monotonicNanoseconds())
         exchange.isTLS = connection.isTLS
 
-        // A banned address is refused before anything else runs: one memory read, no audit, no limiter.
+        // A banned address is refused before anything else runs: one memory read (with Redis, of the mirror), no
+        // audit, no limiter.
         if let remaining = banRemainingSeconds(exchange.client) {
             return finish(bannedResponse(remaining, exchange), exchange, respond)
         }
@@ -185,9 +188,7 @@ public final class GatewayService: HTTPStreamingHandler {
 
     /// The client's `X-Request-ID` when it is acceptable to keep, else nil.
     static func keptRequestID(_ request: HTTPRequest) -> String? {
-        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id),
-            !ConsumerIdentity.looksLikeCredential(id)
-        else { return nil }
+        guard let id = request.headers.first("X-Request-ID"), RequestIDGenerator.isAcceptable(id) else { return nil }
         return id
     }
 }

@@ -24,6 +24,12 @@ struct OAuthError: Error, Sendable, Equatable {
     static let parametersInQuery = OAuthError(
         400, "invalid_request", "E9116", "credentials must travel in the body, never in the URL")
     static let busy = OAuthError(503, "temporarily_unavailable", "E9117", "too many logins at once; try again")
+    /// A password check from this address is already waiting or running (429, `Retry-After`).
+    static let loginInProgress = OAuthError(
+        429, "temporarily_unavailable", "E9430", "a login from this address is already being checked; try again")
+    /// Every place for password checks is taken (503, `Retry-After`).
+    static let passwordChecksFull = OAuthError(
+        503, "temporarily_unavailable", "E9431", "too many logins are being checked; try again")
     static let serverError = OAuthError(500, "server_error", "E9118", "the grant could not be completed")
 
     init(_ status: Int, _ error: String, _ code: String, _ description: String) {
@@ -46,6 +52,7 @@ struct OAuthError: Error, Sendable, Equatable {
         body.append(UInt8(ascii: "}"))
         var headers = OAuthError.noStoreHeaders
         if status == 401 { headers.add("WWW-Authenticate", #"Basic realm="story-portal""#) }
+        if status == 429 || status == 503 { headers.add("Retry-After", "1") }
         return HTTPResponse(status: status, headers: headers, body: body)
     }
 

@@ -1,3 +1,4 @@
+import Auth
 import Crypto
 import Synchronization
 
@@ -24,19 +25,6 @@ public final class RequestIDGenerator: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Whether a client-sent id may be kept: 1 to 64 characters of `A-Z a-z 0-9 . _ -`.
-    public static func isAcceptable(_ id: String) -> Bool {
-        let utf8 = id.utf8
-        guard !utf8.isEmpty, utf8.count <= 64 else { return false }
-        for b in utf8 {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                continue
-            default:
-                return false
-            }
-        }
-        return true
-    }
+    /// Whether a client-sent id may be kept: one of `ClientRequestID`'s shapes, none big enough for a secret.
+    public static func isAcceptable(_ id: String) -> Bool { ClientRequestID.isSafe(id) }
 }

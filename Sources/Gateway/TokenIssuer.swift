@@ -5,7 +5,7 @@ import PortalCore
 /// What the product puts in the tokens it issues at `POST /auth/token`, and how it signs them.
 ///
 /// Access tokens are JWTs signed HS256 (`JWT_SECRET`) or ES256 (`JWT_SIGNING_KEY_FILE`), with `kid`, `jti`,
-/// `iss`, `aud`, `sub`, `scope`, `roles`, `iat` and `exp`; they last `accessLifetimeSeconds` (`JWT_EXPIRATION`).
+/// `iss`, `aud`, `sub`, `scope`, `roles`, `iat`, `exp` and, when minted from an API key, `client_id`; they last `accessLifetimeSeconds` (`JWT_EXPIRATION`).
 /// Refresh tokens are opaque (`RefreshTokenFormat`) and last `refreshLifetimeSeconds` per family.
 public struct TokenIssuer: Sendable {
     public let signer: JWTSigner
@@ -43,15 +43,15 @@ public struct TokenIssuer: Sendable {
         let expiresAt: Int64
     }
 
-    /// Signs an access token for `subject`.
+    /// Signs an access token for `subject`; `clientID` names the API key it was minted from, if any.
     func access(
-        subject: String, roles: [String], scopes: [String], tokenID: String? = nil
+        subject: String, roles: [String], scopes: [String], tokenID: String? = nil, clientID: String? = nil
     ) throws(JWTError) -> Access {
         let now = clock.unixSeconds()
         let claims = JWTClaims(
             subject: subject, scopes: scopes, issuedAt: now, expiresAt: now + accessLifetimeSeconds,
             jwtID: tokenID ?? Base64URL.encode(SecureRandom.bytes(count: 16)), issuer: issuer, audience: audience,
-            roles: roles)
+            roles: roles, clientID: clientID)
         return Access(token: try signer.sign(claims), tokenID: claims.jwtID, expiresAt: claims.expiresAt)
     }
 }

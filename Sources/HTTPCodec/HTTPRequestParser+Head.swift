@@ -23,9 +23,8 @@ extension HTTPRequestParser {
             switch name.count {
             case 4 where ByteClass.equalsIgnoringCase(name, "host"):
                 hostCount += 1
-                for b in value where b == ByteClass.sp || b == ByteClass.htab || b == UInt8(ascii: ",") {
-                    throw HTTPParseError(.badHost)
-                }
+                // RFC 9112 §3.2: a Host that is not a valid host and optional port is answered 400.
+                guard HostHeader.isValid(value) else { throw HTTPParseError(.badHost) }
             case 14 where ByteClass.equalsIgnoringCase(name, "content-length"):
                 let length = try FramingRules.contentLength(value, limit: limits.maxBodyBytes)
                 if let previous = contentLength, previous != length { throw HTTPParseError(.badContentLength) }

@@ -123,6 +123,26 @@ public final class BanList: Sendable {
         return activeCount.load(ordering: .relaxed)
     }
 
+    /// Replaces the bans with `entries` (key, milliseconds left; reason `shared`), keeping the live bans of
+    /// `keep` as they are. For a mirror of a shared store; at most `maxBans` are held.
+    public func replace(with entries: [(key: String, value: Int64)], keeping keep: Set<String>) {
+        let now = clock.monotonicNanoseconds()
+        table.withLock { bans in
+            var fresh: [String: Ban] = [:]
+            fresh.reserveCapacity(min(entries.count + keep.count, maxBans))
+            for key in keep {
+                if let ban = bans[key], ban.until > now { fresh[key] = ban }
+            }
+            for (key, milliseconds) in entries where milliseconds > 0 && fresh.count < maxBans {
+                let until = now &+ UInt64(milliseconds) &* 1_000_000
+                if let kept = fresh[key], kept.until >= until { continue }
+                fresh[key] = Ban(until: until, reason: "shared")
+            }
+            bans = fresh
+            activeCount.store(bans.count, ordering: .relaxed)
+        }
+    }
+
     /// Forgets every expired ban.
     public func purgeExpired() {
         let now = clock.monotonicNanoseconds()

@@ -3,7 +3,9 @@ import Synchronization
 
 /// Revoked token ids in this process's memory: a set behind one `Mutex`, with an atomic count so that the
 /// common case, no revocation at all, takes no lock. Entries leave once their token would have expired anyway.
-public final class InMemoryRevocationList: TokenRevocationStore {
+///
+/// It is the whole list without Redis, and this gateway's own layer under `SharedRevocations` with it.
+public final class InMemoryRevocationList: Sendable {
     private let entries = Mutex<[String: Int64]>([:])
     private let held = Atomic<Int>(0)
     private let clock: any PortalClock
@@ -13,11 +15,13 @@ public final class InMemoryRevocationList: TokenRevocationStore {
         self.clock = clock
     }
 
+    /// Whether `tokenID` is revoked. Never blocks on I/O; takes no lock while the list is empty.
     public func isRevoked(_ tokenID: String) -> Bool {
         guard held.load(ordering: .relaxed) > 0 else { return false }
         return entries.withLock { $0[tokenID] != nil }
     }
 
+    /// Records that `tokenID` is revoked until `untilUnixSeconds` (its token's `exp`).
     public func revoke(_ tokenID: String, untilUnixSeconds: Int64) {
         entries.withLock { table in
             table[tokenID] = max(table[tokenID] ?? untilUnixSeconds, untilUnixSeconds)
@@ -25,6 +29,7 @@ public final class InMemoryRevocationList: TokenRevocationStore {
         }
     }
 
+    /// Adds every `(tokenID, untilUnixSeconds)` of a durable list and forgets entries past their end.
     public func merge(_ list: [(tokenID: String, untilUnixSeconds: Int64)]) {
         let now = clock.unixSeconds()
         entries.withLock { table in
@@ -36,5 +41,6 @@ public final class InMemoryRevocationList: TokenRevocationStore {
         }
     }
 
+    /// Revocations held now (for a gauge).
     public var count: Int { held.load(ordering: .relaxed) }
 }

@@ -41,8 +41,7 @@ extension ServerConnection {
         do {
             done = try parser.readBody { scratch.append(contentsOf: $0) }
         } catch {
-            // Malformed, or past MAX_BODY_SIZE mid-stream: part of it may have gone on, so no answer can follow.
-            close()
+            refuseBody(stream, listener.server.withErrorHeaders(error.response()))
             return
         }
         stream.bodyBytes += scratch.count
@@ -53,10 +52,31 @@ extension ServerConnection {
         if done {
             stream.delegate?.streamBodyEnded()
         } else if readClosed {
-            close()
+            refuseBody(stream, listener.server.withErrorHeaders(Self.truncatedBody))
             return
         }
         if current === stream { inputDemandChanged() }
+    }
+
+    /// The body broke its framing, passed `MAX_BODY_SIZE`, ended early or came too slowly: the handler is told the
+    /// stream closed (so a relay drops its upstream, never to be reused), and a client that has no byte of the
+    /// answer yet gets `answer` (a JSON error with the server's error headers) before the close. After the head,
+    /// only the close is left.
+    func refuseBody(_ stream: ServerStream, _ answer: HTTPResponse) {
+        guard !stream.headWritten else {
+            close()
+            return
+        }
+        stream.closedEarly = true
+        let delegate = stream.delegate
+        stream.delegate = nil
+        delegate?.streamClosed()
+        guard current === stream, !closed, !stream.headWritten else {
+            close()
+            return
+        }
+        current = nil
+        queueErrorAnswer(answer)
     }
 
     /// The handler asked for the body: a waiting client is told to go on, and bytes already here are handed over.
@@ -74,6 +94,11 @@ extension ServerConnection {
         guard current === stream, !closed else { return }
         deliverBody()
         if current === stream, !closed { inputDemandChanged() }
+    }
+
+    /// The client half-closed before its body ended (400, `E9315`, as the parser answers a truncated message).
+    static var truncatedBody: HTTPResponse {
+        .json(status: 400, body: Array(#"{"error":{"code":"E9315","message":"message ended early"}}"#.utf8))
     }
 
     /// Reading was paused, resumed, asked for or finished: update the socket's interest and the timeout.

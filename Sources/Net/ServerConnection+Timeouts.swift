@@ -94,17 +94,22 @@ extension ServerConnection {
             // client that takes no bytes.
             close()
         case .body where current != nil:
-            // Part of a streamed body may have gone on already: only the close can end it.
-            close()
+            // The handler lets go of the stream; a client with no byte of an answer yet is told 408 first.
+            waiting = .nothing
+            deadline = 0
+            if let current { refuseBody(current, listener.server.withErrorHeaders(Self.requestTimeout)) }
         case .firstHead where parser.bufferedByteCount == 0:
             close()
         case .firstHead, .head, .body:
             // A client too slow to finish its request gets 408, then the connection closes.
             waiting = .nothing
             deadline = 0
-            let body = Array(#"{"error":{"code":"E9316","message":"request timeout"}}"#.utf8)
-            queueErrorAnswer(listener.server.withErrorHeaders(.json(status: 408, body: body)))
+            queueErrorAnswer(listener.server.withErrorHeaders(Self.requestTimeout))
         }
+    }
+
+    static var requestTimeout: HTTPResponse {
+        .json(status: 408, body: Array(#"{"error":{"code":"E9316","message":"request timeout"}}"#.utf8))
     }
 
     private func reportTimeout(_ kind: ConnectionTimeout) {

@@ -132,13 +132,18 @@ final class ServerConnection: EventLoopSelectable, EventLoopFlushable, @unchecke
             return
         case .processed(0):
             readClosed = true
+            // A body cut short by a half-close cannot be finished: the client that can still read is told so.
+            if !lingering, slots.isEmpty, current == nil, parser.phase == .body {
+                queueErrorAnswer(listener.server.withErrorHeaders(Self.truncatedBody))
+                return
+            }
             if lingering || (slots.isEmpty && current == nil && pendingOutput == 0) {
                 close()
                 return
             }
-            // A streamed body cut short cannot be finished; anything asked before the half-close is answered.
+            // A streamed body cut short: the handler lets go; anything asked before the half-close is answered.
             if let current, !current.bodyComplete, current.bodyWanted {
-                close()
+                refuseBody(current, listener.server.withErrorHeaders(Self.truncatedBody))
                 return
             }
             stopParsing = true

@@ -7,13 +7,14 @@ public struct UserRecord: Sendable, Equatable {
     public var roles: [String]
     /// Scopes held besides those the roles grant.
     public var scopes: [String]
-    /// A disabled user cannot log in; tokens already issued run out at their `exp`.
+    /// A disabled user cannot log in, and the gateway refuses the user's tokens already issued.
     public var disabled: Bool
     /// Whether the password failed the password policy when it was set (allowed in development only).
     public var weakPassword: Bool
     /// Unix seconds.
     public var createdAt: Int64
-    /// Unix seconds of the last change (password, disabled).
+    /// Unix seconds of the last change (password, disabled): the gateway refuses the user's tokens and refresh
+    /// families issued before it, so every store must set it on those changes.
     public var updatedAt: Int64
 
     public init(

@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One SQLite connection and its cache of prepared statements.
 ///
 /// Not thread-safe: its owner keeps it behind a `Mutex`, so only one thread uses it at a time.
@@ -11,7 +15,16 @@ final class SQLiteConnection {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     /// Opens (creating if needed) the database at `path`.
+    ///
+    /// A missing file is created 0600 first: SQLite would make it 0644 (less the umask), and it gives its `-wal`
+    /// and `-shm` files the database's mode, so all three hold credentials and events for this user alone.
     init(path: String, busyTimeoutMilliseconds: Int32) throws {
+        // Only when missing (O_EXCL): closing any descriptor of a file drops every POSIX lock this process holds
+        // on it, so opening and closing an existing database would release another connection's locks.
+        if path != ":memory:", !path.hasPrefix("file:") {
+            let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)

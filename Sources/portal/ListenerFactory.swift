@@ -29,10 +29,20 @@ struct ListenerFactory {
             labelNames: ["listener", "phase"])
     }
 
-    /// A server for `handler` on `host:port`, not yet started; HTTPS when `tls` is given.
-    func make(_ name: String, host: String, port: Int, handler: any HTTPHandler, tls: TLSContext? = nil) -> HTTPServer {
+    /// A server for `handler` on `host:port`, not yet started; HTTPS when `tls` is given. `behindGateway` (the data
+    /// layer) raises the field limits by what the gateway adds to a request it forwards, so that a request within
+    /// the gateway's limits is never refused 431 one hop later.
+    func make(
+        _ name: String, host: String, port: Int, handler: any HTTPHandler, tls: TLSContext? = nil,
+        behindGateway: Bool = false
+    ) -> HTTPServer {
         let refused = self.refused
         let timedOut = self.timedOut
+        var limits = self.limits
+        if behindGateway {
+            limits.maxHeaderFields += GatewayService.forwardedFieldAllowance
+            limits.maxHeaderBytes += GatewayService.forwardedFieldBytesAllowance
+        }
         return HTTPServer(
             host: host, port: port, group: group, handler: handler, limits: limits, timeouts: timeouts,
             errorHeaders: GatewayService.serverErrorHeaders, connectionLimits: connectionLimits, tls: tls,

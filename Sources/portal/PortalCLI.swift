@@ -36,6 +36,9 @@ enum PortalCLI {
             return 2
         }
         let rest = Array(arguments.dropFirst())
+        // Every file any command creates (stores, secrets, keys, audit trail, backups) is its user's alone;
+        // a file meant for others (a certificate) is widened explicitly.
+        umask(0o077)
         do {
             switch command {
             case "serve": return try ServeCommand.run(rest, parts: .all)

@@ -9,9 +9,10 @@ import Telemetry
 
 extension PortalRuntime {
     /// The gateway's authentication: keys from `JWT_SECRET` (or the development secret), `JWKS_FILE` and
-    /// `JWKS_URL`, with `JWT_ISSUER`, `JWT_AUDIENCE` and `JWT_LEEWAY`, and the access policy of `PORTAL_CONFIG`.
+    /// `JWKS_URL`, with `JWT_ISSUER`, `JWT_AUDIENCE` and `JWT_LEEWAY`, and the access policy of `PORTAL_CONFIG`;
+    /// bans and revocations in `shared`.
     static func makeAuthentication(
-        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
+        settings: PortalSettings, shared: SharedState, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
     ) throws -> GatewayAuthentication {
         let auth = settings.auth
         var keys: [JWTVerifier.Key] = []
@@ -39,7 +40,8 @@ extension PortalRuntime {
             jwks.start()
             refresher = jwks
         }
-        let credentials = try makeCredentialCache(settings: settings, registry: registry, logger: logger, clock: clock)
+        let credentials = try makeCredentialCache(
+            settings: settings, revocations: shared.revocations, registry: registry, logger: logger, clock: clock)
         let tokens = TokenIssuer(
             signer: signer, issuer: auth.jwtIssuer, audience: auth.jwtAudience,
             accessLifetimeSeconds: settings.jwtExpirationSeconds,
@@ -48,7 +50,7 @@ extension PortalRuntime {
             maxFailures: auth.bruteForceMaxFailures, windowSeconds: auth.bruteForceWindowSeconds,
             baseBanSeconds: auth.bruteForceBanSeconds, maxBanSeconds: auth.bruteForceMaxBanSeconds)
         let bruteForce = BruteForceGuard(
-            bans: BanList(clock: clock), tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
+            bans: shared.bans, tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
             registry: registry)
         return GatewayAuthentication(
             keyRing: ring, jwks: refresher, policy: settings.access, credentials: credentials, tokens: tokens,
@@ -81,7 +83,8 @@ extension PortalRuntime {
     /// and logins; else the data directory's SQLite file.
     /// Production refuses to start while an enabled user has a weak or default password.
     static func makeCredentialCache(
-        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
+        settings: PortalSettings, revocations: SharedRevocations, registry: MetricsRegistry, logger: Logger,
+        clock: any PortalClock
     ) throws -> CredentialCache {
         let store = try CredentialSetup.store(settings, gateway: true)
         if settings.portalEnvironment == .production {
@@ -91,13 +94,13 @@ extension PortalRuntime {
                 throw StartError(description: CredentialSetup.readFailure(settings, error))
             }
         }
-        let revocations = InMemoryRevocationList(clock: clock)
-        registry.gauge("revoked_tokens", help: "Revoked token ids held until their tokens expire.") {
-            Double(revocations.count)
-        }
         let cache = CredentialCache(
             store: store, hasher: try CredentialSetup.hasher(settings), revocations: revocations,
-            workers: BlockingWorkers(name: "portal-auth"), clock: clock,
+            workers: BlockingWorkers(name: "portal-auth"),
+            passwordChecks: PasswordHashPool(
+                threadCount: settings.auth.passwordHashThreads, maxPending: settings.auth.passwordHashQueue,
+                maxSuspectPending: settings.auth.passwordHashQueue, maxPerAddress: settings.auth.passwordHashPerAddress),
+            clock: clock,
             refreshSeconds: settings.auth.credentialCacheRefreshSeconds, logger: logger, registry: registry)
         do {
             try cache.start()

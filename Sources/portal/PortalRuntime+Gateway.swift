@@ -10,35 +10,19 @@ import Telemetry
 extension PortalRuntime {
     /// The gateway handler with its verifier, limiter, audit trail and metrics.
     static func makeGateway(
-        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, gatewayKey: String?,
-        audit: inout AuditLog?
+        settings: PortalSettings, registry: MetricsRegistry, logger: Logger, group: EventLoopGroup,
+        gatewayKey: String?, audit: inout AuditLog?
     ) throws -> GatewayService {
         let clock = SystemClock()
-        let authentication = try makeAuthentication(
-            settings: settings, registry: registry, logger: logger, clock: clock)
-
         let redis = try makeRedisClient(settings, logger: logger)
+        let shared = makeSharedState(
+            settings, redis: redis, group: group, registry: registry, logger: logger, clock: clock)
+        let authentication = try makeAuthentication(
+            settings: settings, shared: shared, registry: registry, logger: logger, clock: clock)
         let limiter = makeLimiter(settings, redis: redis, registry: registry, logger: logger, clock: clock)
 
         if settings.auditLogEnabled {
-            let sinkErrors = registry.counter(
-                "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
-            let chainKey = try AuditKeys.chainKey(settings)
-            let signer = try AuditKeys.signer(settings)
-            do {
-                audit = try AuditLog(
-                    path: settings.auditLogDestination,
-                    level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
-                    checkpointSigner: signer,
-                    checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
-                    onSinkError: { [logger] error in
-                        sinkErrors.labels([error.metricLabel]).increment()
-                        logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
-                    })
-            } catch {
-                throw StartError(
-                    description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
-            }
+            audit = try makeAuditLog(settings, registry: registry, logger: logger, clock: clock)
         }
 
         var bindings: [ServiceKeyBinding] = []
@@ -66,6 +50,31 @@ extension PortalRuntime {
                 clock: clock)
         } catch {
             throw StartError(description: error.description)
+        }
+    }
+
+    /// The audit trail at `AUDIT_LOG_DESTINATION`, chained and checkpointed as `AUDIT_*` says, with
+    /// `audit_sink_errors_total{kind}`.
+    static func makeAuditLog(
+        _ settings: PortalSettings, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
+    ) throws -> AuditLog {
+        let sinkErrors = registry.counter(
+            "audit_sink_errors_total", help: "Audit writes that failed or records dropped.", labelNames: ["kind"])
+        let chainKey = try AuditKeys.chainKey(settings)
+        let signer = try AuditKeys.signer(settings)
+        do {
+            return try AuditLog(
+                path: settings.auditLogDestination,
+                level: settings.auditLogLevel == .warning ? .warning : .info, clock: clock, chainKey: chainKey,
+                checkpointSigner: signer,
+                checkpointIntervalMilliseconds: settings.audit.checkpointIntervalSeconds * 1000,
+                onSinkError: { [logger] error in
+                    sinkErrors.labels([error.metricLabel]).increment()
+                    logger.error("audit.sink_error", ["kind": .string(error.metricLabel)])
+                })
+        } catch {
+            throw StartError(
+                description: "AUDIT_LOG_DESTINATION: cannot open \(settings.auditLogDestination): \(error)")
         }
     }
 }

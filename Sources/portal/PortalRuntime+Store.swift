@@ -9,7 +9,7 @@ extension PortalRuntime {
     /// - Parameter encryption: seals event payloads and metadata; nil for commands that only read audit records.
     static func makeStore(
         _ settings: PortalSettings, encryption: EventEncryption? = nil
-    ) throws -> (store: any EventStore & AuditRecordStore, workers: Int) {
+    ) throws -> (store: any EventStore & AuditRecordStore & EventPurging, workers: Int) {
         guard let postgres = settings.postgres else {
             do {
                 return (try SQLiteEventStore(directory: settings.portalDataDirectory, encryption: encryption), 2)

@@ -21,6 +21,8 @@ final class PortalRuntime {
     let logger: Logger
     /// The HTTPS listener's certificate and key, reloaded on SIGHUP; nil without TLS.
     let tls: TLSContext?
+    /// Purges events past their retention; nil without the data layer or without retention rules.
+    var purger: RetentionPurger?
 
     private init(
         group: EventLoopGroup, servers: [(String, HTTPServer)], audit: AuditLog?, logger: Logger,
@@ -54,14 +56,16 @@ final class PortalRuntime {
 
         var servers: [(String, HTTPServer)] = []
         var readiness: @Sendable () -> Bool = { true }
+        var eventStore: (any EventPurging)?
         var settings = settings
         settings.auth.l01IdentityKey = try identityKey(settings, parts: parts)
         let erasureTrail = ErasureTrail()
         var generatedMasterKey: String?
         if parts != .gatewayOnly {
-            let (server, ready, generatedKey) = try makeDataLayer(
+            let (server, ready, store, generatedKey) = try makeDataLayer(
                 settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners,
                 erasureTrail: erasureTrail)
+            eventStore = store
             // Started first: with DATA_LAYER_PORT=0 the gateway's default route needs the port it got.
             do {
                 try server.start()
@@ -86,7 +90,8 @@ final class PortalRuntime {
             do {
                 tls = try makeTLSContext(settings)
                 gateway = try makeGateway(
-                    settings: settings, registry: registry, logger: logger, gatewayKey: gatewayKey, audit: &audit)
+                    settings: settings, registry: registry, logger: logger, group: group, gatewayKey: gatewayKey,
+                    audit: &audit)
                 erasureTrail.attach(audit)
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
@@ -137,7 +142,22 @@ final class PortalRuntime {
             }
             servers.append((name, server))
         }
+        // Without a gateway here, the data layer's purges get an audit trail of their own.
+        if eventStore != nil, settings.retention.hasRules, audit == nil, settings.auditLogEnabled {
+            do {
+                audit = try makeAuditLog(settings, registry: registry, logger: logger, clock: SystemClock())
+            } catch {
+                PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
+                throw error
+            }
+        }
         let runtime = PortalRuntime(group: group, servers: servers, audit: audit, logger: logger, tls: tls)
+        if let eventStore, settings.retention.hasRules {
+            let purger = RetentionPurger(
+                policy: settings.retention, store: eventStore, audit: audit, logger: logger, registry: registry)
+            purger.start()
+            runtime.purger = purger
+        }
         do {
             runtime.shipper = try startShipping(
                 settings: settings, parts: parts, gatewayKey: gatewayKey, audit: audit, group: group,
@@ -199,9 +219,9 @@ final class PortalRuntime {
     static func makeDataLayer(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String],
         listeners: ListenerFactory, erasureTrail: ErasureTrail
-    ) throws -> (HTTPServer, @Sendable () -> Bool, generatedMasterKey: String?) {
+    ) throws -> (HTTPServer, @Sendable () -> Bool, any EventPurging, generatedMasterKey: String?) {
         let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
-        let (store, workers): (any EventStore & AuditRecordStore, Int)
+        let (store, workers): (any EventStore & AuditRecordStore & EventPurging, Int)
         let generatedKey: String?
         do {
             let (encryption, generated) = try MasterKeySetup.encryption(settings)
@@ -222,14 +242,15 @@ final class PortalRuntime {
             })
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
-            handler: DataLayerService(router: router, workerCount: workers))
-        return (server, { (try? store.ping()) != nil }, generatedKey)
+            handler: DataLayerService(router: router, workerCount: workers), behindGateway: true)
+        return (server, { (try? store.ping()) != nil }, store, generatedKey)
     }
 
     /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail and
     /// ships what it can of it (the data layer, when in this process, stops last so that it can take it).
     func stop(grace: Double) {
         let deadline = Duration.milliseconds(Int64(grace * 1000))
+        purger?.stop()
         for (name, server) in servers.reversed() where name != "data layer" { server.shutdown(deadline: deadline) }
         if let audit, !audit.close() {
             logger.error("audit.close_incomplete")

@@ -35,8 +35,6 @@ enum ServeCommand {
         }
         guard args.positionals.isEmpty else { throw UsageError("unexpected argument '\(args.positionals[0])'") }
 
-        // Files the process creates (store, audit trail, secrets) are readable by its user alone.
-        umask(0o077)
         let settings = try PortalSettings.load(from: Environment.load())
         let logger = Logger(level: logLevel(settings.logLevel), format: settings.logFormat == .json ? .json : .text)
 

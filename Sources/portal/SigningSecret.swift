@@ -1,6 +1,7 @@
 import Config
 import Crypto
 import PortalCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -61,11 +62,22 @@ enum SigningSecret {
 
 /// The data directory: created with mode 0700 when missing.
 enum DataDirectory {
+    /// Directories already warned about, so a command that opens several files warns once.
+    private static let warned = Mutex<Set<String>>([])
+
+    /// Creates the data directory 0700 when missing. One the operator made is left as it is, with one warning
+    /// line when its group or others may enter it.
     static func ensure(_ path: String) throws {
         var info = stat()
         if stat(path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
                 throw SigningSecret.Failure(description: "PORTAL_DATA_DIR: \(path) is not a directory")
+            }
+            let mode = info.st_mode & 0o777
+            if mode & 0o077 != 0, warned.withLock({ $0.insert(path).inserted }) {
+                PortalCLI.printError(
+                    "portal: warning: PORTAL_DATA_DIR \(path) is open to group or others (mode "
+                        + String(mode, radix: 8) + "); run `chmod 700` on it")
             }
             return
         }

@@ -73,7 +73,7 @@ enum UserCommand {
             guard try store.user(named: name) != nil else { throw UsageError("no user \(name)") }
             let (hash, weak) = try newPassword(for: name, settings: settings)
             _ = try store.updatePassword(username: name, passwordHash: hash, weakPassword: weak, at: now)
-            PortalCLI.printError("changed the password of \(name)")
+            PortalCLI.printError("changed the password of \(name); its earlier sessions end")
         case ("disable", 2), ("enable", 2):
             let name = args.positionals[1]
             let disable = args.positionals[0] == "disable"

@@ -3,6 +3,7 @@ import Auth
 import Config
 import Foundation
 import Limits
+import PortalCore
 import Store
 import Telemetry
 import Testing
@@ -74,4 +75,41 @@ struct CredentialEchoTests {
 /// The audit trail's fingerprint of a credential.
 enum AuditFingerprint {
     static func of(_ credential: String) -> String { Audit.AuditRecord.fingerprint(of: credential) }
+}
+
+extension CredentialEchoTests {
+    @Test("an X-Request-ID holding any part of a credential is replaced: not echoed, forwarded or audited")
+    func credentialShapedRequestIDs() throws {
+        let harness = try GatewayHarness()
+        defer { harness.shutdown() }
+        let key = APIKeyFormat.generate().key
+        let jwt = try harness.token(scopes: ["echo:read"])
+        let segments = jwt.split(separator: ".").map(String.init)
+        let refresh = RefreshTokenFormat.generate()
+        let replaced = [
+            "Q7yWD-sVBwa3NXmKbu4GjbZyOjTVogg--4QsVNWDT0g", String(key.suffix(43)), String(key.dropFirst(4)),
+            "SPK_" + key.dropFirst(4), key, segments[1], segments[2], jwt, refresh, String(refresh.dropFirst(4)),
+            "Srt_abc", "spk_0123456789abcdef", "eyJhbGciOiJIUzI1NiJ9", String(repeating: "ab", count: 13),
+            Base64URL.encode(Array(repeating: 7, count: 20)),
+        ]
+        for id in replaced {
+            let response = try harness.send("GET", "/public/x", headers: [("X-Request-ID", id)])
+            let answered = try #require(response.header("X-Request-ID"), "\(id)")
+            #expect(answered != id && answered.count == 32, "\(id)")
+            #expect(harness.fake.seen.last?.values(normalisedName: "x-request-id") == [answered], "\(id)")
+        }
+        let audit = harness.auditText()
+        for id in replaced { #expect(!audit.contains(id), "\(id) audited") }
+
+        // Ids of the usual shapes are still kept.
+        let kept = [
+            "6f1c1d1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f", "0123456789abcdef0123456789ABCDEF", "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "req-42", "client-Req_1.2",
+        ]
+        for id in kept {
+            let response = try harness.send("GET", "/public/x", headers: [("X-Request-ID", id)])
+            #expect(response.header("X-Request-ID") == id)
+            #expect(harness.fake.seen.last?.values(normalisedName: "x-request-id") == [id])
+        }
+    }
 }

@@ -116,6 +116,9 @@ struct GatewayAPIKeyTests {
         // More than the service account holds is refused.
         #expect(try admin("POST", "/admin/keys", #"{"name":"l07","scopes":["events:write"]}"#).status == 400)
         #expect(try admin("POST", "/admin/keys", #"{"name":7}"#).status == 400)
+        // A second key for a name that has a usable one: 409, rotate it instead.
+        let duplicate = try admin("POST", "/admin/keys", #"{"name":"l07","scopes":["events:read"]}"#)
+        #expect(duplicate.status == 409 && duplicate.errorCode == "E9440", "\(duplicate.text)")
         let first = try harness.send("GET", "/api/v1/events", headers: [("X-API-Key", key)])
         #expect(first.status == 200, "\(first.text)")
 
@@ -133,6 +136,8 @@ struct GatewayAPIKeyTests {
         let listed = try admin("GET", "/admin/keys")
         #expect(listed.status == 200 && !listed.text.contains(newKey.suffix(43)) && listed.text.contains(id))
         #expect(try admin("DELETE", "/admin/keys/\(newKey.prefix(20))").status == 200)
+        // With no usable key left under the name, a new one may be created.
+        #expect(try admin("POST", "/admin/keys", #"{"name":"l07","scopes":["events:read"]}"#).status == 201)
         #expect(try harness.send("GET", "/api/v1/events", headers: [("X-API-Key", newKey)]).status == 401)
         #expect(try admin("DELETE", "/admin/keys/\(newKey.prefix(20))").status == 404)
         let types = try harness.auditRecords().compactMap { $0["type"] as? String }

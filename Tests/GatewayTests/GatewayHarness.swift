@@ -9,6 +9,7 @@ import HTTPCodec
 import Limits
 import Net
 import PortalCore
+import Redis
 import Store
 import Telemetry
 import Testing
@@ -48,8 +49,16 @@ final class GatewayHarness {
         /// A key under which the gateway signs identities for the data layer and the fake upstream, and with
         /// which the data layer checks them.
         var identityKey: [UInt8]?
+        /// Further upstream ports on 127.0.0.1 the gateway signs identities for under `identityKey`.
+        var identityPorts: [Int] = []
         /// Brute-force protection for the default authentication; nil: none.
         var bruteForce: BruteForcePolicy?
+        /// Shares bans and revocations through this Redis (as `REDIS_URL` does); nil: this process only.
+        var redis: RedisClient?
+        /// How often the ban and revocation mirrors sync with Redis, in nanoseconds.
+        var sharedSyncNanoseconds: UInt64 = 1_000_000_000
+        /// Failures in a row that open the shared stores' circuit, and its cool-down in milliseconds.
+        var sharedCircuit = (failures: 3, cooldownMilliseconds: UInt64(5_000))
     }
 
     /// The credential key of harnesses with credentials.
@@ -61,8 +70,9 @@ final class GatewayHarness {
 
     /// The data layer's key; fresh per harness, so a leak cannot pass by accident.
     let serviceKey = "svc-" + UUID().uuidString.lowercased()
-    /// Drives token expiry and the rate limiter; never advanced unless a test means to.
-    let clock = ManualClock()
+    /// Drives token expiry and the rate limiter; never advanced unless a test means to. With Redis it starts at
+    /// the real time, since Redis expires revocations on its own clock.
+    let clock: ManualClock
     let directory: String
     let auditPath: String
     let registry = MetricsRegistry()
@@ -77,9 +87,15 @@ final class GatewayHarness {
     let admin: HTTPServer
     /// The credential cache (and through it the store), when the options asked for one.
     let credentials: CredentialCache?
+    /// Bans and revocations, shared through Redis when the options gave one.
+    let bans: SharedBans
+    let revocations: SharedRevocations
+    /// The shared stores' circuit; nil without Redis.
+    let sharedCircuit: BackendCircuit?
     private var stopped = false
 
     init(_ options: Options = Options()) throws {
+        clock = options.redis == nil ? ManualClock() : ManualClock(unixSeconds: Int64(Date().timeIntervalSince1970))
         directory = NSTemporaryDirectory() + "gateway-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         auditPath = directory + "/audit.log"
@@ -99,10 +115,35 @@ final class GatewayHarness {
         try dataLayer.start()
         try upstream.start()
 
+        if let redis = options.redis {
+            let circuit = BackendCircuit(
+                failureThreshold: options.sharedCircuit.failures,
+                cooldownNanoseconds: options.sharedCircuit.cooldownMilliseconds * 1_000_000, clock: SystemClock())
+            let errors = registry.counter(
+                "shared_state_errors_total", help: "Ban and revocation calls Redis failed to answer.",
+                labelNames: ["store", "kind"])
+            let backend = SharedStoreBackend(
+                circuit: circuit, writeLoop: group.loops[0], syncIntervalNanoseconds: options.sharedSyncNanoseconds
+            ) { store, error in
+                errors.labels([store, error.label]).increment()
+            }
+            bans = SharedBans(
+                local: BanList(clock: clock), store: RedisBanStore(client: redis),
+                backend: backend)
+            revocations = SharedRevocations(
+                local: InMemoryRevocationList(clock: clock),
+                store: RedisRevocationStore(client: redis),
+                backend: backend)
+            sharedCircuit = circuit
+        } else {
+            bans = SharedBans(local: BanList(clock: clock))
+            revocations = SharedRevocations(local: InMemoryRevocationList(clock: clock))
+            sharedCircuit = nil
+        }
         if options.withCredentials {
             let cache = CredentialCache(
                 store: try SQLiteCredentialStore(directory: directory + "/data"),
-                hasher: CredentialHasher(key: Self.credentialKey), revocations: InMemoryRevocationList(clock: clock),
+                hasher: CredentialHasher(key: Self.credentialKey), revocations: revocations,
                 workers: BlockingWorkers(name: "harness-auth"), clock: clock,
                 refreshSeconds: options.credentialRefreshSeconds, logger: Logger(level: .error, sink: MemoryLogSink()),
                 registry: registry)
@@ -113,9 +154,10 @@ final class GatewayHarness {
         }
         let clock = self.clock
         let registry = self.registry
+        let bans = self.bans
         let bruteForce = options.bruteForce.map { policy in
             BruteForceGuard(
-                bans: BanList(clock: clock), tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
+                bans: bans, tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
                 registry: registry)
         }
         let kid = JWTSigner.keyID(forSecret: Self.secret)
@@ -142,7 +184,7 @@ final class GatewayHarness {
             serviceKeys: serviceKeys,
             rateLimit: options.rateLimit)
         if let key = options.identityKey {
-            settings.identityKeys = [dataLayer.port, upstream.port].map {
+            settings.identityKeys = ([dataLayer.port, upstream.port] + options.identityPorts).map {
                 IdentityKeyBinding(host: "127.0.0.1", port: $0, key: key)
             }
         }
@@ -179,6 +221,8 @@ final class GatewayHarness {
         guard !stopped else { return }
         stopped = true
         credentials?.stop()
+        bans.stop()
+        revocations.stop()
         for server in [gateway, admin, dataLayer, upstream] { server.shutdown(deadline: .milliseconds(200)) }
         group.shutdown()
         audit.close()

@@ -114,6 +114,9 @@ final class TestHTTPClient {
         return Response(status: status, headers: headers, body: body)
     }
 
+    /// Half-closes: the server reads EOF, yet can still answer.
+    func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
+
     /// True when the server closed the connection (read returns 0) within the read timeout.
     func isClosedByPeer() -> Bool {
         var scratch = [UInt8](repeating: 0, count: 512)

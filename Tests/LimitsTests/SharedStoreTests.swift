@@ -6,11 +6,11 @@ import Redis
 import RedisTestSupport
 import Testing
 
-/// One behaviour suite for bans and revocations, run on the in-memory stores and on real Redis.
+/// The Redis ban and revocation stores, on real Redis.
 @Suite("Shared ban and revocation stores")
 struct SharedStoreTests {
     enum Kind: String, CaseIterable {
-        case memory, redis
+        case redis
     }
 
     /// A store pair of one kind on a fixture's loop; Redis ones talk to a fresh redis-server.
@@ -23,19 +23,18 @@ struct SharedStoreTests {
         init(_ kind: Kind) throws {
             server = try RedisServer()
             fixture = try RedisLimiterFixture(server: server)
-            switch kind {
-            case .memory:
-                bans = InMemoryBanStore(list: BanList(clock: SystemClock()))
-                revocations = InMemoryRevocationStore()
-            case .redis:
-                bans = RedisBanStore(client: fixture.client)
-                revocations = RedisRevocationStore(client: fixture.client)
-            }
+            bans = RedisBanStore(client: fixture.client)
+            revocations = RedisRevocationStore(client: fixture.client)
         }
 
-        func status(_ key: String) throws -> BanStatus {
+        /// Seconds left on `key`'s ban as the store's snapshot says, or nil.
+        func status(_ key: String) throws -> Int? {
             let bans = self.bans
-            return try fixture.wait { loop, done in bans.status(key, on: loop, completion: done) }.get()
+            let snapshot = try fixture.wait { loop, done in
+                bans.snapshot(ifChangedSince: -1, on: loop, completion: done)
+            }
+            .get()
+            return snapshot.entries?.first { $0.key == key }.map { Int(($0.value + 999) / 1000) }
         }
 
         func ban(_ key: String, seconds: Int) throws {
@@ -44,6 +43,11 @@ struct SharedStoreTests {
                 bans.ban(key, forSeconds: seconds, reason: "test", on: loop, completion: done)
             }
             .get()
+        }
+
+        func list() throws -> [BanList.Entry] {
+            let bans = self.bans
+            return try fixture.wait { loop, done in bans.list(on: loop, completion: done) }.get()
         }
 
         func lift(_ key: String) throws -> Bool {
@@ -60,7 +64,10 @@ struct SharedStoreTests {
 
         func isRevoked(_ id: String) throws -> Bool {
             let revocations = self.revocations
-            return try fixture.wait { loop, done in revocations.isRevoked(id, on: loop, completion: done) }.get()
+            let snapshot = try fixture.wait { loop, done in
+                revocations.snapshot(ifChangedSince: -1, on: loop, completion: done)
+            }.get()
+            return snapshot.entries?.contains { $0.key == id } == true
         }
 
         func shutdown() { fixture.shutdown() }
@@ -74,16 +81,25 @@ struct SharedStoreTests {
         let stores = try Stores(kind)
         defer { stores.shutdown() }
 
-        #expect(try stores.status("203.0.113.5") == .notBanned)
+        #expect(try stores.status("203.0.113.5") == nil)
         try stores.ban("203.0.113.5", seconds: 600)
         try stores.ban("203.0.113.5", seconds: 5)
         let banned = try stores.status("203.0.113.5")
-        #expect(banned.isBanned && (595...600).contains(banned.remainingSeconds ?? 0), "\(banned)")
-        #expect(try stores.status("203.0.113.6") == .notBanned)
+        #expect((595...600).contains(banned ?? 0), "\(String(describing: banned))")
+        #expect(try stores.status("203.0.113.6") == nil)
+
+        try stores.ban("198.51.100.7", seconds: 1)
+        let listed = try stores.list()
+        #expect(listed.map(\.key) == ["198.51.100.7", "203.0.113.5"])
+        #expect(listed.map(\.reason) == ["test", "test"])
+        #expect((595...600).contains(listed.last?.remainingSeconds ?? 0))
 
         #expect(try stores.lift("203.0.113.5"))
-        #expect(try stores.status("203.0.113.5") == .notBanned)
+        #expect(try stores.status("203.0.113.5") == nil)
         #expect(try !stores.lift("203.0.113.5"))
+        usleep(1_100_000)
+        #expect(try stores.list().isEmpty, "a lifted ban and an ended one leave the list")
+        #expect(try stores.server.cli(["ZCARD", "portal:bans"]) == "0")
     }
 
     @Test("a revoked id stays revoked until the token's expiry; an expired one is not stored", arguments: Kind.allCases)
@@ -104,67 +120,64 @@ struct SharedStoreTests {
         }
     }
 
-    @Test("in Redis a ban or revocation made by one gateway is seen by another within the cache time")
-    func acrossGateways() throws {
-        let server = try RedisServer()
-        let first = try RedisLimiterFixture(server: server)
-        let second = try RedisLimiterFixture(server: server)
-        defer {
-            first.shutdown()
-            second.shutdown()
+    @Test("snapshots: the whole list when the version moved, nothing when it did not; expired entries leave")
+    func snapshots() throws {
+        let stores = try Stores(.redis)
+        defer { stores.shutdown() }
+        let bans = stores.bans
+        let revocations = stores.revocations
+        func banSnapshot(_ since: Int64) throws -> SharedSnapshot {
+            try stores.fixture.wait { loop, done in bans.snapshot(ifChangedSince: since, on: loop, completion: done) }
+                .get()
         }
-        let caching = SharedStoreCaching(ttlNanoseconds: 200_000_000)
-        let bansA = RedisBanStore(client: first.client, caching: caching)
-        let bansB = RedisBanStore(client: second.client, caching: caching)
-        let revokedB = RedisRevocationStore(client: second.client, caching: caching)
-        let revokedA = RedisRevocationStore(client: first.client, caching: caching)
-
-        // B looks first, so its "not banned" / "not revoked" answers are cached.
-        #expect(
-            try second.wait { loop, done in bansB.status("10.1.1.1", on: loop, completion: done) }.get() == .notBanned)
-        #expect(try !second.wait { loop, done in revokedB.isRevoked("j", on: loop, completion: done) }.get())
-        try first.wait { loop, done in bansA.ban("10.1.1.1", forSeconds: 60, reason: "r", on: loop, completion: done) }
-            .get()
-        try first.wait { loop, done in
-            revokedA.revoke("j", untilUnixSeconds: Self.now + 60, on: loop, completion: done)
-        }.get()
-
-        let seen = eventuallyTrue(within: 3) {
-            let banned = second.wait { loop, done in
-                done(bansB.cachedStatus("10.1.1.1", on: loop) ?? .init(remainingSeconds: -1))
-            }
-            let revoked = second.wait { loop, done in done(revokedB.cachedIsRevoked("j", on: loop)) }
-            if banned.remainingSeconds == -1 || revoked == nil {
-                // Not cached (any more): look up, which refreshes the cache.
-                _ = second.wait { loop, done in bansB.status("10.1.1.1", on: loop, completion: done) }
-                _ = second.wait { loop, done in revokedB.isRevoked("j", on: loop, completion: done) }
-                return false
-            }
-            return banned.isBanned && revoked == true
+        func revocationSnapshot(_ since: Int64) throws -> SharedSnapshot {
+            try stores.fixture.wait { loop, done in
+                revocations.snapshot(ifChangedSince: since, on: loop, completion: done)
+            }.get()
         }
-        #expect(seen)
+
+        let empty = try banSnapshot(-1)
+        #expect(empty.version == 0 && empty.entries?.isEmpty == true)
+        try stores.ban("a", seconds: 600)
+        try stores.ban("b", seconds: 1)
+        try stores.ban("a", seconds: 5)  // shorter: changes nothing, not even the version
+        let two = try banSnapshot(0)
+        #expect(two.version == 2 && two.entries?.map(\.key).sorted() == ["a", "b"])
+        #expect((595_000...600_000).contains(two.entries?.first { $0.key == "a" }?.value ?? 0))
+        #expect(try banSnapshot(2).entries == nil)
+        #expect(try stores.lift("a"))
+        usleep(1_100_000)
+        let none = try banSnapshot(2)
+        #expect(none.version == 3 && none.entries?.isEmpty == true, "a lifted and an ended ban are gone")
+
+        try stores.revoke("j1", until: Self.now + 600)
+        let revoked = try revocationSnapshot(-1)
+        #expect(revoked.version == 1 && revoked.entries?.map(\.key) == ["j1"])
+        #expect(revoked.entries?.first?.value == Self.now + 600 || revoked.entries?.first?.value == Self.now + 599)
+        #expect(try revocationSnapshot(1).entries == nil)
     }
 
-    @Test("cached answers need no round trip: they are served while Redis is down, until they go stale")
-    func cacheServesWithoutRedis() throws {
-        let server = try RedisServer()
+    @Test("with Redis stopped every call fails; restarted, the stored bans are there again (with AOF)")
+    func redisDown() throws {
+        let server = try RedisServer(extraConfiguration: ["appendonly yes", "appendfsync always"])
         let fixture = try RedisLimiterFixture(server: server)
         defer { fixture.shutdown() }
-        let bans = RedisBanStore(client: fixture.client, caching: SharedStoreCaching(ttlNanoseconds: 500_000_000))
+        let bans = RedisBanStore(client: fixture.client)
         try fixture.wait { loop, done in bans.ban("k", forSeconds: 60, reason: "r", on: loop, completion: done) }.get()
-        _ = try fixture.wait { loop, done in bans.status("k", on: loop, completion: done) }.get()
-
         server.stop()
-        let cached = fixture.wait { loop, done in done(bans.cachedStatus("k", on: loop)) }
-        usleep(600_000)
-        let stale = fixture.wait { loop, done in done(bans.cachedStatus("k", on: loop)) }
-        let lookup = fixture.wait { loop, done in bans.status("k", on: loop, completion: done) }
-
-        #expect(cached?.isBanned == true)
-        #expect(stale == nil)
-        guard case .failure = lookup else {
-            Issue.record("a lookup with Redis down must fail, got \(lookup)")
+        let snapshot = fixture.wait { loop, done in bans.snapshot(ifChangedSince: -1, on: loop, completion: done) }
+        let ban = fixture.wait { loop, done in bans.ban("k2", forSeconds: 60, reason: "r", on: loop, completion: done) }
+        guard case .failure = snapshot, case .failure = ban else {
+            Issue.record("calls with Redis down must fail, got \(snapshot), \(ban)")
             return
         }
+        try server.start()
+        let deadline = Date().addingTimeInterval(5)
+        var again = fixture.wait { loop, done in bans.snapshot(ifChangedSince: -1, on: loop, completion: done) }
+        while case .failure = again, Date() < deadline {
+            usleep(50_000)
+            again = fixture.wait { loop, done in bans.snapshot(ifChangedSince: -1, on: loop, completion: done) }
+        }
+        #expect(try again.get().entries?.map(\.key) == ["k"])
     }
 }

@@ -166,3 +166,24 @@ extension StreamingServerTests {
         #expect(server.server.openConnectionCount == 0)
     }
 }
+
+extension StreamingServerTests {
+    @Test("a streaming handler that reads the body: every rejected framing vector is answered with its status")
+    func framingVectorsWhileStreaming() throws {
+        let server = try TestServer(handler: StreamingTestHandler())
+        defer { server.stop() }
+        let prefix = Array("POST / ".utf8)
+        for vector in try FramingVector.load() where vector.expect == "reject" && vector.raw.starts(with: prefix) {
+            // The body is read by the handler (`/echo`), so a body error meets a stream in progress.
+            let client = try TestClient(port: server.port)
+            client.send(Array("POST /echo ".utf8) + vector.raw.dropFirst(prefix.count))
+            let (responses, closed) = client.readResponses(1)
+            let status = responses.last?.status ?? 0
+            #expect(vector.statuses.isEmpty ? status >= 400 : vector.statuses.contains(status), "\(vector.name)")
+            if let body = responses.last?.body {
+                #expect(String(decoding: body, as: UTF8.self).hasPrefix(#"{"error":{"code":"E93"#), "\(vector.name)")
+            }
+            #expect(closed || client.waitForClose(), "\(vector.name): connection left open")
+        }
+    }
+}

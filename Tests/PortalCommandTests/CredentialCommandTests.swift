@@ -122,3 +122,57 @@ struct CredentialCommandTests {
         #expect(try Curl.request(["-H", "X-API-Key: \(newKey)", url]).status == 200)
     }
 }
+
+extension CredentialCommandTests {
+    /// The permission bits of `path`, or nil when it does not exist.
+    static func mode(_ path: String) -> Int? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return (attributes[.posixPermissions] as? NSNumber)?.intValue
+    }
+
+    @Test("CLI commands create the store 0600 (with its -wal and -shm) and a data directory 0700; an open one warns")
+    func fileModes() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The bug showed under the usual umask: the child inherits this process's.
+        let previous = umask(0o022)
+        defer { umask(previous) }
+
+        // An existing directory the operator left 0755: kept as it is, one warning, files inside 0600.
+        let open = dir.appendingPathComponent("d").path
+        try FileManager.default.createDirectory(atPath: open, withIntermediateDirectories: false)
+        chmod(open, 0o755)
+        let env = PortalProcess.baseEnvironment(dataDirectory: URL(fileURLWithPath: open))
+        let added = try PortalProcess.run(
+            ["user", "add", "alice"], environment: env, in: dir, stdin: "a long enough passphrase\n")
+        #expect(added.status == 0, "\(added.stderr)")
+        let warnings = added.stderr.split(separator: "\n").filter { $0.contains("open to group or others") }
+        #expect(warnings.count == 1, "\(added.stderr)")
+        #expect(Self.mode(open) == 0o755)
+        #expect(Self.mode(open + "/credentials.db") == 0o600)
+        // While `portal serve` holds the stores open, their -wal and -shm files exist: all 0600 as well.
+        let server = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        defer { _ = server.terminate() }
+        let names = try FileManager.default.contentsOfDirectory(atPath: open)
+        #expect(names.contains("credentials.db-wal") && names.contains("credentials.db-shm"), "\(names)")
+        for name in names {
+            #expect(
+                Self.mode(open + "/" + name) == 0o600, "\(name): \(String(Self.mode(open + "/" + name) ?? 0, radix: 8))"
+            )
+        }
+
+        // A directory the command creates is 0700, and nothing warns.
+        let fresh = dir.appendingPathComponent("fresh").path
+        let created = try PortalProcess.run(
+            ["user", "add", "bob"],
+            environment: PortalProcess.baseEnvironment(dataDirectory: URL(fileURLWithPath: fresh)),
+            in: dir, stdin: "a long enough passphrase\n")
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(!created.stderr.contains("open to group"))
+        #expect(Self.mode(fresh) == 0o700)
+        for name in try FileManager.default.contentsOfDirectory(atPath: fresh) {
+            #expect(Self.mode(fresh + "/" + name) == 0o600, "\(name)")
+        }
+    }
+}

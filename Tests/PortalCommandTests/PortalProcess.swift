@@ -22,10 +22,11 @@ struct PortalProcess {
         return URL(fileURLWithPath: ".build/debug/portal")
     }
 
-    /// A fresh, empty working directory.
+    /// A fresh, empty working directory, 0700 as a data directory should be (an open one makes `portal` warn).
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("portal-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         return url
     }
 

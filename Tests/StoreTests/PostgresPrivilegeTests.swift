@@ -61,7 +61,7 @@ struct PostgresPrivilegeTests {
         #expect(try server.admin("SELECT count(*) FROM mcp_documents.events", database: database) == ["1"])
     }
 
-    @Test("l01_service reads, appends and updates events, appends and reads audit records, and nothing more")
+    @Test("l01_service reads, appends, updates and purges events, appends and reads audit records, and nothing more")
     func dataLayerRole() throws {
         let (database, _) = try prepared()
         defer { server.dropDatabase(database) }
@@ -73,6 +73,8 @@ struct PostgresPrivilegeTests {
             created_at, version) VALUES (gen_random_uuid(), 't', 'a', 'y', '{}', '{}', now(), 1)
             """,
             "UPDATE mcp_documents.events SET event_type = 'u' WHERE aggregate_id = 'y'",
+            // Retention purges.
+            "DELETE FROM mcp_documents.events WHERE created_at < now() - INTERVAL '30 days'",
             "SELECT count(*) FROM mcp_documents.audit_records",
             "INSERT INTO mcp_documents.audit_records (source_id, sequence, recorded_at, type, outcome, prev_hash, "
                 + "hash, line) VALUES ('gw', 2, now(), 't', 'o', repeat('a', 64), repeat('b', 64), '{}')",
@@ -80,7 +82,6 @@ struct PostgresPrivilegeTests {
         ]
         for sql in permitted { #expect(try allowed(sql, as: role, in: database), "\(sql)") }
         let forbidden = [
-            "DELETE FROM mcp_documents.events",
             "TRUNCATE mcp_documents.events",
             "UPDATE mcp_documents.audit_records SET reason = 'x'",
             "DELETE FROM mcp_documents.audit_records",

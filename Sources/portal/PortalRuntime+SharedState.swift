@@ -1,0 +1,61 @@
+import Config
+import Limits
+import Net
+import PortalCore
+import Redis
+import Telemetry
+
+extension PortalRuntime {
+    /// Bans and revoked token ids as every gateway sees them: this process's lists, shared through Redis when
+    /// `REDIS_*` is set.
+    struct SharedState {
+        let bans: SharedBans
+        let revocations: SharedRevocations
+    }
+
+    /// Builds the lists, and with Redis makes them mirrors of Redis's (synced every second): one circuit (the
+    /// `RATE_LIMIT_CIRCUIT_*` thresholds) whose opening and recovery are logged once each, errors counted in
+    /// `shared_state_errors_total{store,kind}`, and the circuit's state in `shared_state_circuit_state`.
+    static func makeSharedState(
+        _ settings: PortalSettings, redis: RedisClient?, group: EventLoopGroup, registry: MetricsRegistry,
+        logger: Logger, clock: any PortalClock
+    ) -> SharedState {
+        let localBans = BanList(clock: clock)
+        let localRevocations = InMemoryRevocationList(clock: clock)
+        registry.gauge("revoked_tokens", help: "Revoked token ids held here until their tokens expire.") {
+            Double(localRevocations.count)
+        }
+        guard let redis, let redisSettings = settings.redis else {
+            return SharedState(
+                bans: SharedBans(local: localBans), revocations: SharedRevocations(local: localRevocations))
+        }
+
+        let backend = settings.rateLimitBackend
+        let circuit = BackendCircuit(
+            failureThreshold: backend.circuitFailures,
+            cooldownNanoseconds: UInt64(backend.circuitCooldownSeconds * 1_000_000_000), clock: clock
+        ) { [logger] change in
+            switch change {
+            case .opened: logger.warning("shared_state.redis_unreachable", ["fallback": .string("local_lists")])
+            case .recovered: logger.notice("shared_state.redis_recovered")
+            }
+        }
+        let errors = registry.counter(
+            "shared_state_errors_total", help: "Ban and revocation calls Redis failed to answer, by store and kind.",
+            labelNames: ["store", "kind"])
+        registry.gauge(
+            "shared_state_circuit_state",
+            help:
+                "Circuit in front of Redis for bans and revocations: 0 closed, 1 open (local lists decide), 2 probing."
+        ) { Double(circuit.state.rawValue) }
+        let shared = SharedStoreBackend(circuit: circuit, writeLoop: group.loops[0]) { store, error in
+            errors.labels([store, error.label]).increment()
+        }
+        let prefix = redisSettings.keyPrefix
+        return SharedState(
+            bans: SharedBans(local: localBans, store: RedisBanStore(client: redis, keyPrefix: prefix), backend: shared),
+            revocations: SharedRevocations(
+                local: localRevocations, store: RedisRevocationStore(client: redis, keyPrefix: prefix, clock: clock),
+                backend: shared))
+    }
+}
