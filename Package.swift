@@ -34,7 +34,7 @@ let package = Package(
         // Rate limiting, bans, failure counts and revoked token ids, in memory and in Redis.
         .target(name: "Limits", dependencies: ["PortalCore", "Net", "RESP", "Redis", "Crypto"]),
         // Events, audit records and credentials on SQLite or PostgreSQL.
-        .target(name: "Store", dependencies: ["PortalCore", "CSQLite", "CLibPQ"]),
+        .target(name: "Store", dependencies: ["PortalCore", "Crypto", "CSQLite", "CLibPQ"]),
         // Audit records and sinks.
         .target(name: "Audit", dependencies: ["PortalCore", "Crypto", "CZlib"]),
         // Encrypted backups: the chunked AES-256-GCM file format, and snapshots of either store into it.
@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "RedisTestSupport", dependencies: ["Net"], path: "Tests/RedisTestSupport"),
         // Test support: the Debian PostgreSQL cluster, throwaway clusters a test may stop, and psql.
         .target(name: "PostgresTestSupport", dependencies: ["Store"], path: "Tests/PostgresTestSupport"),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "PortalCore", "PostgresTestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Crypto", "PortalCore", "PostgresTestSupport"]),
         .testTarget(
             name: "BackupTests", dependencies: ["Backup", "Store", "Crypto", "PortalCore", "PostgresTestSupport"]),
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Crypto", "PortalCore"]),

@@ -90,6 +90,11 @@ extension PortalSettings {
         // Data-layer keys, Redis and PostgreSQL.
         settings.l01APIKeys = try env.secretList("L01_API_KEYS")
         settings.gatewayL01APIKey = try env.secret("GATEWAY_L01_API_KEY")
+        settings.portalMasterKey = try env.secret("PORTAL_MASTER_KEY")
+        if let key = settings.portalMasterKey, key.byteCount < minimumJWTSecretBytes {
+            throw .invalidValue(
+                "PORTAL_MASTER_KEY", expected: "at least \(minimumJWTSecretBytes) bytes", got: "<redacted>")
+        }
         settings.redis = try RedisSettings.load(from: env)
         settings.rateLimitBackend = try RateLimitBackendSettings.load(from: env)
         settings.postgres = try PostgresSettings.load(from: env)
@@ -141,6 +146,7 @@ extension PortalSettings {
         if let key = gatewayL01APIKey { keys.append((key, "GATEWAY_L01_API_KEY")) }
         if let key = auth.credentialHMACKey { keys.append((key, "CREDENTIAL_HMAC_KEY")) }
         if let key = auth.l01IdentityKey { keys.append((key, "L01_IDENTITY_KEY")) }
+        if let key = portalMasterKey { keys.append((key, "PORTAL_MASTER_KEY")) }
         for (key, variable) in keys {
             try Self.refuseExample(key, variable)
             guard key.byteCount >= Self.minimumJWTSecretBytes else {

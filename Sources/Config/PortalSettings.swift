@@ -94,6 +94,9 @@ public struct PortalSettings: Sendable {
     public var l01APIKeys: [SecretValue] = []
     /// `GATEWAY_L01_API_KEY(_FILE)`: the key the gateway presents to the data layer.
     public var gatewayL01APIKey: SecretValue?
+    /// `PORTAL_MASTER_KEY(_FILE)`: at least 32 bytes; wraps the per-subject data keys that encrypt event payloads
+    /// and metadata. Nil: production refuses to run a data layer; development generates `$PORTAL_DATA_DIR/master_key`.
+    public var portalMasterKey: SecretValue?
     /// `LOOP_THREADS`, default the number of active cores: event-loop threads.
     public var loopThreads: Int = PortalSettings.activeCoreCount
     /// `SHUTDOWN_GRACE_SECONDS`, default 10 seconds: how long in-flight requests may finish on shutdown.

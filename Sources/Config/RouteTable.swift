@@ -13,14 +13,17 @@ public struct RouteTable: Sendable, Hashable {
 
     /// The table used when `PORTAL_CONFIG` is not set: `/api/v1/events` to the data layer at
     /// `http://dataLayerHost:dataLayerPort`, GET needing `events:read` and POST needing `events:write`; and
-    /// `/api/v1/audit` (the audit query API) there too, GET needing `audit:read`.
+    /// `/api/v1/audit` (the audit query API) there too, GET needing `audit:read`; and `/api/v1/subjects`, DELETE
+    /// (erasure) needing `subjects:erase`.
     public static func defaultTable(dataLayerHost: String = "127.0.0.1", dataLayerPort: Int = 8001) -> RouteTable {
         let upstream = UpstreamURL(host: dataLayerHost, port: dataLayerPort)
         let events = Route(
             prefix: "/api/v1/events", upstream: upstream,
             scopesByMethod: ["GET": ["events:read"], "POST": ["events:write"]])
         let audit = Route(prefix: "/api/v1/audit", upstream: upstream, scopesByMethod: ["GET": ["audit:read"]])
-        return RouteTable(routes: [events, audit])
+        let subjects = Route(
+            prefix: "/api/v1/subjects", upstream: upstream, scopesByMethod: ["DELETE": ["subjects:erase"]])
+        return RouteTable(routes: [events, audit, subjects])
     }
 
     /// The route for `path` (its query, from `?`, is ignored), or nil when none matches.

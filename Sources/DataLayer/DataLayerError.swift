@@ -109,6 +109,16 @@ public struct DataLayerError: Error, Sendable, Equatable {
         }
     }
 
+    static let erasureForbidden = DataLayerError(
+        status: 403, code: "E9371", message: "erasing a subject needs the scope subjects:erase")
+    static let invalidSubject = DataLayerError(
+        status: 400, code: "E9372", message: "the subject id must be 1-128 of [A-Za-z0-9._:-]", field: "id")
+    static let erasureUnavailable = DataLayerError(
+        status: 501, code: "E9373", message: "this data layer has no master key: nothing is encrypted to erase")
+    static let undecryptable = DataLayerError(
+        status: 500, code: "E9374",
+        message: "a stored event could not be decrypted: its row or key was altered, or the master key differs")
+
     static let invalidID = DataLayerError(
         status: 400, code: "E9310", message: "the event id must be a UUID", field: "id")
 

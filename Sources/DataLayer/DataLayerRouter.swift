@@ -12,31 +12,38 @@ import Store
 ///   trail here (see `DataLayerRouter+Audit.swift`); need `X-Service-Key`.
 /// - `GET /api/v1/audit?type=&subject=&outcome=&since=&until=&source=&limit=&after=&format=`: the audit query
 ///   API for consumers holding `audit:read` (see `DataLayerRouter+AuditQuery.swift`).
+/// - `DELETE /api/v1/subjects/{id}` → 200: erases a subject (crypto-shredding, see
+///   `DataLayerRouter+Subjects.swift`); needs `X-Service-Key` and the scope `subjects:erase` or `*`.
 ///
 /// A store that is down or too slow makes an answer 503 with `Retry-After` (nothing is half-written: each
 /// write is one transaction).
 /// `route` blocks on the store: call it from a worker thread, never an event loop (see `DataLayerService`).
 /// Every failure is a JSON error `{"error":{"code","message","field"?}}`; nothing in the request can crash it.
 public struct DataLayerRouter: Sendable {
-    private let store: any EventStore
+    let store: any EventStore
     let auditRecords: (any AuditRecordStore)?
     private let authenticator: ServiceKeyAuthenticator
     let configuration: DataLayerConfiguration
     private let onStoreError: @Sendable (StoreError) -> Void
     private let identity: ConsumerSignatureVerifier?
+    let onErasure: @Sendable (SubjectErasure, _ actor: String, _ requestID: String?) -> Void
 
     static let eventsPath = "/api/v1/events"
     static let auditPath = "/api/v1/audit-records"
+    static let subjectsPath = "/api/v1/subjects"
 
     /// - Parameters:
     ///   - auditRecords: where shipped audit records are kept; nil answers the audit routes 404.
     ///   - onStoreError: told of every store failure behind a 500 or 503, for logs and counters.
     ///   - identity: when given, every API call must carry the gateway's signature over the caller's identity
     ///     (`X-Consumer-Signature`, `L01_IDENTITY_KEY`), fresh and not seen before; else 401 E9109.
+    ///   - onErasure: told of every subject erased through the API, with the actor and request id, for the audit
+    ///     trail (the store has already recorded it as a `subject.erased` event).
     public init(
         store: any EventStore, auditRecords: (any AuditRecordStore)? = nil, authenticator: ServiceKeyAuthenticator,
         configuration: DataLayerConfiguration = DataLayerConfiguration(),
-        onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }, identity: ConsumerSignatureVerifier? = nil
+        onStoreError: @escaping @Sendable (StoreError) -> Void = { _ in }, identity: ConsumerSignatureVerifier? = nil,
+        onErasure: @escaping @Sendable (SubjectErasure, _ actor: String, _ requestID: String?) -> Void = { _, _, _ in }
     ) {
         self.store = store
         self.auditRecords = auditRecords
@@ -44,6 +51,7 @@ public struct DataLayerRouter: Sendable {
         self.configuration = configuration
         self.onStoreError = onStoreError
         self.identity = identity
+        self.onErasure = onErasure
     }
 
     /// The answer to `request`.
@@ -91,6 +99,7 @@ public struct DataLayerRouter: Sendable {
             guard identity.check(signature, Self.fields(request)) == nil else { throw DataLayerError.identityRefused }
         }
         if path == Self.auditQueryPath { return try queryAudit(request, identityChecked: identity != nil) }
+        if path.hasPrefix(Self.subjectsPath + "/") { return try routeSubjects(request) }
         if path == Self.eventsPath {
             switch request.method {
             case "POST": return try create(request)
@@ -107,7 +116,7 @@ public struct DataLayerRouter: Sendable {
     }
 
     /// The value of a field sent exactly once, else nil.
-    private static func single(_ request: HTTPRequest, _ name: String) -> String? {
+    static func single(_ request: HTTPRequest, _ name: String) -> String? {
         let values = request.headers.all(name)
         return values.count == 1 ? values[0] : nil
     }
@@ -128,7 +137,7 @@ public struct DataLayerRouter: Sendable {
     }
 
     private static func allow(for path: Substring) -> String {
-        path == eventsPath ? "GET, POST" : path == auditPath ? "POST" : "GET"
+        path == eventsPath ? "GET, POST" : path == auditPath ? "POST" : path.hasPrefix(subjectsPath) ? "DELETE" : "GET"
     }
 
     /// The answer to a store failure: 503 with `Retry-After` when it may pass, 400 for input the store
@@ -138,6 +147,7 @@ public struct DataLayerRouter: Sendable {
         if error.isAuditGap { return DataLayerError.auditGap.response(requestID: requestID) }
         if error.isAuditConflict { return DataLayerError.auditConflict.response(requestID: requestID) }
         onStoreError(error)
+        if error.isEncryptionFailure { return DataLayerError.undecryptable.response(requestID: requestID) }
         guard error.isUnavailable else { return DataLayerError.storeFailed.response(requestID: requestID) }
         var response = DataLayerError.unavailable.response(requestID: requestID)
         response.headers.replaceOrAdd("Retry-After", "1")

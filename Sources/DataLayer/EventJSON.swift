@@ -3,9 +3,10 @@ import Store
 
 /// Writes stored events as the L01 API's JSON, straight to bytes.
 enum EventJSON {
-    /// `{"id","event_type","aggregate_type","aggregate_id","payload","metadata","created_at","version"}`.
+    /// `{"id","event_type","aggregate_type","aggregate_id","payload","metadata","created_at","version"}`, and
+    /// `"erased":true` (payload and metadata `null`) for an event whose subject was erased.
     ///
-    /// Payload and metadata are embedded as stored: the API wrote them from a parsed document.
+    /// Payload and metadata are embedded as stored (opened when sealed): the API wrote them from a parsed document.
     static func append(_ event: StoredEvent, to out: inout [UInt8]) {
         out.append(contentsOf: Array("{\"id\":".utf8))
         JSONEscaping.appendQuoted(event.id, to: &out)
@@ -21,7 +22,9 @@ enum EventJSON {
         out.append(contentsOf: Array(event.metadataJSON.utf8))
         out.append(contentsOf: Array(",\"created_at\":".utf8))
         JSONEscaping.appendQuoted(RFC3339.format(unixMicroseconds: event.createdAtMicroseconds), to: &out)
-        out.append(contentsOf: Array(",\"version\":\(event.version)}".utf8))
+        out.append(contentsOf: Array(",\"version\":\(event.version)".utf8))
+        if event.erased { out.append(contentsOf: Array(",\"erased\":true".utf8)) }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// One event as a JSON document.

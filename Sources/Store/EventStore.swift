@@ -15,6 +15,15 @@ public protocol EventStore: Sendable {
     /// Events matching `query`, in increasing sequence order.
     func list(_ query: EventQuery) throws -> EventPage
 
+    /// Erases a subject (crypto-shredding): destroys its data keys, overwrites the payload and metadata of its
+    /// events with JSON `null`, replaces their aggregate id, and appends a `subject.erased` event that names the
+    /// subject only by its keyed hash. One transaction; idempotent (a second call finds nothing left to erase).
+    /// - Parameters:
+    ///   - subjectID: the subject, which is the aggregate id of its events.
+    ///   - actor: who asked (a consumer id, or `cli`); kept in the erasure record.
+    /// - Throws: `StoreError` (`noMasterKey` when the store was opened without encryption).
+    func eraseSubject(_ subjectID: String, actor: String) throws -> SubjectErasure
+
     /// Throws unless the store can answer a trivial query now; for readiness probes.
     func ping() throws
 }

@@ -129,6 +129,9 @@ struct SQLiteRow {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
 
+    /// The number of columns the statement returns.
+    var columnCount: Int32 { sqlite3_column_count(statement) }
+
     /// Column `index` as a 64-bit integer (0 when NULL).
     func integer(_ index: Int32) -> Int64 { sqlite3_column_int64(statement, index) }
 

@@ -69,6 +69,26 @@ enum SQLiteMigrations {
                 BEGIN SELECT RAISE(ABORT, 'audit records are append-only: DELETE refused'); END
                 """,
             ]),
+        // Encryption at rest (docs/encryption-at-rest.md): one data key per subject, wrapped by the master key;
+        // rows written before it keep format 0 (plaintext) and still read.
+        SQLiteMigration(
+            version: 3,
+            statements: [
+                """
+                CREATE TABLE subject_keys (
+                    key_id TEXT PRIMARY KEY,
+                    subject_hash TEXT NOT NULL,
+                    master_key_id TEXT NOT NULL,
+                    wrapped_key TEXT,
+                    created_at INTEGER NOT NULL,
+                    destroyed_at INTEGER,
+                    CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
+                )
+                """,
+                "CREATE UNIQUE INDEX subject_keys_live ON subject_keys (subject_hash) WHERE destroyed_at IS NULL",
+                "ALTER TABLE events ADD COLUMN key_id TEXT",
+                "ALTER TABLE events ADD COLUMN format INTEGER NOT NULL DEFAULT 0",
+            ]),
     ]
 
     /// Applies every migration of `migrations` (default: the event store's) the database has not recorded yet;

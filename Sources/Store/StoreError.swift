@@ -18,6 +18,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case auditGap
         case auditConflict
         case configuration
+        case encryption
     }
 
     private let code: Code
@@ -87,6 +88,17 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the failure is temporary (busy, unreachable, too slow): the request may be retried later (503).
     public var isUnavailable: Bool { isBusy || code == .unavailable }
 
+    /// A sealed payload, metadata or data key that does not open: altered, moved to another row, or truncated.
+    /// Never answered with what the bytes would decrypt to.
+    public static let undecryptable = StoreError(.encryption, operation: "decrypt")
+    /// A data key wrapped under another master key than the one configured (`PORTAL_MASTER_KEY`).
+    public static let wrongMasterKey = StoreError(.encryption, operation: "master_key_id")
+    /// Sealed rows read, or a subject erased, by a store opened without a master key.
+    public static let noMasterKey = StoreError(.encryption, operation: "no_master_key")
+
+    /// Whether stored ciphertext could not be opened (or no master key was given to open it).
+    public var isEncryptionFailure: Bool { code == .encryption }
+
     /// Whether a value was refused as input (a NUL byte in text): the caller's fault, not the store's.
     public var isInvalidInput: Bool { code == .invalidText }
 
@@ -112,6 +124,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .auditGap: "audit_gap"
         case .auditConflict: "audit_conflict"
         case .configuration: "configuration"
+        case .encryption: "encryption"
         }
     }
 

@@ -37,11 +37,14 @@ public struct StoredEvent: Sendable, Equatable {
     public var version: Int64
     /// Store-wide, strictly increasing; the key for pagination.
     public var sequence: Int64
+    /// Whether its subject was erased: the data key is destroyed, payload and metadata read as JSON `null`,
+    /// and the aggregate id no longer names the subject (`erased:<event id>`).
+    public var erased: Bool
 
     /// An event exactly as read back from a store.
     public init(
         id: String, eventType: String, aggregateType: String, aggregateID: String, payloadJSON: String,
-        metadataJSON: String, createdAtMicroseconds: Int64, version: Int64, sequence: Int64
+        metadataJSON: String, createdAtMicroseconds: Int64, version: Int64, sequence: Int64, erased: Bool = false
     ) {
         self.id = id
         self.eventType = eventType
@@ -52,6 +55,7 @@ public struct StoredEvent: Sendable, Equatable {
         self.createdAtMicroseconds = createdAtMicroseconds
         self.version = version
         self.sequence = sequence
+        self.erased = erased
     }
 }
 

@@ -22,6 +22,7 @@ enum PortalCLI {
           audit verify     Check the audit trail's chain and signed checkpoints; name the first broken record.
           db init          Prepare a PostgreSQL database: schema, roles l01_service/l09_service, grants.
           backup           Create, verify and restore encrypted backups of the store (AES-256-GCM).
+          erase            Erase a data subject: destroy its data keys, overwrite its events (right to erasure).
           help             Show this text.
 
         Settings come from the environment and an optional .env file; see README.md.
@@ -50,6 +51,7 @@ enum PortalCLI {
             case "audit": return try AuditCommand.run(rest)
             case "db": return try DBCommand.run(rest)
             case "backup": return try BackupCommand.run(rest)
+            case "erase": return try EraseCommand.run(rest)
             case "help", "--help", "-h":
                 printOut(usage)
                 return 0

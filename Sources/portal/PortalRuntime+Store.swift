@@ -6,12 +6,13 @@ import Telemetry
 extension PortalRuntime {
     /// The data layer's store: PostgreSQL when `DATABASE_URL` or `POSTGRES_HOST` is set, else SQLite in
     /// `PORTAL_DATA_DIR`; and how many worker threads may block on it at once.
+    /// - Parameter encryption: seals event payloads and metadata; nil for commands that only read audit records.
     static func makeStore(
-        _ settings: PortalSettings
+        _ settings: PortalSettings, encryption: EventEncryption? = nil
     ) throws -> (store: any EventStore & AuditRecordStore & EventPurging, workers: Int) {
         guard let postgres = settings.postgres else {
             do {
-                return (try SQLiteEventStore(directory: settings.portalDataDirectory), 2)
+                return (try SQLiteEventStore(directory: settings.portalDataDirectory, encryption: encryption), 2)
             } catch {
                 throw StartError(description: "PORTAL_DATA_DIR: cannot open the event store: \(error)")
             }
@@ -21,7 +22,7 @@ extension PortalRuntime {
         do {
             // One worker per connection: a worker never waits for another's connection.
             let pool = PostgresConnectionPool(options: options, size: postgres.poolSize)
-            return (try PostgresEventStore(pool: pool), postgres.poolSize)
+            return (try PostgresEventStore(pool: pool, encryption: encryption), postgres.poolSize)
         } catch let error as StoreError where error.metricLabel == "migration" {
             throw StartError(
                 description: "\(variable): the schema mcp_documents needs migrations this role may not apply "

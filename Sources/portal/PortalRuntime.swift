@@ -61,9 +61,12 @@ final class PortalRuntime {
         var eventStore: (any EventPurging)?
         var settings = settings
         settings.auth.l01IdentityKey = try identityKey(settings, parts: parts)
+        let erasureTrail = ErasureTrail()
+        var generatedMasterKey: String?
         if parts != .gatewayOnly {
-            let (server, ready, store) = try makeDataLayer(
-                settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners)
+            let (server, ready, store, generatedKey) = try makeDataLayer(
+                settings: settings, registry: registry, logger: logger, keys: l01Keys, listeners: listeners,
+                erasureTrail: erasureTrail)
             eventStore = store
             // Started first: with DATA_LAYER_PORT=0 the gateway's default route needs the port it got.
             do {
@@ -74,6 +77,7 @@ final class PortalRuntime {
             }
             servers.append(("data layer", server))
             readiness = ready
+            generatedMasterKey = generatedKey
             settings.dataLayerPort = server.port
             if settings.portalConfigPath == nil {
                 settings.routes = .defaultTable(dataLayerHost: settings.dataLayerHost, dataLayerPort: server.port)
@@ -91,6 +95,7 @@ final class PortalRuntime {
                 gateway = try makeGateway(
                     settings: settings, registry: registry, logger: logger, group: group, gatewayKey: gatewayKey,
                     audit: &audit, auditMetrics: auditMetrics)
+                erasureTrail.attach(audit)
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error
@@ -167,6 +172,16 @@ final class PortalRuntime {
             throw error
         }
         // Announced only once all are up, so a failed start prints its one error line and nothing else.
+        if let path = generatedMasterKey {
+            logger.warning(
+                "master_key.generated",
+                [
+                    "path": .string(path),
+                    "hint": .string(
+                        "PORTAL_MASTER_KEY is not set (development only): events are encrypted under this "
+                            + "file; keep it with the data and set PORTAL_MASTER_KEY_FILE in production"),
+                ])
+        }
         for (name, server) in servers {
             logger.info("listener.started", ["listener": .string(name), "port": .int(server.port)])
         }
@@ -208,12 +223,15 @@ final class PortalRuntime {
     /// The data layer's server over its store (SQLite or PostgreSQL), and its readiness check.
     static func makeDataLayer(
         settings: PortalSettings, registry: MetricsRegistry, logger: Logger, keys: [String],
-        listeners: ListenerFactory
-    ) throws -> (HTTPServer, @Sendable () -> Bool, any EventPurging) {
+        listeners: ListenerFactory, erasureTrail: ErasureTrail
+    ) throws -> (HTTPServer, @Sendable () -> Bool, any EventPurging, generatedMasterKey: String?) {
         let storeErrors = registry.counter("store_errors_total", help: "Store operations that failed.").labels([])
         let (store, workers): (any EventStore & AuditRecordStore & EventPurging, Int)
+        let generatedKey: String?
         do {
-            (store, workers) = try makeStore(settings)
+            let (encryption, generated) = try MasterKeySetup.encryption(settings)
+            generatedKey = generated
+            (store, workers) = try makeStore(settings, encryption: encryption)
         } catch {
             listeners.group.shutdown()
             throw error
@@ -223,11 +241,14 @@ final class PortalRuntime {
             onStoreError: { [logger] error in
                 storeErrors.increment()
                 logger.error("store.error", ["error": .string(error.metricLabel)])
-            }, identity: settings.auth.l01IdentityKey.map { ConsumerSignatureVerifier(key: $0.bytes) })
+            }, identity: settings.auth.l01IdentityKey.map { ConsumerSignatureVerifier(key: $0.bytes) },
+            onErasure: { erasure, actor, requestID in
+                erasureTrail.record(erasure, actor: actor, requestID: requestID)
+            })
         let server = listeners.make(
             "data layer", host: settings.dataLayerHost, port: settings.dataLayerPort,
             handler: DataLayerService(router: router, workerCount: workers), behindGateway: true)
-        return (server, { (try? store.ping()) != nil }, store)
+        return (server, { (try? store.ping()) != nil }, store, generatedKey)
     }
 
     /// Stops accepting, waits up to `grace` seconds for in-flight requests, then flushes the audit trail and

@@ -22,7 +22,7 @@ struct PostgresBackupTests {
             store = try PostgresEventStore(pool: PostgresConnectionPool(options: options, size: 2))
             if extraTable {
                 try server.admin(
-                    "CREATE TABLE mcp_documents.subject_keys (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                    "CREATE TABLE mcp_documents.unlisted_rows (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
                         + "subject text, wrapped bytea, note text)", database: name)
             }
         }
@@ -41,7 +41,7 @@ struct PostgresBackupTests {
         _ = try database.store.appendAuditRecords(
             AuditBatch(source: "gw-1", records: BackupTestData.auditChain(count: 60)))
         try database.psql(
-            "INSERT INTO mcp_documents.subject_keys (subject, wrapped, note) VALUES "
+            "INSERT INTO mcp_documents.unlisted_rows (subject, wrapped, note) VALUES "
                 + "('alice', '\\x00ff0a09'::bytea, E'tab\\there\\nnewline \\\\ back'), (NULL, NULL, NULL), "
                 + "('bob', ''::bytea, 'é 🌍')")
     }
@@ -53,7 +53,7 @@ struct PostgresBackupTests {
             SELECT 'events', (SELECT json_agg(e ORDER BY sequence)::text FROM mcp_documents.events e)
             UNION ALL SELECT 'audit', (SELECT json_agg(a ORDER BY source_id, sequence)::text
                 FROM mcp_documents.audit_records a)
-            UNION ALL SELECT 'keys', (SELECT json_agg(k ORDER BY id)::text FROM mcp_documents.subject_keys k)
+            UNION ALL SELECT 'keys', (SELECT json_agg(k ORDER BY id)::text FROM mcp_documents.unlisted_rows k)
             UNION ALL SELECT 'migrations', (SELECT string_agg(version::text, ',' ORDER BY version)
                 FROM mcp_documents.schema_migrations)
             """)
@@ -69,12 +69,12 @@ struct PostgresBackupTests {
         defer { try? FileManager.default.removeItem(atPath: file) }
         let manifest = try StoreBackup.create(from: .postgres(source.options), to: file, key: try BackupTestData.key())
         #expect(manifest.store == "postgresql")
-        #expect(manifest.schemaVersions.first?.versions == [1, 2, 3])
+        #expect(manifest.schemaVersions.first?.versions == [1, 2, 3, 4])
         let rows = Dictionary(uniqueKeysWithValues: manifest.parts.flatMap(\.tables).map { ($0.name, $0.rows) })
         #expect(rows["events"] == 150)
         #expect(rows["audit_records"] == 60)
-        #expect(rows["subject_keys"] == 3)
-        #expect(rows["schema_migrations"] == 3)
+        #expect(rows["unlisted_rows"] == 3)
+        #expect(rows["schema_migrations"] == 4)
         // The credential tables (migration 3) are in it too, found in the catalog like any other.
         for table in ["users", "api_keys", "refresh_tokens", "revoked_tokens"] { #expect(rows[table] == 0, "\(table)") }
 
@@ -88,7 +88,7 @@ struct PostgresBackupTests {
             NewEvent(eventType: "story.created", aggregateType: "story", aggregateID: "story-0", payloadJSON: "{}"))
         #expect(next.sequence == 151)
         #expect(
-            try target.psql("INSERT INTO mcp_documents.subject_keys (subject) VALUES ('carol') RETURNING id") == ["4"])
+            try target.psql("INSERT INTO mcp_documents.unlisted_rows (subject) VALUES ('carol') RETURNING id") == ["4"])
         // The append-only guard is on again after the load.
         #expect(throws: (any Error).self) { try target.psql("DELETE FROM mcp_documents.audit_records") }
     }
@@ -150,7 +150,7 @@ struct PostgresBackupTests {
         let target = try Database()
         try BackupTestData.appendEvents(target.store, count: 4, tag: "-target")
         // The target refuses one of the backup's keys rows, after events and audit records have been loaded.
-        try target.psql("ALTER TABLE mcp_documents.subject_keys ADD CONSTRAINT no_bob CHECK (subject <> 'bob')")
+        try target.psql("ALTER TABLE mcp_documents.unlisted_rows ADD CONSTRAINT no_bob CHECK (subject <> 'bob')")
         let before = try Self.dump(target)
         #expect(throws: StoreError.self) {
             try StoreRestore.restore(file, key: try BackupTestData.key(), into: .postgres(target.options), force: true)

@@ -71,7 +71,7 @@ struct SQLiteBackupTests {
         let eventsPart = try #require(manifest.parts.first { $0.name == "events.db" })
         #expect(eventsPart.tables.first { $0.name == "events" }?.rows == 120)
         #expect(eventsPart.tables.first { $0.name == "audit_records" }?.rows == 40)
-        #expect(manifest.schemaVersions.first { $0.name == "events.db" }?.versions == [1, 2])
+        #expect(manifest.schemaVersions.first { $0.name == "events.db" }?.versions == [1, 2, 3])
         // Nothing staged is left behind in the data directory.
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: source)).contains { $0.hasPrefix(".backup") })
 

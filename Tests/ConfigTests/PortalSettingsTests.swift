@@ -139,12 +139,18 @@ struct PortalSettingsTests {
         "connection caps, upstream pool and TLS client settings are read and checked together",
         arguments: [
             (["MAX_CONNECTIONS": "0"], "MAX_CONNECTIONS: expected an integer from 1 to 1000000"),
-            (["MAX_CONNECTIONS": "100", "MAX_CONNECTIONS_PER_IP": "101"], "MAX_CONNECTIONS_PER_IP: expected an integer from 1 to 100"),
+            (
+                ["MAX_CONNECTIONS": "100", "MAX_CONNECTIONS_PER_IP": "101"],
+                "MAX_CONNECTIONS_PER_IP: expected an integer from 1 to 100"
+            ),
             (["UPSTREAM_MAX_IDLE": "-1"], "UPSTREAM_MAX_IDLE: expected an integer from 0 to 65536"),
             (["TLS_CLIENT_AUTH": "sometimes"], "TLS_CLIENT_AUTH: expected one of none, optional, required"),
             (["TLS_REDIRECT_HTTP": "true"], "TLS_REDIRECT_HTTP: expected false unless TLS_ENABLED=true"),
             (
-                ["TLS_ENABLED": "true", "TLS_CERT_PATH": "/c.pem", "TLS_KEY_PATH": "/k.pem", "TLS_CLIENT_AUTH": "required"],
+                [
+                    "TLS_ENABLED": "true", "TLS_CERT_PATH": "/c.pem", "TLS_KEY_PATH": "/k.pem",
+                    "TLS_CLIENT_AUTH": "required",
+                ],
                 "TLS_CLIENT_CA_PATH: is required"
             ),
         ] as [([String: String], String)])
@@ -188,5 +194,23 @@ struct PortalSettingsTests {
         dump(settings, to: &dumped)
         let printed = "\(settings)" + dumped
         #expect(!printed.contains("hunter"))
+    }
+
+    @Test("PORTAL_MASTER_KEY: read from its _FILE twin, refused when short or an example, never echoed")
+    func masterKey() throws {
+        let fromFile = try load(["PORTAL_MASTER_KEY_FILE": "/s/master"], files: ["/s/master": Self.strongSecret + "\n"])
+        #expect(fromFile.portalMasterKey?.text == Self.strongSecret)
+        #expect(try load([:]).portalMasterKey == nil)
+        #expect { try load(["PORTAL_MASTER_KEY": "hunter2-short"]) } throws: { error in
+            "\(error)".contains("PORTAL_MASTER_KEY") && !"\(error)".contains("hunter2")
+        }
+        let production = [
+            "PORTAL_ENV": "production", "JWT_SECRET": Self.strongSecret, "CREDENTIAL_HMAC_KEY": Self.keyA,
+            "AUDIT_LOG_ENABLED": "false", "PORTAL_MASTER_KEY": "strong_password_here-but-32-bytes-long",
+        ]
+        #expect(try load(production).portalMasterKey != nil)
+        #expect { try load(production.merging(["PORTAL_MASTER_KEY": "changeme"]) { $1 }) } throws: { error in
+            "\(error)".contains("PORTAL_MASTER_KEY")
+        }
     }
 }

@@ -189,5 +189,9 @@ struct RouteTableTests {
         #expect(events.requiredScopes(for: "POST") == ["events:write"])
         #expect(events.requiredScopes(for: "DELETE") == nil)
         #expect(routes.match(path: "/api/v1/eventsX") == nil)
+        let subjects = try #require(routes.match(path: "/api/v1/subjects/alice"))
+        #expect(subjects.upstream == UpstreamURL(host: "10.0.0.5", port: 7001))
+        #expect(subjects.requiredScopes(for: "DELETE") == ["subjects:erase"])
+        #expect(subjects.requiredScopes(for: "GET") == nil)
     }
 }

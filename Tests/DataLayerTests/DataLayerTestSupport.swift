@@ -10,12 +10,16 @@ struct RouterHarness {
     static let key = "svc-key-7f3a9c0e5b1d"
     let router: DataLayerRouter
 
-    init(configuration: DataLayerConfiguration = DataLayerConfiguration()) throws {
+    init(
+        configuration: DataLayerConfiguration = DataLayerConfiguration(), encryption: EventEncryption? = nil,
+        onErasure: @escaping @Sendable (SubjectErasure, String, String?) -> Void = { _, _, _ in }
+    ) throws {
         let directory = NSTemporaryDirectory() + "data-layer-tests-" + UUID().uuidString
-        let store = try SQLiteEventStore(directory: directory, clock: ManualClock(unixSeconds: 1_767_225_600))
+        let store = try SQLiteEventStore(
+            directory: directory, clock: ManualClock(unixSeconds: 1_767_225_600), encryption: encryption)
         router = DataLayerRouter(
             store: store, auditRecords: store, authenticator: ServiceKeyAuthenticator(keys: [Self.key]),
-            configuration: configuration)
+            configuration: configuration, onErasure: onErasure)
     }
 
     func send(

@@ -51,6 +51,7 @@ struct CredentialCommandTests {
         production["JWT_SECRET"] = "a-production-secret-of-at-least-32-bytes!"
         production["CREDENTIAL_HMAC_KEY"] = "a-production-credential-key-of-32-bytes!"
         production["AUDIT_LOG_ENABLED"] = "false"
+        production["PORTAL_MASTER_KEY"] = "a-production-master-key-of-32-bytes-or-more"
         let refused = try PortalProcess.run(["serve"], environment: production, in: dir)
         #expect(refused.status != 0)
         #expect(refused.stderrLines.count == 1, "\(refused.stderr)")

@@ -11,6 +11,8 @@ final class PostgresDeployment {
     let dataLayerPassword = "l01-" + UUID().uuidString.lowercased()
     let gatewayPassword = "l09-" + UUID().uuidString.lowercased()
     let serviceKey = "svc-" + UUID().uuidString.lowercased()
+    /// `PORTAL_MASTER_KEY` of the data layers started here, so that `ownerStore` can open what they sealed.
+    let masterKey = "master-" + UUID().uuidString.lowercased()
     let directory: URL
     /// What `portal db init` printed.
     private(set) var initOutput = ""
@@ -44,6 +46,7 @@ final class PostgresDeployment {
         env["DATABASE_URL"] = dataLayerURL()
         env["L01_API_KEYS"] = serviceKey
         env["POSTGRES_TIMEOUT_SECONDS"] = "1"
+        env["PORTAL_MASTER_KEY"] = masterKey
         env.merge(extra) { $1 }
         return try RunningPortal(
             environment: env, directory: directory, expectedListeners: ["data layer"], command: "data-layer")
@@ -75,10 +78,11 @@ final class PostgresDeployment {
         return try String(contentsOfFile: path, encoding: .utf8)
     }
 
-    /// The store as the superuser sees it, for reading what landed.
+    /// The store as the superuser sees it, with the data layers' master key, for reading what landed.
     func ownerStore() throws -> PostgresEventStore {
         let options = try cluster.server.options(database: database)
-        return try PostgresEventStore(pool: PostgresConnectionPool(options: options, size: 1))
+        let encryption = MasterKey(secret: Array(masterKey.utf8)).map { EventEncryption(masterKey: $0) }
+        return try PostgresEventStore(pool: PostgresConnectionPool(options: options, size: 1), encryption: encryption)
     }
 
     /// The stored audit lines of `source`, in sequence order.

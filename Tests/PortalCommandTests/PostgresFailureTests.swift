@@ -36,11 +36,14 @@ struct PostgresFailureTests {
         let dataLayer = try deployment.startDataLayer()
         let port = try #require(dataLayer.ports["data layer"])
         #expect(try post(port, key: deployment.serviceKey).status == 201)
-        // The gateway's role logs in too, and may read but not write.
+        // The gateway's role logs in too, and may read but not write; it reads ciphertext only (no data keys).
         let asGateway = try deployment.cluster.tcpOptions(
             database: "portal", user: "l09_service", password: deployment.gatewayPassword)
         let reader = try PostgresEventStore(pool: PostgresConnectionPool(options: asGateway, size: 1))
-        #expect(try reader.list(EventQuery(limit: 10)).events.count == 1)
+        #expect { try reader.list(EventQuery(limit: 10)) } throws: { ($0 as? StoreError)?.isEncryptionFailure == true }
+        let sealed = try deployment.cluster.server.psql(
+            "SELECT count(*) FROM mcp_documents.events WHERE format = 1", database: "portal", role: "l09_service")
+        #expect(sealed.rows == ["1"], "\(sealed.stderr)")
         #expect {
             try reader.append(NewEvent(eventType: "t", aggregateType: "a", aggregateID: "b", payloadJSON: "{}"))
         } throws: { ($0 as? StoreError)?.sqlState == "42501" }

@@ -11,6 +11,7 @@ struct PostgresServeTests {
         let deployment = try PostgresDeployment()
         var env = PortalProcess.baseEnvironment(dataDirectory: deployment.directory.appendingPathComponent("serve"))
         env["DATABASE_URL"] = deployment.dataLayerURL()
+        env["PORTAL_MASTER_KEY"] = deployment.masterKey
         // The gateway half keeps its credentials in PostgreSQL too, as the gateway's own role.
         env["GATEWAY_POSTGRES_USER"] = "l09_service"
         env["GATEWAY_POSTGRES_PASSWORD"] = deployment.gatewayPassword

@@ -245,19 +245,19 @@ struct PostgresPrivilegeTests {
     func idempotent() throws {
         let (database, first) = try prepared()
         defer { server.dropDatabase(database) }
-        #expect(first.first == "schema mcp_documents: applied migration 1, 2, 3 (now at version 3)")
+        #expect(first.first == "schema mcp_documents: applied migration 1, 2, 3, 4 (now at version 4)")
         let grants =
             "SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants "
             + "WHERE table_schema = 'mcp_documents' ORDER BY 1, 2, 3"
         let before = try server.admin(grants, database: database)
         let second = try PostgresDatabaseSetup.initialize(
             options: try server.options(database: database), dataLayerPassword: nil, gatewayPassword: nil)
-        #expect(second.first == "schema mcp_documents: up to date (version 3)")
+        #expect(second.first == "schema mcp_documents: up to date (version 4)")
         #expect(second.contains("role l01_service: exists with LOGIN only; password unchanged"))
         #expect(try server.admin(grants, database: database) == before)
         #expect(before.contains("l09_service|events|SELECT"))
         #expect(!before.contains { $0.hasPrefix("l09_service|events|INSERT") })
-        #expect(try server.admin("SELECT count(*) FROM mcp_documents.schema_migrations", database: database) == ["3"])
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.schema_migrations", database: database) == ["4"])
     }
 
     @Test("the store runs as l01_service; as l09_service its writes fail and nothing is written")
@@ -277,6 +277,30 @@ struct PostgresPrivilegeTests {
         #expect(try server.admin("SELECT count(*) FROM mcp_documents.events", database: database) == ["2"])
     }
 
+    @Test("l01_service seals and erases under its grants; l09_service reads ciphertext only, never a data key")
+    func encryptionUnderRoles() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        let asDataLayer = try server.options(database: database).setting("options", to: "-c role=l01_service")
+        let store = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: asDataLayer, size: 1),
+            encryption: try EncryptionAtRestTests.encryption())
+        let event = NewEvent(eventType: "t", aggregateType: "a", aggregateID: "alice", payloadJSON: "{\"k\":\"v\"}")
+        let stored = try store.append(event)
+        #expect(try store.event(id: stored.id) == stored)
+        let asGateway = try server.options(database: database).setting("options", to: "-c role=l09_service")
+        let reader = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: asGateway, size: 1),
+            encryption: try EncryptionAtRestTests.encryption())
+        #expect { try reader.event(id: stored.id) } throws: { ($0 as? StoreError)?.sqlState == "42501" }
+        #expect(
+            try server.admin(
+                "SELECT has_table_privilege('l09_service', 'mcp_documents.subject_keys', 'SELECT')", database: database)
+                == ["f"])
+        #expect(try store.eraseSubject("alice", actor: "admin").erasedEvents == 1)
+        #expect(try store.event(id: stored.id)?.erased == true)
+    }
+
     @Test("processes starting at once on an empty database apply each migration exactly once")
     func concurrentStarters() throws {
         let database = try server.createDatabase()
@@ -294,7 +318,7 @@ struct PostgresPrivilegeTests {
         #expect(failures.load(ordering: .relaxed) == 0)
         #expect(
             try server.admin("SELECT version FROM mcp_documents.schema_migrations ORDER BY 1", database: database) == [
-                "1", "2", "3",
+                "1", "2", "3", "4",
             ])
     }
 

@@ -19,7 +19,10 @@ final class StoreFixture {
     /// The PostgreSQL database, when the kind is `postgres`.
     let database: String?
 
-    init(_ kind: StoreKind, clock: any PortalClock = SystemClock(), poolSize: Int = 4) throws {
+    init(
+        _ kind: StoreKind, clock: any PortalClock = SystemClock(), poolSize: Int = 4,
+        encryption: EventEncryption? = nil
+    ) throws {
         self.kind = kind
         self.clock = clock
         switch kind {
@@ -27,27 +30,31 @@ final class StoreFixture {
             let directory = makeTemporaryDirectory()
             self.directory = directory
             database = nil
-            store = try SQLiteEventStore(directory: directory, clock: clock)
+            store = try SQLiteEventStore(directory: directory, clock: clock, encryption: encryption)
         case .postgres:
             let database = try PostgresServer.debian.createDatabase()
             self.database = database
             directory = nil
             let pool = PostgresConnectionPool(
                 options: try PostgresServer.debian.options(database: database), size: poolSize)
-            store = try PostgresEventStore(pool: pool, clock: clock)
+            store = try PostgresEventStore(pool: pool, clock: clock, encryption: encryption)
         }
     }
 
     /// A second store over the same data, as a restarted process would open it.
-    func reopen() throws -> any EventStore & AuditRecordStore {
+    func reopen(encryption: EventEncryption? = nil) throws -> any EventStore & AuditRecordStore {
         switch kind {
         case .sqlite:
-            return try SQLiteEventStore(directory: directory ?? "", clock: clock)
+            return try SQLiteEventStore(directory: directory ?? "", clock: clock, encryption: encryption)
         case .postgres:
             let options = try PostgresServer.debian.options(database: database ?? "")
-            return try PostgresEventStore(pool: PostgresConnectionPool(options: options, size: 1), clock: clock)
+            return try PostgresEventStore(
+                pool: PostgresConnectionPool(options: options, size: 1), clock: clock, encryption: encryption)
         }
     }
+
+    /// The data directory, when the kind is `sqlite`.
+    var sqliteDirectory: String? { directory }
 
     /// The migrations the store's database has recorded.
     func appliedMigrations(_ store: any EventStore) throws -> [AppliedMigration] {

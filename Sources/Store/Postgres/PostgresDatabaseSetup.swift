@@ -6,8 +6,10 @@
 /// exactly the privileges below whatever was granted before:
 ///
 /// - `l01_service` (the data layer): `SELECT, INSERT, UPDATE, DELETE` on `events` (`DELETE` for retention
-///   purges); `SELECT, INSERT` on `audit_records`; `SELECT` on `schema_migrations`.
-/// - `l09_service` (the gateway): `SELECT` on `events` and `schema_migrations`; on the credential tables what
+///   purges); `SELECT, INSERT, UPDATE` on `subject_keys` (erasure overwrites rows and destroys keys);
+///   `SELECT, INSERT` on `audit_records`; `SELECT` on `schema_migrations`.
+/// - `l09_service` (the gateway): `SELECT` on `events` and `schema_migrations`; nothing on `subject_keys`, so it
+///   reads sealed payloads only as ciphertext; on the credential tables what
 ///   verifying keys, logging users in and rotating refresh tokens takes, and no `DELETE` anywhere:
 ///   `SELECT` on `users`; `SELECT, INSERT, UPDATE` on `api_keys` (the admin API creates, rotates and revokes
 ///   keys) and `refresh_tokens`; `SELECT, INSERT` on `revoked_tokens`.
@@ -58,6 +60,7 @@ public enum PostgresDatabaseSetup {
                 "tables in mcp_documents: revoked ALL from PUBLIC, l01_service, l09_service",
                 "l01_service: granted SELECT, INSERT, UPDATE, DELETE on mcp_documents.events; "
                     + "SELECT, INSERT on mcp_documents.audit_records; SELECT on mcp_documents.schema_migrations",
+                "l01_service: granted SELECT, INSERT, UPDATE on mcp_documents.subject_keys",
                 "l09_service: granted SELECT on mcp_documents.events; SELECT on mcp_documents.schema_migrations",
                 "l09_service: granted SELECT on mcp_documents.users; SELECT, INSERT, UPDATE on "
                     + "mcp_documents.api_keys, mcp_documents.refresh_tokens; SELECT, INSERT on "
@@ -154,6 +157,7 @@ public enum PostgresDatabaseSetup {
             // Retention purges (PORTAL_CONFIG "retention") delete old events; nothing else is ever deleted.
             "GRANT DELETE ON mcp_documents.events TO l01_service",
             "GRANT SELECT, INSERT ON mcp_documents.audit_records TO l01_service",
+            "GRANT SELECT, INSERT, UPDATE ON mcp_documents.subject_keys TO l01_service",
             "GRANT SELECT ON mcp_documents.schema_migrations TO l01_service, l09_service",
             "GRANT SELECT ON mcp_documents.events TO l09_service",
             "GRANT SELECT ON mcp_documents.users TO l09_service",

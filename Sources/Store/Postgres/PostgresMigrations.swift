@@ -138,6 +138,31 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        // Encryption at rest (docs/encryption-at-rest.md): one data key per subject, wrapped by the master key;
+        // rows written before it keep format 0 (plaintext) and still read.
+        PostgresMigration(
+            version: 4,
+            statements: [
+                """
+                CREATE TABLE mcp_documents.subject_keys (
+                    key_id text PRIMARY KEY,
+                    subject_hash text NOT NULL,
+                    master_key_id text NOT NULL,
+                    wrapped_key text,
+                    created_at timestamptz NOT NULL,
+                    destroyed_at timestamptz,
+                    CONSTRAINT subject_keys_destroyed CHECK ((wrapped_key IS NULL) = (destroyed_at IS NOT NULL))
+                )
+                """,
+                """
+                CREATE UNIQUE INDEX subject_keys_live ON mcp_documents.subject_keys (subject_hash)
+                WHERE destroyed_at IS NULL
+                """,
+                """
+                ALTER TABLE mcp_documents.events
+                    ADD COLUMN key_id text, ADD COLUMN format smallint NOT NULL DEFAULT 0
+                """,
+            ]),
     ]
 
     /// The newest version this build knows.

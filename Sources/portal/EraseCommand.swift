@@ -1,0 +1,70 @@
+import Config
+import Store
+
+/// `portal erase --subject ID`: the right to erasure from the command line, on SQLite or PostgreSQL.
+enum EraseCommand {
+    static let usage = """
+        Usage: portal erase --subject ID
+
+        Erases a data subject (crypto-shredding; docs/encryption-at-rest.md). The subject is the aggregate id of
+        its events. In one transaction: destroys the subject's data keys, overwrites the payload and metadata of
+        its events with null and replaces their aggregate id with erased:<event id>, and appends a
+        subject.erased event that names the subject only by its keyed hash. Idempotent: running it again erases
+        nothing more. Safe while portal serve runs.
+
+        Settings: the store as for portal serve (PORTAL_DATA_DIR for SQLite, or DATABASE_URL / POSTGRES_HOST),
+        and the same PORTAL_MASTER_KEY(_FILE) as the data layer (in development, $PORTAL_DATA_DIR/master_key).
+
+        Errors: E9971 the store cannot be opened, E9972 the erasure failed (nothing was changed).
+        """
+
+    static func run(_ raw: [String]) throws -> Int32 {
+        let args = try Arguments(raw, valued: ["subject"])
+        if args.wantsHelp {
+            PortalCLI.printOut(usage)
+            return 0
+        }
+        guard args.positionals.isEmpty, let subject = args.options["subject"] else {
+            throw UsageError("erase needs --subject ID; run `portal erase --help`")
+        }
+        guard isSubjectID(subject) else { throw UsageError("--subject: expected 1-128 of [A-Za-z0-9._:-]") }
+        let env = try Environment.load()
+        var settings = PortalSettings()
+        settings.portalEnvironment = try env.enumeration("PORTAL_ENV", default: PortalEnvironment.development)
+        settings.portalDataDirectory = try env.string("PORTAL_DATA_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+        settings.portalMasterKey = try env.secret("PORTAL_MASTER_KEY")
+        settings.postgres = try PostgresSettings.load(from: env)
+        if settings.portalEnvironment == .production { try settings.postgres?.requireProductionTLS() }
+        let encryption = try MasterKeySetup.encryption(settings, creating: false).encryption
+        let store: any EventStore
+        do {
+            store = try PortalRuntime.makeStore(settings, encryption: encryption).store
+        } catch {
+            PortalCLI.printError("portal: erase: E9971 cannot open the store: \(error)")
+            return 1
+        }
+        let actor = try env.string("USER").map { "cli:" + $0 } ?? "cli"
+        do {
+            let erasure = try store.eraseSubject(subject, actor: actor)
+            PortalCLI.printOut(
+                "ok: erased subject \(subject): destroyed \(erasure.destroyedKeys) data key(s), overwrote "
+                    + "\(erasure.erasedEvents) event(s); recorded as subject.erased \(erasure.recordID) "
+                    + "(subject_hash \(erasure.subjectHash))")
+            return 0
+        } catch {
+            PortalCLI.printError("portal: erase: E9972 the erasure failed, nothing was changed: \(error)")
+            return 1
+        }
+    }
+
+    /// The shape of aggregate ids: 1 to 128 bytes of `[A-Za-z0-9._:-]`.
+    static func isSubjectID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return (1...128).contains(bytes.count)
+            && bytes.allSatisfy { byte in
+                (0x61...0x7A).contains(byte) || (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte)
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ":")
+                    || byte == UInt8(ascii: "-")
+            }
+    }
+}
