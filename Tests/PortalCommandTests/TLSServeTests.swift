@@ -104,6 +104,7 @@ struct TLSServeTests {
         // Production also wants the audit and credential keys; this test is about the TLS key alone.
         env["AUDIT_LOG_ENABLED"] = "false"
         env["CREDENTIAL_HMAC_KEY"] = "a-production-credential-key-of-32-bytes!"
+        env["PORTAL_MASTER_KEY"] = "a-production-master-key-of-32-bytes-or-more"
         chmod(dir.appendingPathComponent("tls/key.pem").path, 0o644)
         let outcome = try PortalProcess.run(["serve"], environment: env, in: dir)
         #expect(outcome.status != 0)
