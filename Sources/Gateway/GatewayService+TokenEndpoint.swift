@@ -11,9 +11,9 @@ import Store
 ///
 /// Password grants (argon2id) run on `PasswordHashPool`, at most one per client address and a bounded number in
 /// all (429 or 503 with `Retry-After` past that); everything else that blocks (the store) runs on the credential
-/// workers, 503 at once when they are full. Failures are counted, audited and reported to brute-force protection like any other failed
-/// authentication; successes are audited as `token.issued`. Bodies are form-encoded (or JSON); errors follow
-/// RFC 6749 §5.2 (see `OAuthError`).
+/// workers, 503 at once when they are full. Failures are counted, audited and reported to brute-force protection
+/// like any other failed authentication; successes are audited as `token.issued`. Bodies are form-encoded (or
+/// JSON); errors follow RFC 6749 §5.2 (see `OAuthError`).
 extension GatewayService {
     /// The paths served here.
     static let tokenPath = "/auth/token"

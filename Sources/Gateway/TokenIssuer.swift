@@ -5,7 +5,8 @@ import PortalCore
 /// What the product puts in the tokens it issues at `POST /auth/token`, and how it signs them.
 ///
 /// Access tokens are JWTs signed HS256 (`JWT_SECRET`) or ES256 (`JWT_SIGNING_KEY_FILE`), with `kid`, `jti`,
-/// `iss`, `aud`, `sub`, `scope`, `roles`, `iat`, `exp` and, when minted from an API key, `client_id`; they last `accessLifetimeSeconds` (`JWT_EXPIRATION`).
+/// `iss`, `aud`, `sub`, `scope`, `roles`, `iat`, `exp` and, when minted from an API key, `client_id`; they last
+/// `accessLifetimeSeconds` (`JWT_EXPIRATION`).
 /// Refresh tokens are opaque (`RefreshTokenFormat`) and last `refreshLifetimeSeconds` per family.
 public struct TokenIssuer: Sendable {
     public let signer: JWTSigner

@@ -291,7 +291,8 @@ extension JSONCursor {
             if (0xDC00...0xDFFF).contains(first) { throw JSONParseError(.loneSurrogate, at: escapeOffset) }
             if (0xD800...0xDBFF).contains(first) {
                 // A high surrogate must be followed at once by an escaped low surrogate.
-                let pairFollows = index + 1 < bytes.count
+                let pairFollows =
+                    index + 1 < bytes.count
                     && bytes[index] == UInt8(ascii: "\\") && bytes[index + 1] == UInt8(ascii: "u")
                 guard pairFollows else { throw JSONParseError(.loneSurrogate, at: escapeOffset) }
                 index += 2

@@ -80,15 +80,17 @@ enum LogLineWriter {
     /// Text-format words: bare when made of plain characters, otherwise a quoted JSON string, so a
     /// value can never add a line or fake a field.
     private static func appendBareOrQuoted(_ text: String, to out: inout [UInt8]) {
-        let plain = !text.isEmpty && text.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"):
-                return true
-            default:
-                return "._:/@-+".utf8.contains(byte)
+        let plain =
+            !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    return true
+                default:
+                    return "._:/@-+".utf8.contains(byte)
+                }
             }
-        }
         if plain {
             out.append(contentsOf: Array(text.utf8))
         } else {

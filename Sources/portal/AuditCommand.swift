@@ -29,10 +29,11 @@ enum AuditCommand {
 
         tail prints the last records of the audit file (default 10; from the retired, zlib-compressed files
         too when the current one holds fewer), and with -f the new ones as they are synced. verify walks the
-        retired files and the current one in chain order. search prints the records the store holds (DATABASE_URL or the SQLite store in
-        PORTAL_DATA_DIR) that match every filter given, as JSON lines {"source","record"}, oldest first per
-        gateway, at most --limit (default 1000). TIME is RFC 3339 UTC, e.g. 2026-12-04T16:00:00Z; --since is
-        inclusive, --until exclusive; --outcome is success, failure or denied.
+        retired files and the current one in chain order. search prints the records the store holds
+        (DATABASE_URL or the SQLite store in PORTAL_DATA_DIR) that match every filter given, as JSON lines
+        {"source","record"}, oldest first per gateway, at most --limit (default 1000). TIME is RFC 3339 UTC,
+        e.g. 2026-12-04T16:00:00Z; --since is inclusive, --until exclusive; --outcome is success, failure or
+        denied.
         """
 
     static func run(_ raw: [String]) throws -> Int32 {

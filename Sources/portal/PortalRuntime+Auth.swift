@@ -99,7 +99,8 @@ extension PortalRuntime {
             workers: BlockingWorkers(name: "portal-auth"),
             passwordChecks: PasswordHashPool(
                 threadCount: settings.auth.passwordHashThreads, maxPending: settings.auth.passwordHashQueue,
-                maxSuspectPending: settings.auth.passwordHashQueue, maxPerAddress: settings.auth.passwordHashPerAddress),
+                maxSuspectPending: settings.auth.passwordHashQueue,
+                maxPerAddress: settings.auth.passwordHashPerAddress),
             clock: clock,
             refreshSeconds: settings.auth.credentialCacheRefreshSeconds, logger: logger, registry: registry)
         do {

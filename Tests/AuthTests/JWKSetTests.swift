@@ -33,9 +33,11 @@ struct JWKSetTests {
         #expect(set.skipped.first?.reason == "no alg")
     }
 
-    @Test("refuses documents that are not a JWKS", arguments: [
-        "", "[]", #"{"keys":{}}"#, #"{"keys":[1]}"#, #"{"keys":[],"keys":[]}"#, #"{"nokeys":[]}"#,
-    ])
+    @Test(
+        "refuses documents that are not a JWKS",
+        arguments: [
+            "", "[]", #"{"keys":{}}"#, #"{"keys":[1]}"#, #"{"keys":[],"keys":[]}"#, #"{"nokeys":[]}"#,
+        ])
     func refusesNonJWKS(text: String) {
         #expect(throws: JWTError.self) { try parse(text) }
     }

@@ -44,28 +44,30 @@ struct JWTVerifierTests {
         #expect(verified.claims["sub"] == .string("alice"))
     }
 
-    @Test("refuses hostile claims with a precise reason", arguments: [
-        (#"{"iss":"iss-a","aud":"aud-a","exp":"1767226200"}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200.5}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":1e400}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":99999999999999999999999}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":-9223372036854775808}"#, "expired"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":null}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a"}"#, "missing_claim"),
-        (#"{"iss":"iss-a","aud":[],"exp":1767226200}"#, "bad_audience"),
-        (#"{"iss":"iss-a","aud":[1],"exp":1767226200}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":{"x":1},"exp":1767226200}"#, "invalid_claim"),
-        (#"{"iss":"iss-b","aud":"aud-a","exp":1767226200}"#, "bad_issuer"),
-        (#"{"aud":"aud-a","exp":1767226200}"#, "missing_claim"),
-        (#"{"iss":7,"aud":"aud-a","exp":1767226200}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"sub":5}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"roles":"ops","scp":[1]}"#, "invalid_claim"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"iat":1767229200}"#, "not_yet_valid"),
-        (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"exp":1767226200}"#, "malformed"),
-        ("\u{FEFF}" + #"{"iss":"iss-a","aud":"aud-a","exp":1767226200}"#, "malformed"),
-        (#"[{"iss":"iss-a"}]"#, "malformed"),
-        (String(repeating: "[", count: 3000) + String(repeating: "]", count: 3000), "malformed"),
-    ])
+    @Test(
+        "refuses hostile claims with a precise reason",
+        arguments: [
+            (#"{"iss":"iss-a","aud":"aud-a","exp":"1767226200"}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200.5}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":1e400}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":99999999999999999999999}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":-9223372036854775808}"#, "expired"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":null}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a"}"#, "missing_claim"),
+            (#"{"iss":"iss-a","aud":[],"exp":1767226200}"#, "bad_audience"),
+            (#"{"iss":"iss-a","aud":[1],"exp":1767226200}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":{"x":1},"exp":1767226200}"#, "invalid_claim"),
+            (#"{"iss":"iss-b","aud":"aud-a","exp":1767226200}"#, "bad_issuer"),
+            (#"{"aud":"aud-a","exp":1767226200}"#, "missing_claim"),
+            (#"{"iss":7,"aud":"aud-a","exp":1767226200}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"sub":5}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"roles":"ops","scp":[1]}"#, "invalid_claim"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"iat":1767229200}"#, "not_yet_valid"),
+            (#"{"iss":"iss-a","aud":"aud-a","exp":1767226200,"exp":1767226200}"#, "malformed"),
+            ("\u{FEFF}" + #"{"iss":"iss-a","aud":"aud-a","exp":1767226200}"#, "malformed"),
+            (#"[{"iss":"iss-a"}]"#, "malformed"),
+            (String(repeating: "[", count: 3000) + String(repeating: "]", count: 3000), "malformed"),
+        ])
     func refusesHostileClaims(payload: String, expected: String) throws {
         #expect(reason(TokenForge.hs256(payload: payload), try verifier()) == expected)
     }
@@ -85,20 +87,22 @@ struct JWTVerifierTests {
         #expect(reason(TokenForge.hs256(payload: claims(exp: "\(now - 59)")), verifier) == "expired")
     }
 
-    @Test("refuses hostile headers and structure before trusting anything", arguments: [
-        (#"{"alg":"none"}"#, "alg_not_allowed"), (#"{"alg":"nOnE"}"#, "alg_not_allowed"),
-        (#"{"alg":"HS256","jku":"https://evil/jwks"}"#, "forbidden_header"),
-        (#"{"alg":"HS256","x5u":"https://evil/cert"}"#, "forbidden_header"),
-        (#"{"alg":"HS256","jwk":{"kty":"oct","k":"AA"}}"#, "forbidden_header"),
-        (#"{"alg":"HS256","x5c":["MII"]}"#, "forbidden_header"),
-        (#"{"alg":"HS256","crit":["exp"],"exp":1}"#, "forbidden_header"),
-        (#"{"alg":"HS256","crit":[]}"#, "forbidden_header"),
-        (#"{"alg":"HS256","alg":"HS256"}"#, "malformed"), (#"{"alg":7}"#, "malformed"), (#"{}"#, "malformed"),
-        (#"{"alg":"HS256","kid":7}"#, "malformed"), (#"{"alg":"HS256","kid":"nope"}"#, "unknown_key"),
-        (#"{"alg":"HS256","kid":"../../etc/passwd"}"#, "unknown_key"), (#"{"alg":"HS999"}"#, "alg_not_allowed"),
-        (#"{"alg":"RS256"}"#, "alg_not_allowed"), (#"{"alg":"hs256"}"#, "alg_not_allowed"),
-        (#"["HS256"]"#, "malformed"),
-    ])
+    @Test(
+        "refuses hostile headers and structure before trusting anything",
+        arguments: [
+            (#"{"alg":"none"}"#, "alg_not_allowed"), (#"{"alg":"nOnE"}"#, "alg_not_allowed"),
+            (#"{"alg":"HS256","jku":"https://evil/jwks"}"#, "forbidden_header"),
+            (#"{"alg":"HS256","x5u":"https://evil/cert"}"#, "forbidden_header"),
+            (#"{"alg":"HS256","jwk":{"kty":"oct","k":"AA"}}"#, "forbidden_header"),
+            (#"{"alg":"HS256","x5c":["MII"]}"#, "forbidden_header"),
+            (#"{"alg":"HS256","crit":["exp"],"exp":1}"#, "forbidden_header"),
+            (#"{"alg":"HS256","crit":[]}"#, "forbidden_header"),
+            (#"{"alg":"HS256","alg":"HS256"}"#, "malformed"), (#"{"alg":7}"#, "malformed"), (#"{}"#, "malformed"),
+            (#"{"alg":"HS256","kid":7}"#, "malformed"), (#"{"alg":"HS256","kid":"nope"}"#, "unknown_key"),
+            (#"{"alg":"HS256","kid":"../../etc/passwd"}"#, "unknown_key"), (#"{"alg":"HS999"}"#, "alg_not_allowed"),
+            (#"{"alg":"RS256"}"#, "alg_not_allowed"), (#"{"alg":"hs256"}"#, "alg_not_allowed"),
+            (#"["HS256"]"#, "malformed"),
+        ])
     func refusesHostileHeaders(header: String, expected: String) throws {
         let token = TokenForge.hs256(header: header, payload: claims())
         #expect(reason(token, try verifier()) == expected)

@@ -9,12 +9,21 @@ struct DigestTests {
         arguments: [
             (DigestAlgorithm.sha256, "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
             (.sha256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-            (.sha384, "abc", "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded163"
-                + "1a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"),
-            (.sha512, "", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
-                + "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"),
-            (.sha512, "abc", "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
-                + "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"),
+            (
+                .sha384, "abc",
+                "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded163"
+                    + "1a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"
+            ),
+            (
+                .sha512, "",
+                "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+                    + "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
+            ),
+            (
+                .sha512, "abc",
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                    + "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+            ),
         ])
     func knownAnswers(algorithm: DigestAlgorithm, message: String, expected: String) {
         let digest = Digest.hash(Array(message.utf8), using: algorithm)

@@ -3,10 +3,12 @@ import Testing
 
 @Suite("ECDSA")
 struct ECDSATests {
-    @Test("verifies every Wycheproof P1363 case for P-256 and P-384", arguments: [
-        ("ecdsa_secp256r1_sha256_p1363_test.json", ECCurve.p256),
-        ("ecdsa_secp384r1_sha384_p1363_test.json", ECCurve.p384),
-    ])
+    @Test(
+        "verifies every Wycheproof P1363 case for P-256 and P-384",
+        arguments: [
+            ("ecdsa_secp256r1_sha256_p1363_test.json", ECCurve.p256),
+            ("ecdsa_secp384r1_sha384_p1363_test.json", ECCurve.p384),
+        ])
     func wycheproof(file name: String, curve: ECCurve) throws {
         let file = try Wycheproof(name)
         var ran = 0

@@ -11,7 +11,8 @@ struct HMACTests {
         for item in cases {
             let key = try item.hex("key"), message = try item.hex("msg"), tag = try item.hex("tag")
             let full = HMAC.authenticationCode(for: message, key: key, using: .sha256)
-            let accepted = !tag.isEmpty && tag.count <= full.count
+            let accepted =
+                !tag.isEmpty && tag.count <= full.count
                 && ConstantTime.equals(Array(full.prefix(tag.count)), tag)
             item.expect(accepted)
             if tag.count == full.count {
@@ -28,11 +29,13 @@ struct HMACTests {
     func rfc4231() {
         let key = Array("Jefe".utf8), message = Array("what do ya want for nothing?".utf8)
         for algorithm in [DigestAlgorithm.sha256, .sha384, .sha512] {
-            #expect(HMACKey(secret: key, using: algorithm).authenticationCode(for: message)
-                == HMAC.authenticationCode(for: message, key: key, using: algorithm))
+            #expect(
+                HMACKey(secret: key, using: algorithm).authenticationCode(for: message)
+                    == HMAC.authenticationCode(for: message, key: key, using: algorithm))
         }
-        #expect(Digest.hex(HMAC.authenticationCode(for: message, key: key, using: .sha256))
-            == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            Digest.hex(HMAC.authenticationCode(for: message, key: key, using: .sha256))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         let sha384 = HMAC.authenticationCode(for: message, key: key, using: .sha384)
         let sha512 = HMAC.authenticationCode(for: message, key: key, using: .sha512)
         #expect(Digest.hex(sha384).hasPrefix("af45d2e376484031"))

@@ -44,8 +44,9 @@ struct HeadScannerFuzzRegressionTests {
             status: 431),
         Case(
             label: "a start line of 189 bytes is within the limit",
-            raw: bytes(String(repeating: "P", count: 60) + " /" + String(repeating: "t", count: 118)
-                + " HTTP/1.1\r\nHost: a\r\n\r\n"),
+            raw: bytes(
+                String(repeating: "P", count: 60) + " /" + String(repeating: "t", count: 118)
+                    + " HTTP/1.1\r\nHost: a\r\n\r\n"),
             status: nil),
     ]
 

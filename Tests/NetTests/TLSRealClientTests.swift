@@ -81,7 +81,8 @@ final class BlockingTLSServer: Sendable {
             let state = session.readPlaintext(into: &plain)
             if state == .established, plain.count >= 4, plain.suffix(4) == Array("\r\n\r\n".utf8) {
                 let peer = session.peerCertificate
-                let body = "version=\(session.protocolVersion ?? "?") cipher=\(session.cipher ?? "?") "
+                let body =
+                    "version=\(session.protocolVersion ?? "?") cipher=\(session.cipher ?? "?") "
                     + "sni=\(session.serverName ?? "none") subject=\(peer?.subject ?? "none") "
                     + "fingerprint=\(peer?.sha256Fingerprint ?? "none")\n"
                 let head = "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
@@ -119,10 +120,12 @@ struct TLSRealClientTests {
     }
 
     func curl(_ server: BlockingTLSServer, _ extra: [String]) -> (status: Int32, output: String) {
-        runTool("curl", [
-            "-sS", "--max-time", "10", "--cacert", fixtures.serverCert,
-            "--resolve", "portal.test:\(server.port):127.0.0.1", "https://portal.test:\(server.port)/",
-        ] + extra)
+        runTool(
+            "curl",
+            [
+                "-sS", "--max-time", "10", "--cacert", fixtures.serverCert,
+                "--resolve", "portal.test:\(server.port):127.0.0.1", "https://portal.test:\(server.port)/",
+            ] + extra)
     }
 
     func sClient(_ server: BlockingTLSServer, _ extra: [String]) -> Int32 {

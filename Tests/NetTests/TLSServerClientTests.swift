@@ -46,7 +46,8 @@ struct TLSServerClientTests {
     func python() throws {
         try withServer { server in
             for version in ["TLSv1_3", "TLSv1_2"] {
-                let result = server.python("""
+                let result = server.python(
+                    """
                     import socket, ssl
                     c = ssl.create_default_context(cafile=CA)
                     c.minimum_version = c.maximum_version = ssl.TLSVersion.\(version)
@@ -84,7 +85,8 @@ struct TLSServerClientTests {
             for (flags, succeeds) in table {
                 let before = server.server.failedHandshakes
                 let status = runTool(
-                    "openssl", ["s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "portal.test"]
+                    "openssl",
+                    ["s_client", "-connect", "127.0.0.1:\(server.port)", "-servername", "portal.test"]
                         + flags
                 ).status
                 #expect((status == 0) == succeeds, "\(flags)")

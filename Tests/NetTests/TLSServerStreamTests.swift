@@ -11,7 +11,8 @@ struct TLSServerStreamTests {
     func pipelined() throws {
         let server = try TLSTestServer()
         defer { server.stop() }
-        let result = server.python("""
+        let result = server.python(
+            """
             import socket, ssl
             c = ssl.create_default_context(cafile=CA)
             # A missing close_notify after the last answer raises instead of reading as EOF.
@@ -40,7 +41,8 @@ struct TLSServerStreamTests {
         let server = try TLSTestServer()
         defer { server.stop() }
         for version in ["TLSv1_3", "TLSv1_2"] {
-            let result = server.python("""
+            let result = server.python(
+                """
                 import socket, ssl
                 c = ssl.create_default_context(cafile=CA)
                 c.minimum_version = c.maximum_version = ssl.TLSVersion.\(version)
@@ -57,8 +59,9 @@ struct TLSServerStreamTests {
                 print(head.split(b"\\r\\n")[0].decode(), len(body), body == bytes(i % 251 for i in range(n)))
                 """)
             #expect(result.status == 0, "\(result.output)")
-            #expect(result.output.hasPrefix("HTTP/1.1 200 OK \(ConnectionReportingHandler.bigSize) True"),
-                    "\(version): \(result.output)")
+            #expect(
+                result.output.hasPrefix("HTTP/1.1 200 OK \(ConnectionReportingHandler.bigSize) True"),
+                "\(version): \(result.output)")
         }
     }
 

@@ -70,10 +70,12 @@ struct TLSTestServer {
 
     /// Runs curl against `https://portal.test:<port>` + each of `paths`, with the server certificate as CA.
     func curl(_ paths: [String] = ["/"], _ extra: [String]) -> (status: Int32, output: String) {
-        runTool("curl", [
-            "-sS", "--max-time", "10", "--cacert", fixtures.serverCert,
-            "--resolve", "portal.test:\(port):127.0.0.1",
-        ] + extra + paths.map { "https://portal.test:\(port)\($0)" })
+        runTool(
+            "curl",
+            [
+                "-sS", "--max-time", "10", "--cacert", fixtures.serverCert,
+                "--resolve", "portal.test:\(port):127.0.0.1",
+            ] + extra + paths.map { "https://portal.test:\(port)\($0)" })
     }
 
     /// Runs a Python script with `PORT` and `CA` defined first; returns its status and output.

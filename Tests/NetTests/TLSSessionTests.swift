@@ -55,12 +55,21 @@ struct TLSSessionTests {
             ("TLS 1.0", MemoryTLSClient(versions: (TLS1_VERSION, TLS1_VERSION))),
             ("TLS 1.1", MemoryTLSClient(versions: (TLS1_1_VERSION, TLS1_1_VERSION))),
             ("CBC only", MemoryTLSClient(versions: (TLS1_2_VERSION, TLS1_2_VERSION), cipherList: "AES128-SHA")),
-            ("ECDHE CBC", MemoryTLSClient(
-                versions: (TLS1_2_VERSION, TLS1_2_VERSION), cipherList: "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")),
-            ("RSA key exchange", MemoryTLSClient(
-                versions: (TLS1_2_VERSION, TLS1_2_VERSION), cipherList: "AES128-GCM-SHA256")),
-            ("DHE", MemoryTLSClient(
-                versions: (TLS1_2_VERSION, TLS1_2_VERSION), cipherList: "DHE-RSA-AES128-GCM-SHA256")),
+            (
+                "ECDHE CBC",
+                MemoryTLSClient(
+                    versions: (TLS1_2_VERSION, TLS1_2_VERSION), cipherList: "ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0")
+            ),
+            (
+                "RSA key exchange",
+                MemoryTLSClient(
+                    versions: (TLS1_2_VERSION, TLS1_2_VERSION), cipherList: "AES128-GCM-SHA256")
+            ),
+            (
+                "DHE",
+                MemoryTLSClient(
+                    versions: (TLS1_2_VERSION, TLS1_2_VERSION), cipherList: "DHE-RSA-AES128-GCM-SHA256")
+            ),
             ("ALPN h2 only", MemoryTLSClient(alpn: Array("\u{2}h2".utf8))),
         ]
         for (name, client) in table {

@@ -32,15 +32,23 @@ struct TLSFixtures: Sendable {
                 atPath: fixtures.serverKey, contents: Data(made.privateKeyPEM), attributes: [.posixPermissions: 0o600])
         }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        _ = runTool("openssl", ["req", "-x509"] + ec + ["-subj", "/CN=Test CA", "-days", "2"]
-            + ["-keyout", directory + "/ca.key", "-out", fixtures.caCert], in: directory)
-        _ = runTool("openssl", ["req"] + ec + ["-subj", "/O=Example/CN=client-1"]
-            + ["-keyout", fixtures.clientKey, "-out", directory + "/client.csr"], in: directory)
-        _ = runTool("openssl", ["x509", "-req", "-in", directory + "/client.csr", "-CA", fixtures.caCert]
-            + ["-CAkey", directory + "/ca.key", "-CAcreateserial", "-days", "2", "-out", fixtures.clientCert],
+        _ = runTool(
+            "openssl",
+            ["req", "-x509"] + ec + ["-subj", "/CN=Test CA", "-days", "2"]
+                + ["-keyout", directory + "/ca.key", "-out", fixtures.caCert], in: directory)
+        _ = runTool(
+            "openssl",
+            ["req"] + ec + ["-subj", "/O=Example/CN=client-1"]
+                + ["-keyout", fixtures.clientKey, "-out", directory + "/client.csr"], in: directory)
+        _ = runTool(
+            "openssl",
+            ["x509", "-req", "-in", directory + "/client.csr", "-CA", fixtures.caCert]
+                + ["-CAkey", directory + "/ca.key", "-CAcreateserial", "-days", "2", "-out", fixtures.clientCert],
             in: directory)
-        _ = runTool("openssl", ["req", "-x509"] + ec + ["-subj", "/CN=intruder", "-days", "2"]
-            + ["-keyout", fixtures.foreignKey, "-out", fixtures.foreignCert], in: directory)
+        _ = runTool(
+            "openssl",
+            ["req", "-x509"] + ec + ["-subj", "/CN=intruder", "-days", "2"]
+                + ["-keyout", fixtures.foreignKey, "-out", fixtures.foreignCert], in: directory)
         return fixtures
     }
 
@@ -123,8 +131,11 @@ final class MemoryTLSClient {
         for _ in 0..<20 {
             if !clientDone {
                 let result = SSL_do_handshake(ssl)
-                if result == 1 { clientDone = true }
-                else if SSL_get_error(ssl, result) != SSL_ERROR_WANT_READ { ERR_clear_error(); break }
+                if result == 1 {
+                    clientDone = true
+                } else if SSL_get_error(ssl, result) != SSL_ERROR_WANT_READ {
+                    ERR_clear_error(); break
+                }
             }
             server.feedCiphertext(take())
             let state = server.advanceHandshake()

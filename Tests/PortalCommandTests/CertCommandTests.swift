@@ -21,7 +21,9 @@ struct CertCommandTests {
 
         let openssl = Process()
         openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["x509", "-noout", "-ext", "subjectAltName", "-in", out.appendingPathComponent("cert.pem").path]
+        openssl.arguments = [
+            "x509", "-noout", "-ext", "subjectAltName", "-in", out.appendingPathComponent("cert.pem").path,
+        ]
         let pipe = Pipe()
         openssl.standardOutput = pipe
         try openssl.run()

@@ -40,7 +40,8 @@ struct ClientCertificateServeTests {
         _ = try openssl(["x509", "-req", "-in", "l08.csr"] + signed, in: dir)
         let selfSigned = ["-signkey", "intruder.key", "-days", "2", "-out", "intruder.pem"]
         _ = try openssl(["x509", "-req", "-in", "intruder.csr"] + selfSigned, in: dir)
-        let fingerprint = try openssl(["x509", "-in", "l08.pem", "-noout", "-fingerprint", "-sha256"], in: dir)
+        let fingerprint =
+            try openssl(["x509", "-in", "l08.pem", "-noout", "-fingerprint", "-sha256"], in: dir)
             .split(separator: "=").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         let config = """
             {"routes": [{"prefix": "/api/v1/events", "upstream": "http://127.0.0.1:1",

@@ -5,9 +5,14 @@ import Testing
 
 /// Signing keys made for a test and their public halves as JWKS entries.
 struct TestSigningKeys {
-    let ec = try! PrivateKey.generate(.ec(.p256))
-    let ed = try! PrivateKey.generate(.ed25519)
+    let ec: PrivateKey
+    let ed: PrivateKey
     let hmac = SecureRandom.bytes(count: 32)
+
+    init() throws {
+        ec = try PrivateKey.generate(.ec(.p256))
+        ed = try PrivateKey.generate(.ed25519)
+    }
 
     /// The last `count` bytes of the DER inside a public key's PEM: the raw point or key for EC and Ed25519.
     private static func rawPublic(_ key: PrivateKey, count: Int) throws -> [UInt8] {
@@ -57,7 +62,7 @@ struct JWKSFileServeTests {
     func jwksFile() throws {
         let dir = try PortalProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let keys = TestSigningKeys()
+        let keys = try TestSigningKeys()
         let jwksPath = dir.appendingPathComponent("jwks.json")
         try keys.jwks().write(to: jwksPath, atomically: true, encoding: .utf8)
         var env = PortalProcess.baseEnvironment(dataDirectory: dir)
@@ -78,22 +83,40 @@ struct JWKSFileServeTests {
         let valid: [(String, String)] = [
             ("ES256", try keys.sign(header: #"{"alg":"ES256","kid":"ec-1"}"#, payload: claims(), with: .ec)),
             ("EdDSA", try keys.sign(header: #"{"alg":"EdDSA","kid":"ed-1"}"#, payload: claims(), with: .ed)),
-            ("HS256", try keys.sign(
-                header: #"{"alg":"HS256","kid":"oct-1"}"#, payload: claims(), with: .hmac(keys.hmac))),
+            (
+                "HS256",
+                try keys.sign(
+                    header: #"{"alg":"HS256","kid":"oct-1"}"#, payload: claims(), with: .hmac(keys.hmac))
+            ),
             ("no kid", try keys.sign(header: #"{"alg":"ES256"}"#, payload: claims(), with: .ec)),
         ]
         let refused: [(String, String)] = [
             ("alg none", try keys.sign(header: #"{"alg":"none","kid":"ec-1"}"#, payload: claims(), with: .none)),
-            ("public key as HMAC secret", try keys.sign(
-                header: #"{"alg":"HS256","kid":"ec-1"}"#, payload: claims(), with: .hmac(ecPublicPEM))),
-            ("EdDSA under the EC kid", try keys.sign(
-                header: #"{"alg":"EdDSA","kid":"ec-1"}"#, payload: claims(), with: .ed)),
-            ("kid traversal", try keys.sign(
-                header: #"{"alg":"HS256","kid":"../../dev/null"}"#, payload: claims(), with: .hmac([]))),
-            ("jwk header", try keys.sign(
-                header: #"{"alg":"ES256","jwk":{"kty":"EC"}}"#, payload: claims(), with: .ec)),
-            ("wrong issuer", try keys.sign(
-                header: #"{"alg":"ES256"}"#, payload: claims(iss: "https://evil"), with: .ec)),
+            (
+                "public key as HMAC secret",
+                try keys.sign(
+                    header: #"{"alg":"HS256","kid":"ec-1"}"#, payload: claims(), with: .hmac(ecPublicPEM))
+            ),
+            (
+                "EdDSA under the EC kid",
+                try keys.sign(
+                    header: #"{"alg":"EdDSA","kid":"ec-1"}"#, payload: claims(), with: .ed)
+            ),
+            (
+                "kid traversal",
+                try keys.sign(
+                    header: #"{"alg":"HS256","kid":"../../dev/null"}"#, payload: claims(), with: .hmac([]))
+            ),
+            (
+                "jwk header",
+                try keys.sign(
+                    header: #"{"alg":"ES256","jwk":{"kty":"EC"}}"#, payload: claims(), with: .ec)
+            ),
+            (
+                "wrong issuer",
+                try keys.sign(
+                    header: #"{"alg":"ES256"}"#, payload: claims(iss: "https://evil"), with: .ec)
+            ),
             ("wrong audience", try keys.sign(header: #"{"alg":"ES256"}"#, payload: claims(aud: "other"), with: .ec)),
             ("expired", try keys.sign(header: #"{"alg":"ES256"}"#, payload: claims(exp: now - 120), with: .ec)),
         ]

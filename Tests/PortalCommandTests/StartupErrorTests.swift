@@ -34,7 +34,10 @@ struct StartupErrorTests {
             (["JWT_SECRET_FILE": "/nonexistent/secret"], "JWT_SECRET"),
             (["PORTAL_CONFIG": "/nonexistent/routes.json"], "PORTAL_CONFIG"),
             (["TRUSTED_PROXIES": "10.0.0.0/99"], "TRUSTED_PROXIES"),
-            (["TLS_ENABLED": "true", "TLS_CERT_PATH": "/nonexistent/c.pem", "TLS_KEY_PATH": "/nonexistent/k.pem"], "TLS_CERT_PATH"),
+            (
+                ["TLS_ENABLED": "true", "TLS_CERT_PATH": "/nonexistent/c.pem", "TLS_KEY_PATH": "/nonexistent/k.pem"],
+                "TLS_CERT_PATH"
+            ),
             (["TLS_ENABLED": "true"], "TLS_CERT_PATH"),
             (["REDIS_URL": "http://127.0.0.1"], "REDIS_URL"),
             (["REDIS_URL": "redis://:p@127.0.0.1", "REDIS_PASSWORD": "q"], "REDIS_PASSWORD"),

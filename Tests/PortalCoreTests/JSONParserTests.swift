@@ -30,18 +30,23 @@ struct JSONParserTests {
         #expect(try parser.parse("1e400").numberValue?.text == "1e400")
     }
 
-    @Test("refuses hostile or invalid documents with the right reason", arguments: [
-        ("", "unexpected_end"), ("{", "unexpected_end"), ("[1,]", "unexpected_byte"), ("{\"a\":1,}", "unexpected_byte"),
-        ("{\"a\":1,\"a\":2}", "duplicate_member"), ("{\"a\":1} x", "trailing_content"), ("1 2", "trailing_content"),
-        ("\u{FEFF}{}", "unexpected_byte"), ("01", "invalid_number"), ("-", "invalid_number"), ("1.", "invalid_number"),
-        ("1e", "invalid_number"), (".5", "unexpected_byte"), ("+1", "unexpected_byte"), ("NaN", "unexpected_byte"),
-        ("\"\\ud800\"", "lone_surrogate"), ("\"\\udc00\"", "lone_surrogate"), ("\"\\ud800\\u0041\"", "lone_surrogate"),
-        ("\"\\ud800x\"", "lone_surrogate"), ("\"\\x\"", "invalid_escape"), ("\"\\u12g4\"", "invalid_escape"),
-        ("\"a\tb\"", "control_character"), ("\"a\nb\"", "control_character"), ("\"abc", "unexpected_end"),
-        ("tru", "unexpected_end"), ("nul1", "unexpected_byte"), ("{'a':1}", "unexpected_byte"),
-        ("{a:1}", "unexpected_byte"),
-        ("[1]]", "trailing_content"), ("\"a\" \u{0}", "trailing_content"),
-    ])
+    @Test(
+        "refuses hostile or invalid documents with the right reason",
+        arguments: [
+            ("", "unexpected_end"), ("{", "unexpected_end"), ("[1,]", "unexpected_byte"),
+            ("{\"a\":1,}", "unexpected_byte"),
+            ("{\"a\":1,\"a\":2}", "duplicate_member"), ("{\"a\":1} x", "trailing_content"), ("1 2", "trailing_content"),
+            ("\u{FEFF}{}", "unexpected_byte"), ("01", "invalid_number"), ("-", "invalid_number"),
+            ("1.", "invalid_number"),
+            ("1e", "invalid_number"), (".5", "unexpected_byte"), ("+1", "unexpected_byte"), ("NaN", "unexpected_byte"),
+            ("\"\\ud800\"", "lone_surrogate"), ("\"\\udc00\"", "lone_surrogate"),
+            ("\"\\ud800\\u0041\"", "lone_surrogate"),
+            ("\"\\ud800x\"", "lone_surrogate"), ("\"\\x\"", "invalid_escape"), ("\"\\u12g4\"", "invalid_escape"),
+            ("\"a\tb\"", "control_character"), ("\"a\nb\"", "control_character"), ("\"abc", "unexpected_end"),
+            ("tru", "unexpected_end"), ("nul1", "unexpected_byte"), ("{'a':1}", "unexpected_byte"),
+            ("{a:1}", "unexpected_byte"),
+            ("[1]]", "trailing_content"), ("\"a\" \u{0}", "trailing_content"),
+        ])
     func refuses(input: String, reason: String) {
         #expect {
             _ = try parser.parse(input)

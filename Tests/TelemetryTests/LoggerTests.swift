@@ -35,10 +35,12 @@ struct LoggerTests {
         }
         let sink = MemoryLogSink()
         nonisolated(unsafe) var evaluated = false
-        Logger(level: .error, sink: sink, clock: clock).debug("quiet", {
-            evaluated = true
-            return [:]
-        }())
+        Logger(level: .error, sink: sink, clock: clock).debug(
+            "quiet",
+            {
+                evaluated = true
+                return [:]
+            }())
         #expect(!evaluated)
         #expect(sink.lines.isEmpty)
     }
@@ -118,9 +120,10 @@ struct LoggerTests {
         let sink = MemoryLogSink()
         let logger = Logger(format: .text, sink: sink, clock: clock)
         logger.error("upstream.failed", ["upstream": "events", "reason": "reset by peer\nx=injected"])
-        #expect(sink.lines == [
-            "2026-01-01T00:00:00.000Z error upstream.failed reason=\"reset by peer\\nx=injected\" upstream=events\n"
-        ])
+        #expect(
+            sink.lines == [
+                "2026-01-01T00:00:00.000Z error upstream.failed reason=\"reset by peer\\nx=injected\" upstream=events\n"
+            ])
     }
 
     @Test("LOG_LEVEL and LOG_FORMAT are read in any case, and a bad value names its variable")

@@ -47,8 +47,9 @@ struct MetricsRegistryTests {
         #expect(lines.contains(help))
         #expect(lines.contains("# TYPE http_requests_total counter"))
         #expect(lines.contains("http_requests_total{method=\"GET\",route=\"/api/v1/events\",status=\"200\"} 3"))
-        #expect(lines.contains(
-            "http_requests_total{method=\"POST\",route=\"quote\\\" back\\\\slash\\nnewline\",status=\"429\"} 1"))
+        #expect(
+            lines.contains(
+                "http_requests_total{method=\"POST\",route=\"quote\\\" back\\\\slash\\nnewline\",status=\"429\"} 1"))
         #expect(lines.contains("auth_failures_total 2"))
         #expect(lines.contains("upstream_circuit_open{upstream=\"events\"} 1"))
         #expect(lines.contains("# TYPE active_bans gauge"))
@@ -128,7 +129,9 @@ struct MetricsRegistryTests {
         }
         let samples = registry.exposition().split(separator: "\n").map(String.init)
             .filter { $0.hasPrefix("hits_total{") }
-        let expected = ["hits_total{route=\"/a\"} 2", "hits_total{route=\"/b\"} 1", "hits_total{route=\"_overflow\"} 2"]
+        let expected = [
+            "hits_total{route=\"/a\"} 2", "hits_total{route=\"/b\"} 1", "hits_total{route=\"_overflow\"} 2",
+        ]
         #expect(samples == expected)
     }
 

@@ -44,9 +44,11 @@ final class SSLContextHandle: @unchecked Sendable {
         for (name, ok) in steps where !ok {
             throw TLSError(.openSSLFailure, "TLS: cannot set \(name) (\(TLSError.drainOpenSSLReason()))")
         }
-        SSL_CTX_set_alpn_select_cb(pointer, { _, out, outLength, offered, offeredLength, _ in
-            ALPN.select(out: out, outLength: outLength, offered: offered, offeredLength: offeredLength)
-        }, nil)
+        SSL_CTX_set_alpn_select_cb(
+            pointer,
+            { _, out, outLength, offered, offeredLength, _ in
+                ALPN.select(out: out, outLength: outLength, offered: offered, offeredLength: offeredLength)
+            }, nil)
     }
 
     // MARK: Certificate and key
