@@ -9,11 +9,16 @@ public enum PasswordPolicy {
     /// The most bytes hashed; longer input is refused rather than silently cut.
     public static let maximumBytes = 1024
 
-    /// Defaults and the example values of the security guide and common templates, lower-cased.
+    /// Defaults and the example values of the security guide, common templates and this product's README,
+    /// lower-cased.
     public static let knownDefaults: [String] = [
         "admin", "password", "changeme", "secret", "root", "default", "letmein", "123456", "12345678",
         "secure_password", "secure_password_here", "strong_password_here", "secure_secret", "password123",
+        readmeExample,
     ]
+
+    /// The password the README's walk-through types; copied into a deployment, it is a known password.
+    public static let readmeExample = "a long private passphrase"
 
     /// Why `password` is weak for `username`, or nil when it is acceptable.
     public static func weakness(of password: String, username: String) -> String? {
@@ -29,6 +34,7 @@ public enum PasswordPolicy {
     public static func candidates(for username: String) -> [String] {
         let defaults = [
             "admin", "password", "changeme", "secure_password", "secure_password_here", "strong_password_here",
+            readmeExample,
         ]
         return [username] + defaults.filter { $0 != username.lowercased() }
     }

@@ -101,13 +101,20 @@ extension PortalSettings {
 
         settings.retention.purgeIntervalSeconds = try env.durationSeconds(
             "RETENTION_PURGE_INTERVAL_SECONDS", default: 3600, range: 1...604_800)
-        // Routes: the file when named, else the default table towards the data layer.
+        // Routes: the file's when it has any, else the default table towards the data layer (a file may hold only
+        // access or retention rules).
         settings.portalConfigPath = try nonEmptyPath(env, "PORTAL_CONFIG")
         if let path = settings.portalConfigPath {
             guard let data = readConfigFile(path) else {
                 throw .invalidValue("PORTAL_CONFIG", expected: "a readable JSON file", got: path)
             }
-            settings.routes = try RouteTable(json: data)
+            if let routes = try RouteTable(configJSON: data) {
+                settings.routes = routes
+                settings.usesDefaultRoutes = false
+            } else {
+                settings.routes = .defaultTable(
+                    dataLayerHost: settings.dataLayerHost, dataLayerPort: settings.dataLayerPort)
+            }
             settings.access = try AccessPolicy(json: data)
             settings.retention = try RetentionPolicy(
                 json: data, purgeIntervalSeconds: settings.retention.purgeIntervalSeconds)

@@ -71,9 +71,11 @@ public struct PortalSettings: Sendable {
     public var dataLayerPort: Int = 8001
     /// `PORTAL_DATA_DIR`, default `./data`: embedded store, audit file, keys.
     public var portalDataDirectory: String = "./data"
-    /// `PORTAL_CONFIG`: path of the JSON file the routes came from; nil when the default table is used.
+    /// `PORTAL_CONFIG`: path of the JSON file of routes, access rules and retention rules.
     public var portalConfigPath: String?
-    /// The routes, from `PORTAL_CONFIG` or `RouteTable.defaultTable`.
+    /// Whether `routes` is `RouteTable.defaultTable` (no `PORTAL_CONFIG`, or one without `"routes"`).
+    public var usesDefaultRoutes = true
+    /// The routes, from `PORTAL_CONFIG` `"routes"` or `RouteTable.defaultTable`.
     public var routes: RouteTable = .defaultTable()
     /// Maximum ages of events by type (`PORTAL_CONFIG` `"retention"`) and the purge interval; keeps all without.
     public var retention = RetentionPolicy()

@@ -12,6 +12,15 @@ extension RouteTable {
         "prefix", "upstream", "methods", "scopes", "public", "scopes_by_method", "roles", "identity_key_file",
     ]
 
+    /// The routes of a `PORTAL_CONFIG` file, or nil when it has no `"routes"` member (the default table applies).
+    ///
+    /// - Throws: `ConfigError` as `init(json:)` does, for a file that is not a JSON object or whose routes are bad.
+    public init?(configJSON data: Data) throws(ConfigError) {
+        let root = try? JSONSerialization.jsonObject(with: data)
+        if let object = root as? [String: Any], object["routes"] == nil { return nil }
+        try self.init(json: data)
+    }
+
     /// Parses and validates the JSON text of a `PORTAL_CONFIG` file.
     ///
     /// - Throws: `ConfigError` naming `PORTAL_CONFIG` and the JSON path of the first problem, on one line.

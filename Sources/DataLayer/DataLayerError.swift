@@ -112,7 +112,11 @@ public struct DataLayerError: Error, Sendable, Equatable {
     static let erasureForbidden = DataLayerError(
         status: 403, code: "E9371", message: "erasing a subject needs the scope subjects:erase")
     static let invalidSubject = DataLayerError(
-        status: 400, code: "E9372", message: "the subject id must be 1-128 of [A-Za-z0-9._:-]", field: "id")
+        status: 400, code: "E9372",
+        message: "the subject id must be 1-128 of [A-Za-z0-9._:-], not starting with erased: or subject:", field: "id")
+    static let erasureIdentityRequired = DataLayerError(
+        status: 403, code: "E9375",
+        message: "erasing a subject needs identities signed by the gateway (L01_IDENTITY_KEY)")
     static let erasureUnavailable = DataLayerError(
         status: 501, code: "E9373", message: "this data layer has no master key: nothing is encrypted to erase")
     static let undecryptable = DataLayerError(

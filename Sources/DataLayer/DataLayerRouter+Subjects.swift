@@ -15,17 +15,22 @@ extension DataLayerRouter {
     /// The scope that erasure needs.
     public static let erasureScope = "subjects:erase"
 
-    func routeSubjects(_ request: HTTPRequest) throws -> HTTPResponse {
+    /// - Parameter identityChecked: whether the caller's scopes were signed by the gateway (`L01_IDENTITY_KEY`);
+    ///   without that, `X-Consumer-Scopes` is anybody's word and nobody erases.
+    func routeSubjects(_ request: HTTPRequest, identityChecked: Bool) throws -> HTTPResponse {
         let id = request.path.dropFirst(Self.subjectsPath.count + 1)
         guard !id.isEmpty, !id.contains("/") else { throw DataLayerError.notFound }
         guard request.method == "DELETE" else { throw DataLayerError.methodNotAllowed("DELETE") }
+        guard identityChecked else { throw DataLayerError.erasureIdentityRequired }
         guard Self.holdsErasureScope(Self.single(request, "X-Consumer-Scopes")) else {
             throw DataLayerError.erasureForbidden
         }
         if let name = try QueryParameters(request.query).pairs.first?.name {
             throw DataLayerError.unknownParameter(name)
         }
-        guard EventInputValidator.isValidIdentifier(id) else { throw DataLayerError.invalidSubject }
+        guard EventInputValidator.isValidIdentifier(id), !SubjectErasure.isReserved(aggregateID: id) else {
+            throw DataLayerError.invalidSubject
+        }
         let actor = Self.single(request, "X-Consumer-ID").flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
         let erasure: SubjectErasure
         do {

@@ -99,7 +99,9 @@ public struct DataLayerRouter: Sendable {
             guard identity.check(signature, Self.fields(request)) == nil else { throw DataLayerError.identityRefused }
         }
         if path == Self.auditQueryPath { return try queryAudit(request, identityChecked: identity != nil) }
-        if path.hasPrefix(Self.subjectsPath + "/") { return try routeSubjects(request) }
+        if path.hasPrefix(Self.subjectsPath + "/") {
+            return try routeSubjects(request, identityChecked: identity != nil)
+        }
         if path == Self.eventsPath {
             switch request.method {
             case "POST": return try create(request)

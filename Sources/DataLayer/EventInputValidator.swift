@@ -47,6 +47,14 @@ enum EventInputValidator {
         let eventType = try name(fields["event_type"], field: "event_type", maxLength: 128)
         let aggregateType = try name(fields["aggregate_type"], field: "aggregate_type", maxLength: 128)
         let aggregateID = try identifier(fields["aggregate_id"], field: "aggregate_id")
+        if SubjectErasure.isReserved(aggregateID: aggregateID) {
+            throw .invalidValue("aggregate_id", "must not start with erased: or subject: (written by erasure only)")
+        }
+        if eventType == SubjectErasure.recordType || aggregateType == SubjectErasure.recordAggregateType {
+            throw .invalidValue(
+                eventType == SubjectErasure.recordType ? "event_type" : "aggregate_type",
+                "subject.erased events of aggregate type subject are written by erasure only")
+        }
         guard let payload = fields["payload"] else { throw .missing("payload") }
         let payloadJSON = try object(payload, field: "payload", maxBytes: limits.maxPayloadBytes)
         let metadataJSON = try object(

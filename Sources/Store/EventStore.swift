@@ -24,6 +24,10 @@ public protocol EventStore: Sendable {
     /// - Throws: `StoreError` (`noMasterKey` when the store was opened without encryption).
     func eraseSubject(_ subjectID: String, actor: String) throws -> SubjectErasure
 
+    /// The ids of the master keys that wrap the live (not erased) data keys, so that a start with another master
+    /// key is refused instead of answering every sealed read with an error.
+    func masterKeyIDsInUse() throws -> Set<String>
+
     /// Throws unless the store can answer a trivial query now; for readiness probes.
     func ping() throws
 }

@@ -56,4 +56,14 @@ extension SQLiteEventStore {
                 .integer(now), .integer(EventFormat.plaintext.rawValue), .text(aggregateID),
             ])
     }
+
+    public func masterKeyIDsInUse() throws -> Set<String> {
+        try writer.withLock { db in
+            var ids: Set<String> = []
+            try db.query("SELECT DISTINCT master_key_id FROM subject_keys WHERE wrapped_key IS NOT NULL") { row in
+                if let id = row.text(0) { ids.insert(id) }
+            }
+            return ids
+        }
+    }
 }

@@ -43,6 +43,10 @@ enum BackupCommand {
             guard args.positionals.count == 1, let out = args.options["out"], !out.isEmpty else {
                 throw UsageError("backup create needs --out FILE")
             }
+            if let refusal = context.refusal(ofOutput: out) {
+                PortalCLI.printError("portal: backup create: E9989 --out \(out): \(refusal)")
+                return 1
+            }
             return report("backup create", out) {
                 let manifest = try StoreBackup.create(
                     from: context.store, to: out, key: try context.key(creating: true))

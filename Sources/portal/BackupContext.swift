@@ -1,4 +1,5 @@
 import Backup
+import Foundation
 import Config
 import Crypto
 import PortalCore
@@ -69,6 +70,30 @@ struct BackupContext {
             throw BackupStoreError(
                 "refused: PORTAL_DATA_DIR \(directory) is in use by a running portal process; stop it first")
         }
+    }
+}
+
+extension BackupContext {
+    /// Why `--out` must not be written, or nil: a path that exists (a store file, a device, an earlier backup:
+    /// the file is renamed into place, which would replace it) or one inside the data directory, whose files a
+    /// running portal holds open.
+    func refusal(ofOutput out: String) -> String? {
+        var status = stat()
+        if lstat(out, &status) == 0 { return "already exists; remove it or choose another path" }
+        let parent = (out as NSString).deletingLastPathComponent
+        guard let resolvedParent = Self.realPath(parent.isEmpty ? "." : parent) else {
+            return "its directory does not exist"
+        }
+        if let data = Self.realPath(dataDirectory), resolvedParent == data || resolvedParent.hasPrefix(data + "/") {
+            return "is inside PORTAL_DATA_DIR (\(dataDirectory)); write backups elsewhere"
+        }
+        return nil
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
 

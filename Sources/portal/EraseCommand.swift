@@ -27,7 +27,9 @@ enum EraseCommand {
         guard args.positionals.isEmpty, let subject = args.options["subject"] else {
             throw UsageError("erase needs --subject ID; run `portal erase --help`")
         }
-        guard isSubjectID(subject) else { throw UsageError("--subject: expected 1-128 of [A-Za-z0-9._:-]") }
+        guard isSubjectID(subject), !SubjectErasure.isReserved(aggregateID: subject) else {
+            throw UsageError("--subject: expected 1-128 of [A-Za-z0-9._:-], not starting with erased: or subject:")
+        }
         let env = try Environment.load()
         var settings = PortalSettings()
         settings.portalEnvironment = try env.enumeration("PORTAL_ENV", default: PortalEnvironment.development)
@@ -41,6 +43,13 @@ enum EraseCommand {
             store = try PortalRuntime.makeStore(settings, encryption: encryption).store
         } catch {
             PortalCLI.printError("portal: erase: E9971 cannot open the store: \(error)")
+            return 1
+        }
+        // A wrong key would find none of the subject's data keys and leave them live while reporting success.
+        do {
+            try MasterKeySetup.refuseForeignDataKeys(store, encryption: encryption, generatedPath: nil)
+        } catch {
+            PortalCLI.printError("portal: erase: E9973 \(error)")
             return 1
         }
         let actor = try env.string("USER").map { "cli:" + $0 } ?? "cli"

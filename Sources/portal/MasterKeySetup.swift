@@ -1,3 +1,4 @@
+import Foundation
 import Config
 import Store
 
@@ -36,5 +37,25 @@ enum MasterKeySetup {
             throw SigningSecret.Failure(description: "PORTAL_MASTER_KEY: \(path) holds fewer than 32 bytes")
         }
         return (EventEncryption(masterKey: key), existed ? nil : path)
+    }
+
+    /// Refuses to serve a store whose live data keys another master key wrapped (a backup restored elsewhere, a
+    /// key file lost or swapped): every sealed read would fail. A development key this start generated is removed
+    /// again, so that the next start does not find it.
+    static func refuseForeignDataKeys(
+        _ store: any EventStore, encryption: EventEncryption, generatedPath: String?
+    ) throws {
+        let inUse: Set<String>
+        do {
+            inUse = try store.masterKeyIDsInUse()
+        } catch {
+            throw SigningSecret.Failure(description: "PORTAL_MASTER_KEY: cannot read the store's data keys: \(error)")
+        }
+        guard !inUse.subtracting([encryption.masterKey.id]).isEmpty else { return }
+        if let generatedPath { try? FileManager.default.removeItem(atPath: generatedPath) }
+        throw SigningSecret.Failure(
+            description: "PORTAL_MASTER_KEY: the store's events were sealed under another master key; set "
+                + "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE to the key they were written with (after a restore: "
+                + "the source's key)")
     }
 }

@@ -79,7 +79,7 @@ final class PortalRuntime {
             readiness = ready
             generatedMasterKey = generatedKey
             settings.dataLayerPort = server.port
-            if settings.portalConfigPath == nil {
+            if settings.usesDefaultRoutes {
                 settings.routes = .defaultTable(dataLayerHost: settings.dataLayerHost, dataLayerPort: server.port)
             }
         }
@@ -179,7 +179,8 @@ final class PortalRuntime {
                     "path": .string(path),
                     "hint": .string(
                         "PORTAL_MASTER_KEY is not set (development only): events are encrypted under this "
-                            + "file; keep it with the data and set PORTAL_MASTER_KEY_FILE in production"),
+                            + "file; losing it loses every sealed event, so keep a copy apart from the data and its "
+                            + "backups, and set PORTAL_MASTER_KEY_FILE in production"),
                 ])
         }
         for (name, server) in servers {
@@ -232,6 +233,7 @@ final class PortalRuntime {
             let (encryption, generated) = try MasterKeySetup.encryption(settings)
             generatedKey = generated
             (store, workers) = try makeStore(settings, encryption: encryption)
+            try MasterKeySetup.refuseForeignDataKeys(store, encryption: encryption, generatedPath: generated)
         } catch {
             listeners.group.shutdown()
             throw error

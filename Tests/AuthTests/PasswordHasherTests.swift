@@ -76,6 +76,9 @@ struct PasswordHasherTests {
         #expect(PasswordPolicy.weakness(of: "short-pw", username: "ops") == "is shorter than 12 characters")
         #expect(PasswordPolicy.weakness(of: String(repeating: "x", count: 1025), username: "ops") != nil)
         #expect(PasswordPolicy.weakness(of: "a long enough passphrase", username: "ops") == nil)
+        // The README's walk-through password, in any case: a deployment that copied it holds a known password.
+        #expect(PasswordPolicy.weakness(of: "A Long Private Passphrase", username: "alice") != nil)
+        #expect(PasswordPolicy.candidates(for: "alice").contains("a long private passphrase"))
         #expect(PasswordPolicy.candidates(for: "Admin").first == "Admin")
         #expect(PasswordPolicy.candidates(for: "admin").filter { $0 == "admin" }.count == 1)
     }

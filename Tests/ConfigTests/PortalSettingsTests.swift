@@ -185,6 +185,29 @@ struct PortalSettingsTests {
         #expect(settings.routes.match(path: "/api/v1/events") == nil)
     }
 
+    @Test("a PORTAL_CONFIG without routes (only retention or access rules) keeps the default table; [] is refused")
+    func configWithoutRoutes() throws {
+        let json = #"{"retention": {"events": {"*": "30d"}}}"#
+        let settings = try load(
+            ["PORTAL_CONFIG": "/etc/portal.json", "DATA_LAYER_PORT": "8101"], files: ["/etc/portal.json": json])
+        #expect(settings.usesDefaultRoutes)
+        for path in ["/api/v1/events", "/api/v1/audit", "/api/v1/subjects/s-1"] {
+            #expect(settings.routes.match(path: path)?.upstream.port == 8101, "\(path)")
+        }
+        #expect(settings.retention.hasRules)
+        let empty = #"{"routes": []}"#
+        #expect(throws: ConfigError.self) {
+            try load(["PORTAL_CONFIG": "/etc/portal.json"], files: ["/etc/portal.json": empty])
+        }
+        let withRoutes = try load(
+            ["PORTAL_CONFIG": "/etc/portal.json"],
+            files: [
+                "/etc/portal.json":
+                    #"{"routes": [{"prefix": "/a", "upstream": "http://127.0.0.1:9", "methods": ["GET"]}]}"#
+            ])
+        #expect(!withRoutes.usesDefaultRoutes)
+    }
+
     @Test("printing the settings never shows a secret")
     func settingsRedacted() throws {
         let settings = try load([

@@ -12,6 +12,7 @@ private struct FailingStore: EventStore {
     func event(id: String) throws -> StoredEvent? { throw StoreError.step(10, "read") }
     func list(_ query: EventQuery) throws -> EventPage { throw StoreError.step(5, "list") }
     func ping() throws { throw StoreError.open(14) }
+    func masterKeyIDsInUse() throws -> Set<String> { throw StoreError.open(14) }
     func eraseSubject(_ subjectID: String, actor: String) throws -> SubjectErasure {
         throw StoreError.step(10, "erase")
     }

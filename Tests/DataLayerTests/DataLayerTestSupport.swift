@@ -1,3 +1,4 @@
+import Auth
 import DataLayer
 import Foundation
 import HTTPCodec
@@ -8,10 +9,15 @@ import Synchronization
 /// A router over a fresh SQLite store in a temporary directory, on a fixed clock.
 struct RouterHarness {
     static let key = "svc-key-7f3a9c0e5b1d"
+    /// The identity key of harnesses made with `signed: true` (as `L01_IDENTITY_KEY`).
+    static let identityKey = Array("identity-key-for-the-router-harness-0123".utf8)
     let router: DataLayerRouter
+    /// Signs consumer identities as the gateway does, when the router checks them.
+    let signer: ConsumerSignature?
 
     init(
         configuration: DataLayerConfiguration = DataLayerConfiguration(), encryption: EventEncryption? = nil,
+        signed: Bool = false,
         onErasure: @escaping @Sendable (SubjectErasure, String, String?) -> Void = { _, _, _ in }
     ) throws {
         let directory = NSTemporaryDirectory() + "data-layer-tests-" + UUID().uuidString
@@ -19,7 +25,26 @@ struct RouterHarness {
             directory: directory, clock: ManualClock(unixSeconds: 1_767_225_600), encryption: encryption)
         router = DataLayerRouter(
             store: store, auditRecords: store, authenticator: ServiceKeyAuthenticator(keys: [Self.key]),
-            configuration: configuration, onErasure: onErasure)
+            configuration: configuration, identity: signed ? ConsumerSignatureVerifier(key: Self.identityKey) : nil,
+            onErasure: onErasure)
+        signer = signed ? ConsumerSignature(key: Self.identityKey) : nil
+    }
+
+    /// Routes `request`, first adding the gateway's signature over its identity headers when the harness signs.
+    func route(_ request: HTTPRequest) -> HTTPResponse {
+        guard let signer else { return router.route(request) }
+        var request = request
+        let timestamp = Int64(Date().timeIntervalSince1970)
+        let nonce = UUID().uuidString
+        request.headers.add(ConsumerSignature.timestampHeader, String(timestamp))
+        request.headers.add(ConsumerSignature.nonceHeader, nonce)
+        let fields = ConsumerSignature.Fields(
+            timestamp: timestamp, nonce: nonce, requestID: request.headers.first("X-Request-ID") ?? "",
+            method: request.method, target: request.target,
+            consumerID: request.headers.first("X-Consumer-ID") ?? "",
+            scopes: request.headers.first("X-Consumer-Scopes") ?? "")
+        request.headers.add(ConsumerSignature.signatureHeader, signer.sign(fields))
+        return router.route(request)
     }
 
     func send(
@@ -29,7 +54,7 @@ struct RouterHarness {
         var headers = HTTPHeaders()
         if let key { headers.add("X-Service-Key", key) }
         if let contentType { headers.add("Content-Type", contentType) }
-        return router.route(HTTPRequest(method: method, target: target, headers: headers, body: body))
+        return route(HTTPRequest(method: method, target: target, headers: headers, body: body))
     }
 
     func post(_ json: String) -> HTTPResponse { send("POST", "/api/v1/events", body: Array(json.utf8)) }

@@ -178,4 +178,37 @@ struct BackupCommandTests {
         let verified = try PortalProcess.run(["backup", "verify", file.path], environment: env, in: dir)
         #expect(verified.status == 0, "\(verified.stderr)")
     }
+
+    @Test("create refuses an --out that exists (a store file, a device, an earlier backup) or is in the data directory")
+    func outputRefusals() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        var env = PortalProcess.baseEnvironment(dataDirectory: data)
+        env["BACKUP_KEY"] = Self.key
+        _ = try SQLiteEventStore(directory: data.path).append(
+            NewEvent(eventType: "story.created", aggregateType: "story", aggregateID: "s-1", payloadJSON: "{}"))
+        let storeFile = data.appendingPathComponent("events.db").path
+        let before = try Data(contentsOf: URL(fileURLWithPath: storeFile))
+        let earlier = dir.appendingPathComponent("earlier.bak").path
+        try Data("an earlier backup".utf8).write(to: URL(fileURLWithPath: earlier))
+        let cases = [
+            (storeFile, "already exists"), ("/dev/null", "already exists"), (earlier, "already exists"),
+            (data.appendingPathComponent("new.bak").path, "inside PORTAL_DATA_DIR"),
+            (dir.appendingPathComponent("data/../data/other.bak").path, "inside PORTAL_DATA_DIR"),
+            (dir.appendingPathComponent("missing/x.bak").path, "directory does not exist"),
+        ]
+        for (out, reason) in cases {
+            let refused = try PortalProcess.run(["backup", "create", "--out", out], environment: env, in: dir)
+            #expect(refused.status == 1, "\(out)")
+            #expect(refused.stderr.contains("E9989") && refused.stderr.contains(reason), "\(out): \(refused.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: storeFile)) == before)
+        #expect(try String(contentsOfFile: earlier, encoding: .utf8) == "an earlier backup")
+        var status = stat()
+        #expect(lstat("/dev/null", &status) == 0 && (status.st_mode & S_IFMT) == S_IFCHR)
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("new.bak").path))
+        let fine = dir.appendingPathComponent("fresh.bak").path
+        #expect(try PortalProcess.run(["backup", "create", "--out", fine], environment: env, in: dir).status == 0)
+    }
 }

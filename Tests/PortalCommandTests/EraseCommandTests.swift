@@ -218,4 +218,29 @@ struct EraseCommandTests {
         #expect(short.status != 0 && short.stderrLines.count == 1 && short.stderr.contains("PORTAL_MASTER_KEY"))
         #expect(!short.stderr.contains("short\n") && !short.stderr.contains("\"short\""))
     }
+
+    @Test("a store sealed under another master key: serve and portal erase refuse in one line; no key is left behind")
+    func foreignMasterKeyRefused() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        let store = try SQLiteEventStore(directory: data.path, encryption: try Self.encryption())
+        _ = try store.append(Self.person("user-7", "Ada Lovelace"))
+        var env = PortalProcess.baseEnvironment(dataDirectory: data)
+        env["PORTAL_MASTER_KEY"] = "another-master-key-" + UUID().uuidString
+        let wrongKey = try PortalProcess.run(["serve"], environment: env, in: dir)
+        #expect(wrongKey.status != 0)
+        #expect(wrongKey.stderrLines.count == 1 && wrongKey.stderr.contains("PORTAL_MASTER_KEY"), "\(wrongKey.stderr)")
+        let erase = try PortalProcess.run(["erase", "--subject", "user-7"], environment: env, in: dir)
+        #expect(erase.status == 1 && erase.stderr.contains("E9973"), "\(erase.stderr)")
+        // Development without the setting (a restore into a fresh directory): no key is generated over it.
+        env["PORTAL_MASTER_KEY"] = nil
+        let keyless = try PortalProcess.run(["serve"], environment: env, in: dir)
+        #expect(keyless.status != 0 && keyless.stderr.contains("PORTAL_MASTER_KEY"), "\(keyless.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data.appendingPathComponent("master_key").path))
+        // The data keys are untouched: the right key still reads the event.
+        let reopened = try SQLiteEventStore(directory: data.path, encryption: try Self.encryption())
+        let page = try reopened.list(EventQuery(aggregateID: "user-7"))
+        #expect(page.events.count == 1 && page.events.first?.payloadJSON.contains("Ada") == true)
+    }
 }

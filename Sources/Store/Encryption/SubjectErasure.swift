@@ -23,6 +23,16 @@ public struct SubjectErasure: Sendable, Equatable {
     /// The aggregate type of erasure records; their aggregate id is `subject:<hash>`.
     public static let recordAggregateType = "subject"
 
+    /// Aggregate-id prefixes that erasure writes (`erased:<event id>` for overwritten events, `subject:<hash>` for
+    /// its records). No client may append under them or erase them: a pre-made `erased:<id>` would collide with
+    /// an erasure's rewrite and block it, a `subject:` id would forge or erase the evidence of erasures.
+    public static let reservedAggregatePrefixes = ["erased:", "subject:"]
+
+    /// Whether `aggregateID` starts with a prefix only erasure writes.
+    public static func isReserved(aggregateID: some StringProtocol) -> Bool {
+        reservedAggregatePrefixes.contains { aggregateID.hasPrefix($0) }
+    }
+
     /// The erasure record's payload: the subject's keyed hash, the actor and the counts; nothing personal.
     static func recordPayload(subjectHash: String, actor: String, keys: Int, events: Int) -> String {
         var out: [UInt8] = Array("{\"subject_hash\":".utf8)

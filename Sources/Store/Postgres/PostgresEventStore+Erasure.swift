@@ -45,4 +45,13 @@ extension PostgresEventStore {
         return SubjectErasure(
             subjectHash: subjectHash, destroyedKeys: keyIDs.count, erasedEvents: events, recordID: recordID)
     }
+
+    public func masterKeyIDsInUse() throws -> Set<String> {
+        try pool.withConnection { connection, deadline in
+            let rows = try connection.query(
+                "SELECT DISTINCT master_key_id FROM mcp_documents.subject_keys WHERE wrapped_key IS NOT NULL",
+                deadline: deadline)
+            return Set((0..<rows.count).compactMap { rows.text($0, 0) })
+        }
+    }
 }
