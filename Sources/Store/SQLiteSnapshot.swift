@@ -25,8 +25,10 @@ public enum SQLiteSnapshot {
 
     private static let header: [UInt8] = Array("SQLite format 3".utf8) + [0]
 
-    /// The names of the SQLite database files (`*.db`) in `directory`, sorted.
-    /// - Throws: `StoreError` (`open`) when the directory cannot be read.
+    /// The names of the SQLite database files (`*.db`) in `directory`, sorted. Empty files are skipped; a `*.db`
+    /// that cannot be read or is not a database (a store file replaced or damaged) is an error, never silently
+    /// left out of a backup.
+    /// - Throws: `StoreError` (`open`) when the directory cannot be read, `notADatabase` for such a file.
     public static func databaseFiles(in directory: String) throws -> [String] {
         guard let dir = opendir(directory) else { throw StoreError.open(SQLITE_CANTOPEN) }
         defer { closedir(dir) }
@@ -35,8 +37,12 @@ public enum SQLiteSnapshot {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
             }
-            guard name.hasSuffix(".db"), isDatabase(directory + "/" + name) else { continue }
-            names.append(name)
+            guard name.hasSuffix(".db") else { continue }
+            switch contents(directory + "/" + name) {
+            case .database: names.append(name)
+            case .empty: continue
+            case .other: throw StoreError.notADatabase
+            }
         }
         return names.sorted()
     }
@@ -95,15 +101,22 @@ public enum SQLiteSnapshot {
     }
 
     /// Whether `path` is a regular file that starts with SQLite's header.
-    static func isDatabase(_ path: String) -> Bool {
+    static func isDatabase(_ path: String) -> Bool { contents(path) == .database }
+
+    enum Contents { case database, empty, other }
+
+    /// What the file at `path` holds: a SQLite database, nothing (a regular empty file), or anything else
+    /// (unreadable, not a regular file, other bytes).
+    static func contents(_ path: String) -> Contents {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return .other }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return .other }
+        if info.st_size == 0 { return .empty }
         var bytes = [UInt8](repeating: 0, count: header.count)
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return n == header.count && bytes == header
+        return n == header.count && bytes == header ? .database : .other
     }
 
     /// `name` as a quoted SQL identifier.

@@ -43,6 +43,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     static func open(_ rc: Int32) -> StoreError { StoreError(.open, operation: "open", sqliteCode: rc) }
+    /// A `*.db` file of the data directory that is not a SQLite database (or cannot be read).
+    static let notADatabase = StoreError(.open, operation: "not_a_sqlite_database", sqliteCode: 26)  // SQLITE_NOTADB
     static func prepare(_ rc: Int32) -> StoreError { StoreError(.prepare, operation: "prepare", sqliteCode: rc) }
     static func step(_ rc: Int32, _ operation: StaticString) -> StoreError {
         StoreError(.step, operation: operation, sqliteCode: rc)

@@ -99,6 +99,23 @@ struct SQLiteBackupTests {
         #expect(try BackupTestData.allEvents(try SQLiteEventStore(directory: source)) == before)
     }
 
+    @Test("a *.db that is not a database (a store file replaced or damaged) fails the backup instead of being left out")
+    func foreignDatabaseFileRefused() throws {
+        let source = try Self.populatedDirectory()
+        defer { try? FileManager.default.removeItem(atPath: source) }
+        let file = source + "/../" + UUID().uuidString + ".bak"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Data("SPBACKUP and other bytes".utf8).write(to: URL(fileURLWithPath: source + "/events.db"))
+        #expect(throws: StoreError.notADatabase) {
+            _ = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: try BackupTestData.key())
+        }
+        #expect(!FileManager.default.fileExists(atPath: file))
+        // An empty *.db holds nothing to lose and is skipped.
+        try FileManager.default.removeItem(atPath: source + "/events.db")
+        #expect(FileManager.default.createFile(atPath: source + "/events.db", contents: nil))
+        _ = try StoreBackup.create(from: .sqlite(directory: source), to: file, key: try BackupTestData.key())
+    }
+
     @Test("when one database cannot be replaced, those already replaced get their previous content back")
     func failedCommitRollsBack() throws {
         let source = try Self.populatedDirectory()
