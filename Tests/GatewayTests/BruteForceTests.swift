@@ -209,4 +209,31 @@ struct BruteForceTests {
         }
         #expect(Set(bans.compactMap { $0["client_address"] as? String }) == ["127.0.0.80", "127.0.0.82"])
     }
+
+    @Test("an admin is served on the admin listener from a banned address; nobody else from it is")
+    func adminFromBannedAddress() throws {
+        let harness = try Self.harness()
+        defer { harness.shutdown() }
+        for attempt in 0..<10 { _ = try Self.login(harness, from: "127.0.0.1", password: "wrong \(attempt)") }
+        #expect(try Self.isBanned(harness, "127.0.0.1"))
+        let root = try harness.token(scopes: [], subject: "root", roles: ["admin"])
+        let developer = try harness.token(scopes: [], subject: "dev", roles: ["developer"])
+        let forged = try harness.token(
+            scopes: [], subject: "root", secret: GatewayHarness.otherSecret, roles: ["admin"])
+        func admin(_ method: String, _ path: String, _ token: String?) throws -> TestHTTPClient.Response {
+            try TestHTTPClient(port: harness.admin.port).request(
+                method, path, headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [])
+        }
+        // The ban holds for everyone but an admin.
+        for token in [nil, developer, forged] {
+            let refused = try admin("GET", "/admin/keys", token)
+            #expect(refused.status == 429 && refused.errorCode == "E9402", "\(refused.text)")
+        }
+        let keys = try admin("GET", "/admin/keys", root)
+        #expect(keys.status == 200, "\(keys.text)")
+        let lifted = try admin("DELETE", "/admin/bans/127.0.0.1", root)
+        #expect(lifted.status == 200, "\(lifted.text)")
+        #expect(try Self.isBanned(harness, "127.0.0.1") == false)
+        #expect(try Self.login(harness, from: "127.0.0.1", password: TokenEndpointTests.password).status == 200)
+    }
 }
