@@ -2,8 +2,10 @@ import Audit
 import PortalCore
 
 /// `GET /admin/bans`, `POST /admin/bans` and `DELETE /admin/bans/{address}` (the address percent-encoded, e.g.
-/// `2001%3Adb8%3A%3A%2F64`). With Redis they act on the bans every gateway shares; while Redis cannot answer,
-/// they fail with 503 E9410 (a ban made then still holds on this gateway).
+/// `2001%3Adb8%3A%3A%2F64`). Locked accounts are listed too, with `"kind":"account"` and the key `account:<name>`
+/// as their address, and unlocked the same way (`DELETE /admin/bans/account%3Aalice`). With Redis they act on the
+/// bans every gateway shares; while Redis cannot answer, they fail with 503 E9410 (a ban made then still holds on
+/// this gateway).
 extension AdminAPI {
     static let sharedBansUnavailable = GatewayError(
         503, "E9410", "the shared ban store (Redis) cannot answer now; try again")
@@ -21,7 +23,8 @@ extension AdminAPI {
             var body: [UInt8] = Array(#"{"bans":["#.utf8)
             for (index, entry) in entries.enumerated() {
                 if index > 0 { body.append(UInt8(ascii: ",")) }
-                body += Array(#"{"address":"#.utf8)
+                let isAccount = entry.key.hasPrefix(BruteForceGuard.accountPrefix)
+                body += Array(#"{"kind":"\#(isAccount ? "account" : "address")","address":"#.utf8)
                 JSONEscaping.appendQuoted(entry.key, to: &body)
                 body += Array(#","reason":"#.utf8)
                 JSONEscaping.appendQuoted(entry.reason, to: &body)
@@ -39,7 +42,12 @@ extension AdminAPI {
             case .success(false): return call.fail(Self.notFound)
             case .success(true): break
             }
-            bruteForce.tracker.forgetFailures(address: address)
+            if address.hasPrefix(BruteForceGuard.accountPrefix) {
+                bruteForce.tracker.forgetFailures(
+                    account: String(address.dropFirst(BruteForceGuard.accountPrefix.count)))
+            } else {
+                bruteForce.tracker.forgetFailures(address: address)
+            }
             record(.banLifted, call, reason: address)
             call.json(200, Array(#"{"lifted":\#(JSONEscaping.quoted(address))}"#.utf8))
         case (0, _), (1, _):

@@ -47,6 +47,10 @@ public final class AdminAPI: Sendable {
     static let storeFailed = GatewayError(500, "E9901", "internal error")
 
     /// Authenticates, requires `admin`, then serves the resource.
+    ///
+    /// A banned address is still served when the request authenticates as an admin: the ban list is the
+    /// gateway's, and an admin must be able to lift a ban from the very address it covers. Anything else from a
+    /// banned address (no credential, a failing one, a non-admin) is answered 429 E9402, and failures still count.
     func handle(
         _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop,
         respond: @escaping @Sendable (HTTPResponse) -> Void
@@ -55,19 +59,31 @@ public final class AdminAPI: Sendable {
             request.headers, peer: connection.remoteAddress, trusted: gateway.settings.trustedProxies)
         var exchange = Exchange(requestID: ids.next(), client: client, method: request.method, startNanoseconds: 0)
         exchange.route = "/admin"
-        if let remaining = gateway.banRemainingSeconds(exchange.client) {
-            return respond(gateway.bannedResponse(remaining, exchange))
+        let banned = gateway.banRemainingSeconds(exchange.client)
+        // Without a credential the request cannot be an admin's: refused at once, without an audit record.
+        if let banned, !Self.carriesCredential(request, connection) {
+            return respond(gateway.bannedResponse(banned, exchange))
         }
-        authenticated(request, connection: connection, loop: loop, exchange, respond: respond)
+        authenticated(request, connection: connection, loop: loop, exchange, bannedFor: banned, respond: respond)
     }
 
-    /// Authenticates the caller, requires `admin`, then serves the resource on a worker.
+    /// Whether `request` presents a credential an admin could authenticate with.
+    static func carriesCredential(_ request: HTTPRequest, _ connection: ConnectionInfo) -> Bool {
+        request.headers.first("Authorization") != nil || request.headers.first("X-API-Key") != nil
+            || connection.clientCertificateFingerprint != nil
+    }
+
+    /// Authenticates the caller, requires `admin`, then serves the resource on a worker; a caller from an address
+    /// banned for `bannedFor` seconds that is not an admin gets the ban's answer.
     private func authenticated(
         _ request: HTTPRequest, connection: ConnectionInfo, loop: EventLoop, _ exchange: Exchange,
-        respond: @escaping @Sendable (HTTPResponse) -> Void
+        bannedFor: Int?, respond: @escaping @Sendable (HTTPResponse) -> Void
     ) {
         let requestID = exchange.requestID
-        let answer: @Sendable (GatewayError) -> Void = { error in respond(error.response(requestID: requestID)) }
+        let answer: @Sendable (GatewayError) -> Void = { [gateway] error in
+            if let bannedFor { return respond(gateway.bannedResponse(bannedFor, exchange)) }
+            respond(error.response(requestID: requestID))
+        }
         gateway.authenticate(request, connection: connection, loop: loop, exchange) { [self] outcome, exchange in
             switch outcome {
             case .failure(let error):

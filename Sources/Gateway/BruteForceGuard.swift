@@ -8,7 +8,12 @@ import Telemetry
 /// so its requests cost one memory read (with Redis, of this gateway's mirror) and slow nobody else. Failure counts
 /// stay per gateway; bans are what is shared.
 ///
-/// Metrics: `bans_active` (gauge), `bans_added_total`, `banned_requests_total`. Bans are audited as `ban.added`.
+/// When one account collects the failures of many addresses, the account is locked instead (key
+/// `account:<name>` in the same list, shared the same way): its password grants answer 429 E9450 while the lock
+/// lasts, whoever asks; only the addresses that made at least two of those failures are banned.
+///
+/// Metrics: `bans_active` (gauge: banned addresses plus locked accounts), `bans_added_total`,
+/// `banned_requests_total`. Bans and locks are audited as `ban.added`.
 public final class BruteForceGuard: Sendable {
     /// The bans, consulted on every request.
     public let bans: SharedBans
@@ -32,9 +37,17 @@ public final class BruteForceGuard: Sendable {
         added = registry?.counter("bans_added_total", help: "Addresses banned for failed authentications.").labels([])
         refused = registry?.counter("banned_requests_total", help: "Requests refused because their address is banned.")
             .labels([])
-        registry?.gauge("bans_active", help: "Addresses banned now.") { [bans] in Double(bans.activeBanCount) }
+        registry?.gauge("bans_active", help: "Addresses banned and accounts locked now.") { [bans] in
+            Double(bans.activeBanCount)
+        }
     }
 
     /// The key an address is counted and banned under: itself for IPv4, its /64 for IPv6 (one subscriber).
     static func key(for client: String) -> String { ClientKey.limitKey(client) }
+
+    /// The prefix of a locked account's key in the ban list (`account:alice`), which no address can have.
+    public static let accountPrefix = "account:"
+
+    /// The key a password account is locked under.
+    static func key(forAccount username: String) -> String { accountPrefix + username }
 }

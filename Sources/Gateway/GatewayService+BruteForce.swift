@@ -4,6 +4,8 @@ import Limits
 
 extension GatewayService {
     static let banned = GatewayError(429, "E9402", "too many failed authentications from this address; try later")
+    static let accountLocked = GatewayError(
+        429, "E9450", "too many failed logins for this account; it is locked for a while, try later")
 
     /// Seconds left on the ban of `client`'s address, or nil; memory only (with Redis, its mirror).
     func banRemainingSeconds(_ client: String) -> Int? {
@@ -13,25 +15,53 @@ extension GatewayService {
 
     /// The answer to a banned address: 429 with `Retry-After`, counted, not audited (a banned attacker must not
     /// be able to fill the audit trail).
-    func bannedResponse(_ remainingSeconds: Int, _ exchange: Exchange) -> HTTPResponse {
+    func bannedResponse(
+        _ remainingSeconds: Int, _ exchange: Exchange, error: GatewayError = banned
+    ) -> HTTPResponse {
         auth?.bruteForce?.refused?.increment()
-        var response = Self.banned.response(requestID: exchange.requestID)
+        var response = error.response(requestID: exchange.requestID)
         response.headers.replaceOrAdd("Retry-After", String(remainingSeconds))
         return response
     }
 
-    /// Reports a failed authentication; a guess counts towards a ban of the address, which is imposed and
-    /// audited (`ban.added`) when due.
-    func noteFailure(_ kind: FailureKind, _ exchange: Exchange, account: String?) {
+    /// Seconds left on the lock of the password account `username`, or nil.
+    func accountLockRemainingSeconds(_ username: String) -> Int? {
+        guard let bruteForce = auth?.bruteForce else { return nil }
+        return bruteForce.bans.remainingSeconds(BruteForceGuard.key(forAccount: username))
+    }
+
+    /// Reports a successful password login: the account's failure window starts over.
+    func noteSuccess(account: String) {
+        auth?.bruteForce?.tracker.forgetFailures(account: account)
+    }
+
+    /// Reports a failed authentication; a guess counts towards a ban of its address and, for a password
+    /// account (`lockable`), a lock of the account. Each ban and lock is imposed and audited (`ban.added`) when due;
+    /// an address is never banned for failures that other addresses made against the same account.
+    func noteFailure(_ kind: FailureKind, _ exchange: Exchange, account: String?, lockable: Bool = false) {
         guard kind == .guess, let bruteForce = auth?.bruteForce else { return }
         let key = BruteForceGuard.key(for: exchange.client)
         let now = bruteForce.clock.monotonicNanoseconds()
-        guard let ban = bruteForce.tracker.recordFailure(address: key, account: account, now: now) else { return }
-        let reason = "\(ban.cause.rawValue)_failures:\(ban.failures);seconds:\(ban.seconds);offense:\(ban.offense)"
-        bruteForce.bans.ban(key, forSeconds: ban.seconds, reason: reason)
+        let verdict = bruteForce.tracker.recordFailure(address: key, account: account, now: now)
+        guard !verdict.isEmpty else { return }
+        for (address, ban) in verdict.addressBans.map({ ($0.address, $0.ban) }) {
+            let reason = "\(ban.cause.rawValue)_failures:\(ban.failures);seconds:\(ban.seconds);offense:\(ban.offense)"
+            bruteForce.bans.ban(address, forSeconds: ban.seconds, reason: reason)
+            bruteForce.added?.increment()
+            // The audit record names the banned address, which may be another guesser's than this request's.
+            var record = Exchange(
+                requestID: exchange.requestID, client: address, method: exchange.method,
+                startNanoseconds: exchange.startNanoseconds)
+            record.route = exchange.route
+            record.subject = ban.cause == .account ? account : exchange.subject
+            self.record(.banAdded, outcome: .denied, record, reason: reason)
+        }
+        guard lockable, let account, let lock = verdict.accountLock else { return }
+        let reason = "account_lock:\(lock.failures);seconds:\(lock.seconds);offense:\(lock.offense)"
+        bruteForce.bans.ban(BruteForceGuard.key(forAccount: account), forSeconds: lock.seconds, reason: reason)
         bruteForce.added?.increment()
         var record = exchange
-        record.subject = ban.cause == .account ? account : exchange.subject
+        record.subject = account
         self.record(.banAdded, outcome: .denied, record, reason: reason)
     }
 }

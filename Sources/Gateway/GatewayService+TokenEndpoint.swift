@@ -90,13 +90,16 @@ extension GatewayService {
     }
 
     /// Counts, audits and reports a failed credential, then answers `error`.
-    func refuse(_ grant: TokenGrant, _ error: OAuthError, reason: String, kind: FailureKind, account: String?) {
+    func refuse(
+        _ grant: TokenGrant, _ error: OAuthError, reason: String, kind: FailureKind, account: String?,
+        lockable: Bool = false
+    ) {
         switch kind {
         case .missing: metrics.unauthorizedAccess.increment()
         case .guess, .stale: metrics.authFailures.increment()
         }
         record(.authFailure, outcome: .failure, grant.exchange, reason: reason)
-        noteFailure(kind, grant.exchange, account: account)
+        noteFailure(kind, grant.exchange, account: account, lockable: lockable)
         answer(grant, error)
     }
 
@@ -104,6 +107,12 @@ extension GatewayService {
     private func passwordGrant(_ grant: TokenGrant) {
         guard let username = grant.parameters["username"], let password = grant.parameters["password"] else {
             return answer(grant, .invalidRequest)
+        }
+        // A locked account is refused before any hashing, whatever the password: a lock that let the right
+        // password through would only slow the guessing down.
+        if let remaining = accountLockRemainingSeconds(username) {
+            let response = bannedResponse(remaining, grant.exchange, error: Self.accountLocked)
+            return finish(response, grant.exchange, grant.respond)
         }
         var grant = grant
         let hasher = PasswordHasher()
@@ -117,13 +126,14 @@ extension GatewayService {
         guard let user, !user.disabled, password.utf8.count <= PasswordPolicy.maximumBytes else {
             hasher.verifyNothing(password)
             grant.credentials.passwordChecks.noteFailure(address: ClientKey.limitKey(grant.exchange.client))
-            return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username)
+            return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username, lockable: true)
         }
         grant.exchange.subject = user.username
         guard hasher.verify(password, against: user.passwordHash) else {
             grant.credentials.passwordChecks.noteFailure(address: ClientKey.limitKey(grant.exchange.client))
-            return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username)
+            return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username, lockable: true)
         }
+        noteSuccess(account: username)
         guard let scopes = requestedScopes(grant, held: user.scopes, roles: user.roles) else {
             return answer(grant, .invalidScope)
         }

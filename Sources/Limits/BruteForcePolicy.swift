@@ -1,8 +1,9 @@
 /// When failed authentications ban an address, and for how long.
 ///
-/// `maxFailures` failures from one address, or against one account, within `windowNanoseconds` ban the address
-/// for `baseBanSeconds`; every further ban of that address while it is remembered (`offenseMemoryNanoseconds`
-/// since its last ban) doubles the length, up to `maxBanSeconds`.
+/// `maxFailures` failures from one address within `windowNanoseconds` ban the address for `baseBanSeconds`; as
+/// many against one account lock the account (and ban only the addresses with a real share of them, see
+/// `InMemoryAuthFailureTracker`). Every further ban of that address, or lock of that account, while it is
+/// remembered (`offenseMemoryNanoseconds` since the last one) doubles the length, up to `maxBanSeconds`.
 public struct BruteForcePolicy: Sendable, Equatable {
     public var maxFailures: Int
     public var windowNanoseconds: UInt64

@@ -149,6 +149,27 @@ struct SharedBansTests {
         #expect((890...900).contains(ttl))
     }
 
+    @Test("an account locked on A is locked on B too; its addresses are not banned; an unlock on B frees it on A")
+    func accountLockIsShared() throws {
+        let pair = try Pair()
+        defer { pair.shutdown() }
+        for index in 0..<10 {
+            _ = try BruteForceTests.login(pair.a, from: "198.51.100.\(100 + index)", password: "guess")
+        }
+        let seen = try Self.secondsUntil(within: 3) {
+            try BruteForceTests.login(pair.b, from: "192.0.2.77", password: TokenEndpointTests.password).status == 429
+        }
+        #expect(seen != nil)
+        #expect(try Self.visit(pair.b, from: "198.51.100.100") == 200)
+        let ttl = Int(try pair.server.cli(["TTL", "portal:ban:account:alice"])) ?? 0
+        #expect((890...900).contains(ttl))
+        #expect(try Self.admin(pair.b, "DELETE", "/admin/bans/account%3Aalice").status == 200)
+        let freed = try Self.secondsUntil(within: 3) {
+            try BruteForceTests.login(pair.a, from: "192.0.2.77", password: TokenEndpointTests.password).status == 200
+        }
+        #expect(freed != nil)
+    }
+
     @Test("a refresh token replayed on A, and the admin revocation on A, refuse the access tokens on B")
     func revocationsAreShared() throws {
         let pair = try Pair()
