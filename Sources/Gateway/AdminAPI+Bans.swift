@@ -10,7 +10,15 @@ extension AdminAPI {
     static let sharedBansUnavailable = GatewayError(
         503, "E9410", "the shared ban store (Redis) cannot answer now; try again")
     static let badBan = GatewayError(
-        400, "E9411", "a ban needs \"address\" (1-256 bytes) and \"seconds\" (1-31536000); \"reason\" at most 200")
+        400, "E9411",
+        "a ban needs \"address\" (an IP address or an IPv6 /64) and \"seconds\" (1-31536000); \"reason\" at most 200 "
+            + "of letters, digits, space . , _ -")
+
+    static func isReasonByte(_ byte: UInt8) -> Bool {
+        (0x61...0x7A).contains(byte) || (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte)
+            || byte == 0x20 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "_")
+            || byte == UInt8(ascii: "-")
+    }
     static let bansFull = GatewayError(503, "E9412", "the ban list is full")
 
     func bans(_ call: AdminCall, _ rest: [Substring]) {
@@ -34,9 +42,11 @@ extension AdminAPI {
         case (0, "POST"):
             addBan(call, bruteForce)
         case (1, "DELETE"):
-            guard let address = OAuthParameters.decode(ArraySlice(rest[0].utf8)), !address.isEmpty else {
+            guard let given = OAuthParameters.decode(ArraySlice(rest[0].utf8)), !given.isEmpty else {
                 return call.fail(Self.notFound)
             }
+            // Any spelling of a banned client's address lifts its ban; other keys (accounts) as given.
+            let address = ClientKey.banKey(operatorText: given) ?? given
             switch bruteForce.bans.lift(address) {
             case .failure: return call.fail(Self.sharedBansUnavailable)
             case .success(false): return call.fail(Self.notFound)
@@ -57,14 +67,16 @@ extension AdminAPI {
         }
     }
 
-    /// `POST /admin/bans`: bans an address (as given: an IPv4 address, or the /64 key of an IPv6 one) for
-    /// `seconds`, audited as `ban.added` with the reason `admin:<reason>`.
+    /// `POST /admin/bans`: bans an address (an IPv4 or IPv6 address in any spelling, an IPv6 one as its /64, or
+    /// a /64 key) for `seconds`, audited as `ban.added` with the reason `admin:<reason>`. The reason is plain
+    /// words (letters, digits, space, `.`, `,`, `_`, `-`), so it cannot forge fields of the audit reason.
     private func addBan(_ call: AdminCall, _ bruteForce: BruteForceGuard) {
         guard let body = call.object() else { return }
         let reason = body["reason"]?.stringValue ?? "manual"
-        guard let address = body["address"]?.stringValue, (1...256).contains(address.utf8.count),
+        guard let given = body["address"]?.stringValue, (1...256).contains(given.utf8.count),
+            let address = ClientKey.banKey(operatorText: given),
             let seconds = body["seconds"]?.numberValue?.int64, (1...31_536_000).contains(seconds),
-            reason.utf8.count <= 200, GatewayService.isHeaderSafe(address), GatewayService.isHeaderSafe(reason)
+            reason.utf8.count <= 200, reason.utf8.allSatisfy(Self.isReasonByte)
         else { return call.fail(Self.badBan) }
         guard bruteForce.bans.ban(address, forSeconds: Int(seconds), reason: "admin:" + reason) else {
             return call.fail(Self.bansFull)

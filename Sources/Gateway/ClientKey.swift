@@ -23,6 +23,19 @@ enum ClientKey {
         return format(IPAddress(high: ip.high, low: 0)) + "/64"
     }
 
+    /// The ban key that an operator's text names: an IP address in any spelling (an IPv6 one as its /64, the way
+    /// clients are keyed) or an IPv6 /64 key such as `2001:db8::/64`; nil for anything else (other prefixes,
+    /// host names, stray spaces), which would be a ban that matches nobody.
+    static func banKey(operatorText text: String) -> String? {
+        var address = Substring(text)
+        if address.hasSuffix("/64") {
+            address = address.dropLast(3)
+            guard address.contains(":") else { return nil }
+        }
+        guard let ip = IPAddress(address) else { return nil }
+        return limitKey(format(ip))
+    }
+
     /// `ip` as `inet_ntop` writes it: dotted IPv4 for IPv4 (also IPv4-mapped), RFC 5952 text for IPv6.
     static func format(_ ip: IPAddress) -> String {
         var buffer = [CChar](repeating: 0, count: 64)

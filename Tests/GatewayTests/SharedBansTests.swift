@@ -124,11 +124,24 @@ struct SharedBansTests {
             #"{"address":"","seconds":60}"#, #"{"address":"1.2.3.4","seconds":0}"#, #"{"address":"1.2.3.4"}"#,
             #"{"address":"1.2.3.4","seconds":99999999999}"#, #"{"address":"a\nb","seconds":5}"#,
             #"{"seconds":5}"#,
+            // Bans that would match nobody: other prefixes, stray spaces, names, patterns.
+            #"{"address":"127.0.0.1/8","seconds":5}"#, #"{"address":"127.0.0.8 ","seconds":5}"#,
+            #"{"address":"portal:*","seconds":5}"#, #"{"address":"10.0.0.1/64","seconds":5}"#,
+            #"{"address":"host.example","seconds":5}"#,
+            // A reason that could forge fields of the audit record's reason.
+            #"{"address":"1.2.3.4","seconds":5,"reason":"x;admin:root"}"#,
         ] {
             let response = try Self.admin(pair.a, "POST", "/admin/bans", body)
             #expect(response.status == 400 && response.errorCode == "E9411", "\(body): \(response.text)")
         }
         #expect(try pair.server.cli(["ZCARD", "portal:bans"]) == "0")
+        // Any spelling bans the key clients are matched by: IPv6 by its /64, IPv4-mapped as IPv4.
+        for (given, key) in [("2001:DB8:0::1", "2001:db8::/64"), ("::ffff:203.0.113.9", "203.0.113.9")] {
+            let response = try Self.admin(
+                pair.a, "POST", "/admin/bans", #"{"address":"\#(given)","seconds":60}"#)
+            #expect(response.status == 201 && response.json?["banned"] as? String == key, "\(response.text)")
+        }
+        #expect(try Self.admin(pair.a, "DELETE", "/admin/bans/2001%3Adb8%3A%3A42").status == 200)
     }
 
     @Test("ten wrong passwords on A ban the address on B too")
