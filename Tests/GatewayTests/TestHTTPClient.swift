@@ -37,7 +37,9 @@ final class TestHTTPClient {
     private var buffer: [UInt8] = []
 
     /// Connects to `127.0.0.1:port`, with reads that give up after `timeoutSeconds`.
-    init(port: Int, timeoutSeconds: Int = 5) throws {
+    /// The default is generous: under a parallel test run on two cores an argon2id login can wait seconds for CPU;
+    /// only a failing expectation ever waits the whole time.
+    init(port: Int, timeoutSeconds: Int = 30) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket failed") }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
