@@ -33,6 +33,22 @@ extension AuditCommand {
         }
     }
 
+    /// Why the file cannot be whole when the data layer's store holds this gateway's chain further than the file
+    /// reaches: records were cut off its end, perhaps with the checkpoints that would have named them. Nil when
+    /// the store agrees, or there is no store here to ask (none is created for the question).
+    static func storeReachesPastFile(_ lastSequence: UInt64?, settings: PortalSettings) -> String? {
+        let sqlite = settings.portalDataDirectory + "/events.db"
+        guard settings.postgres != nil || FileManager.default.fileExists(atPath: sqlite),
+            let source = try? instanceID(settings),
+            let store = try? PortalRuntime.makeStore(settings).store,
+            let head = try? store.auditHead(source: source)
+        else { return nil }
+        let fileEnd = Int64(lastSequence ?? 0)
+        guard head.sequence > fileEnd else { return nil }
+        return "truncated: the store holds this gateway's records up to \(head.sequence) but the file ends at "
+            + (fileEnd == 0 ? "no record" : "record \(fileEnd)")
+    }
+
     /// This data directory's gateway instance id, without creating one.
     private static func instanceID(_ settings: PortalSettings) throws -> String {
         let path = settings.portalDataDirectory + "/instance_id"

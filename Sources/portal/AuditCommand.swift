@@ -66,6 +66,10 @@ enum AuditCommand {
         }
         do {
             let report = try verifier.verify(file: path, from: from)
+            if args.options["file"] == nil, let cut = storeReachesPastFile(report.lastSequence, settings: settings) {
+                PortalCLI.printError("portal: audit verify: \(path): \(cut)")
+                return 1
+            }
             let range = report.firstSequence.map { "records \($0)-\(report.lastSequence ?? $0)" } ?? "no records"
             let marks = report.lastCheckpointSequence.map { ", the last at record \($0)" } ?? ""
             PortalCLI.printOut(

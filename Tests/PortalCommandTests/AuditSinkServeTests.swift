@@ -142,6 +142,6 @@ struct AuditSinkServeTests {
         #expect(served.portal.terminate() == 0)
         // Every record the gateway accepted is in the file: nothing acknowledged was lost.
         let lines = try served.auditLines()
-        #expect(lines.count >= 3 && lines.allSatisfy { $0.contains("\"auth.failure\"") })
+        #expect(lines.count >= 3 && lines.allSatisfy { $0.contains("\"auth.failure\"") }, "\(lines)")
     }
 }

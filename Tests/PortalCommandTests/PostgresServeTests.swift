@@ -75,6 +75,18 @@ struct PostgresServeTests {
         let verified = try PortalProcess.run(["audit", "verify", "--in", "store"], environment: env, in: dir)
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stdout.contains(": 5 records (records 1-5)"), "\(verified.stdout)")
+        // The file's tail cut off together with its checkpoints: the store, which holds all five, names the cut.
+        let file = dir.appendingPathComponent("audit.log")
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        #expect(try PortalProcess.run(["audit", "verify"], environment: env, in: dir).status == 0)
+        try (lines[0..<3].joined(separator: "\n") + "\n").write(to: file, atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("audit.log.checkpoints"))
+        let cut = try PortalProcess.run(["audit", "verify"], environment: env, in: dir)
+        #expect(cut.status == 1, "\(cut.stdout)")
+        #expect(
+            cut.stderr.contains(
+                "truncated: the store holds this gateway's records up to 5 but the file ends at record 3"),
+            "\(cut.stderr)")
     }
 
     @Test("production with an sslmode that may fall back to plain text refuses to start, in one line")
