@@ -17,6 +17,7 @@ extension AccessPolicy {
     /// Parses the access policy out of a `PORTAL_CONFIG` document.
     /// - Throws: `ConfigError` naming `PORTAL_CONFIG` and the JSON path of the first problem.
     public init(json data: Data) throws(ConfigError) {
+        try ConfigJSON.check(data)
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ConfigError.invalidRouteTable(jsonPath: "$", reason: "expected a JSON object")
         }

@@ -17,6 +17,7 @@ extension RetentionPolicy {
     /// - Throws: `ConfigError` naming `PORTAL_CONFIG` and the JSON path of the first problem, on one line.
     public init(json data: Data, purgeIntervalSeconds: Double = 3600) throws(ConfigError) {
         self.init(purgeIntervalSeconds: purgeIntervalSeconds)
+        try ConfigJSON.check(data)
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ConfigError.invalidRouteTable(jsonPath: "$", reason: "expected a JSON object")
         }

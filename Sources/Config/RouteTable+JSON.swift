@@ -16,6 +16,7 @@ extension RouteTable {
     ///
     /// - Throws: `ConfigError` as `init(json:)` does, for a file that is not a JSON object or whose routes are bad.
     public init?(configJSON data: Data) throws(ConfigError) {
+        try ConfigJSON.check(data)
         let root = try? JSONSerialization.jsonObject(with: data)
         if let object = root as? [String: Any], object["routes"] == nil { return nil }
         try self.init(json: data)
@@ -25,6 +26,7 @@ extension RouteTable {
     ///
     /// - Throws: `ConfigError` naming `PORTAL_CONFIG` and the JSON path of the first problem, on one line.
     public init(json data: Data) throws(ConfigError) {
+        try ConfigJSON.check(data)
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data)

@@ -45,7 +45,8 @@ struct RouteTableTests {
     @Test(
         "refuses invalid tables naming PORTAL_CONFIG and the JSON path",
         arguments: [
-            ("not json", "$"),
+            ("not json", "$ (line 1, column 2)"),
+            (#"{"routes": [], "routes": []}"#, "$ (line 1, column 16)"),
             ("[]", "$"),
             (#"{"routes": []}"#, "$.routes"),
             (#"{"routes": {}}"#, "$.routes"),
