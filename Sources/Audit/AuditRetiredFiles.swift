@@ -48,12 +48,19 @@ public enum AuditRetiredFiles {
         return path + "." + String(repeating: "0", count: max(0, 20 - digits.count)) + digits
     }
 
+    /// How many times its compressed size a retired file may inflate to. Sealed lines carry two 64-digit
+    /// hashes each and compress about 3:1; a crafted stream of repeated bytes reaches 1000:1, so the bound
+    /// keeps what `verify` and `tail` hold in memory in proportion to what is on disk.
+    static let maximumInflationRatio = 64
+
     /// The records of `file`, decompressed.
-    /// - Throws: `AuditLogError` when it cannot be read or does not inflate.
+    /// - Throws: `AuditLogError` when it cannot be read, does not inflate, or inflates past
+    ///   `maximumInflationRatio` times its size (a decompression bomb, not a file the writer made).
     public static func contents(of file: File) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: file.path) else { throw AuditLogError.retiredUnreadable }
         guard file.compressed else { return Array(data) }
-        guard let bytes = Zlib.decompress(Array(data)) else { throw AuditLogError.retiredUnreadable }
+        let bound = data.count * maximumInflationRatio + 65_536
+        guard let bytes = Zlib.decompress(Array(data), maxBytes: bound) else { throw AuditLogError.retiredUnreadable }
         return bytes
     }
 

@@ -74,6 +74,27 @@ struct AuditRotationTests {
         #expect(throws: AuditVerificationFailure.self) { try verify(path) }
     }
 
+    @Test("a retired file that inflates far beyond what the writer makes is refused, not inflated into memory")
+    func decompressionBombIsRefused() throws {
+        let path = try temporaryDirectory() + "/audit.log"
+        let log = try AuditLog(
+            path: path, commitIntervalMilliseconds: 5, chainKey: key, rotation: AuditRotation(maxBytes: 2000))
+        write(log, 30)
+        log.close()
+        #expect(eventually(within: 10) { AuditRetiredFiles.list(for: path).allSatisfy(\.compressed) })
+        let victim = try #require(AuditRetiredFiles.list(for: path).first)
+        // What the writer made inflates well inside the bound.
+        let genuine = try AuditRetiredFiles.contents(of: victim)
+        let packedSize = try #require(FileManager.default.contents(atPath: victim.path)).count
+        #expect(genuine.count < packedSize * AuditRetiredFiles.maximumInflationRatio / 4)
+        // 16 MiB of newlines packs into about 16 KiB: past the bound long before it is all inflated.
+        let bomb = try #require(Zlib.compress([UInt8](repeating: 0x0A, count: 16 << 20)))
+        #expect(bomb.count * AuditRetiredFiles.maximumInflationRatio < 16 << 20)
+        try Data(bomb).write(to: URL(fileURLWithPath: victim.path))
+        #expect(throws: AuditLogError.retiredUnreadable) { try AuditRetiredFiles.contents(of: victim) }
+        #expect(throws: AuditVerificationFailure.self) { try verify(path) }
+    }
+
     @Test("a background verifier follows the file across rotations")
     func tailVerifierFollowsRotation() throws {
         let path = try temporaryDirectory() + "/audit.log"
