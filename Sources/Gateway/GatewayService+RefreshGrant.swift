@@ -41,11 +41,12 @@ extension GatewayService {
                 revokeFamily(grant, tokenHash: hasher.hash(next), reason: reason)
                 return refuse(grant, .invalidGrant, reason: reason, kind: .stale, account: spent.subject)
             }
-            guard let scopes = requestedScopes(grant, held: spent.scopes, roles: spent.roles) else {
+            guard let granted = requestedScopes(grant, held: spent.scopes, roles: spent.roles) else {
                 return answer(grant, .invalidScope)
             }
             issue(
-                grant, subject: spent.subject, roles: spent.roles, scopes: scopes, withRefresh: true, how: "refresh",
+                grant, subject: spent.subject, roles: granted.roles, scopes: granted.scopes, withRefresh: true,
+                how: "refresh",
                 refresh: next, accessTokenID: accessTokenID)
         case .replayed(let spent, let revoked):
             grant.exchange.subject = spent.subject

@@ -134,10 +134,12 @@ extension GatewayService {
             return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username, lockable: true)
         }
         noteSuccess(account: username)
-        guard let scopes = requestedScopes(grant, held: user.scopes, roles: user.roles) else {
+        guard let granted = requestedScopes(grant, held: user.scopes, roles: user.roles) else {
             return answer(grant, .invalidScope)
         }
-        issue(grant, subject: user.username, roles: user.roles, scopes: scopes, withRefresh: true, how: "password")
+        issue(
+            grant, subject: user.username, roles: granted.roles, scopes: granted.scopes, withRefresh: true,
+            how: "password")
     }
 
     /// `grant_type=client_credentials`: a service's API key as its client secret (HTTP Basic or the body).
@@ -167,23 +169,39 @@ extension GatewayService {
         guard record.isUsable(at: grant.now) else {
             return refuse(grant, .invalidClient, reason: "unusable_key", kind: .stale, account: id)
         }
-        guard let scopes = requestedScopes(grant, held: record.scopes, roles: record.roles) else {
+        guard let granted = requestedScopes(grant, held: record.scopes, roles: record.roles) else {
             return answer(grant, .invalidScope)
         }
         // The token names its key, so it dies with it (revoked, expired, past a rotation's grace).
         issue(
-            grant, subject: record.name, roles: record.roles, scopes: scopes, withRefresh: false,
+            grant, subject: record.name, roles: granted.roles, scopes: granted.scopes, withRefresh: false,
             how: "client_credentials", clientID: record.id)
     }
 
-    /// The `scope` parameter when it asks for no more than `held` and the roles grant; `held` when absent;
-    /// nil when it asks for more.
-    func requestedScopes(_ grant: TokenGrant, held: [String], roles: [String]) -> [String]? {
-        guard let text = grant.parameters["scope"] else { return held }
+    /// What the token grants: `held` and `roles` as they are when the request names no `scope`, or asks for
+    /// `*` (everything) while a role grants it; only the asked scopes, without roles, when it asks for fewer,
+    /// so that a narrowed token cannot win back what it left out through role expansion (RFC 6749 §3.3).
+    /// Nil when it asks for a scope that neither `held` nor the roles grant, or for none at all.
+    func requestedScopes(
+        _ grant: TokenGrant, held: [String], roles: [String]
+    ) -> (scopes: [String], roles: [String])? {
+        guard let text = grant.parameters["scope"] else { return (held, roles) }
         let granted = grant.auth.policy.scopes(forRoles: roles)
-        let asked = text.split(separator: " ").map(String.init)
+        var asked: [String] = []
+        for scope in text.split(separator: " ").map(String.init) where !asked.contains(scope) { asked.append(scope) }
+        guard !asked.isEmpty else { return nil }
+        if asked.contains(AccessPolicy.everyScope) { return granted.all ? (held, roles) : nil }
         guard asked.allSatisfy({ granted.all || held.contains($0) || granted.scopes.contains($0) }) else { return nil }
-        return asked
+        return (asked, [])
+    }
+
+    /// The RFC 6749 §5.1 `scope` answer: every scope the token grants, role expansion included; `*` first when a
+    /// role grants every scope.
+    func grantedScopeText(_ grant: TokenGrant, scopes: [String], roles: [String]) -> String {
+        let granted = grant.auth.policy.scopes(forRoles: roles)
+        var all = scopes
+        for scope in granted.scopes where !all.contains(scope) { all.append(scope) }
+        return ((granted.all ? [AccessPolicy.everyScope] : []) + all).joined(separator: " ")
     }
 
     /// Signs an access token (and starts a refresh-token family when asked) and answers RFC 6749 §5.1's JSON.
@@ -215,7 +233,7 @@ extension GatewayService {
                 JSONEscaping.appendQuoted(refreshToken, to: &body)
             }
             body += Array(#","scope":"#.utf8)
-            JSONEscaping.appendQuoted(scopes.joined(separator: " "), to: &body)
+            JSONEscaping.appendQuoted(grantedScopeText(grant, scopes: scopes, roles: roles), to: &body)
             body.append(UInt8(ascii: "}"))
             let response = HTTPResponse(status: 200, headers: OAuthError.noStoreHeaders, body: body)
             finish(response, grant.exchange, grant.respond)

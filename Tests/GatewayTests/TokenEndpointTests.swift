@@ -171,6 +171,53 @@ struct TokenEndpointTests {
         #expect(wider.json?["error"] as? String == "invalid_scope")
     }
 
+    @Test("scope: the answer lists what roles grant too; a narrower ask gets a token that holds only that")
+    func scopeNarrowing() throws {
+        let harness = try Self.harness()
+        defer { harness.shutdown() }
+        let verifier = try #require(harness.service.authentication?.keyRing.verifier)
+        // alice holds no scopes of her own; her developer role grants events:read and events:write.
+        let full = try Self.login(harness)
+        #expect(full.json?["scope"] as? String == "events:read events:write", "\(full.text)")
+        let fullToken = try #require(full.json?["access_token"] as? String)
+        #expect(try verifier.verify(fullToken).roles == ["developer"])
+        #expect(try Self.write(harness, fullToken) == 201)
+
+        // Asked for events:read only: the token cannot write, through its role or otherwise, nor can its refresh.
+        let narrow = try Self.post(
+            harness,
+            [("grant_type", "password"), ("username", "alice"), ("password", Self.password), ("scope", "events:read")])
+        #expect(narrow.status == 200 && narrow.json?["scope"] as? String == "events:read", "\(narrow.text)")
+        let narrowToken = try #require(narrow.json?["access_token"] as? String)
+        let claims = try verifier.verify(narrowToken)
+        #expect(claims.roles.isEmpty && claims.scopes == ["events:read"])
+        #expect(try Self.call(harness, narrowToken) == 200)
+        #expect(try Self.write(harness, narrowToken) == 403)
+        let refresh = try #require(narrow.json?["refresh_token"] as? String)
+        let refreshed = try Self.post(harness, [("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        #expect(refreshed.json?["scope"] as? String == "events:read", "\(refreshed.text)")
+        let again = try #require(refreshed.json?["access_token"] as? String)
+        #expect(try Self.write(harness, again) == 403)
+
+        // Only spaces, or everything without a role that grants it, is not a scope that can be granted. (An empty
+        // value counts as no parameter at all, RFC 6749 §3.1, and gets the full token.)
+        for asked in [" ", "  ", "*", "events:read *"] {
+            let refused = try Self.post(
+                harness,
+                [("grant_type", "password"), ("username", "alice"), ("password", Self.password), ("scope", asked)])
+            #expect(refused.json?["error"] as? String == "invalid_scope", "scope \"\(asked)\": \(refused.text)")
+        }
+    }
+
+    static func write(_ harness: GatewayHarness, _ token: String) throws -> Int {
+        let body = #"{"event_type":"t.created","aggregate_type":"t","aggregate_id":"t-1","payload":{}}"#
+        return try harness.send(
+            "POST", "/api/v1/events",
+            headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+            body: Array(body.utf8)
+        ).status
+    }
+
     @Test("revocation: an access token stops at once, a refresh token ends its family, unknown tokens get 200")
     func revocation() throws {
         let harness = try Self.harness()
