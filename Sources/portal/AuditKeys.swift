@@ -22,7 +22,7 @@ enum AuditKeys {
         if let path = settings.audit.signingKeyFile {
             variable = "AUDIT_SIGNING_KEY_FILE"
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw SigningSecret.Failure(description: "\(variable): cannot read \(path)")
+                throw SigningSecret.Failure(description: "\(variable): cannot read \(path)", badSetting: true)
             }
             pem = String(decoding: data, as: UTF8.self)
         } else {
@@ -39,9 +39,9 @@ enum AuditKeys {
         do {
             return try AuditCheckpointSigner(privateKey: PrivateKey(pem: pem))
         } catch let error as AuditKeyError {
-            throw SigningSecret.Failure(description: "\(variable): \(error.reason)")
+            throw SigningSecret.Failure(description: "\(variable): \(error.reason)", badSetting: true)
         } catch {
-            throw SigningSecret.Failure(description: "\(variable): not an unencrypted PEM private key")
+            throw SigningSecret.Failure(description: "\(variable): not an unencrypted PEM private key", badSetting: true)
         }
     }
 }

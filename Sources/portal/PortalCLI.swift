@@ -20,6 +20,8 @@ enum PortalCLI {
           key              Create, rotate, revoke and list API keys of services.
           cert self-signed Write a development key and certificate (EC P-256, SAN) for TLS.
           audit verify     Check the audit trail's chain and signed checkpoints; name the first broken record.
+          audit tail       Print the last audit records, and with -f the new ones as they are written.
+          audit search     Find audit records the store holds by type, subject, outcome, time or gateway.
           db init          Prepare a PostgreSQL database: schema, roles l01_service/l09_service, grants.
           backup           Create, verify and restore encrypted backups of the store (AES-256-GCM).
           erase            Erase a data subject: destroy its data keys, overwrite its events (right to erasure).
@@ -62,6 +64,12 @@ enum PortalCLI {
             printError("portal: \(error.description)")
             return 2
         } catch let error as ConfigError {
+            printError("portal: \(error.description)")
+            return 2
+        } catch let error as PortalRuntime.StartError where error.badSetting {
+            printError("portal: \(error.description)")
+            return 2
+        } catch let error as SigningSecret.Failure where error.badSetting {
             printError("portal: \(error.description)")
             return 2
         } catch {

@@ -67,13 +67,13 @@ extension PortalRuntime {
         case .es256:
             let path = settings.auth.signingKeyFile ?? ""
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw StartError(description: "JWT_SIGNING_KEY_FILE: cannot read \(path)")
+                throw StartError(description: "JWT_SIGNING_KEY_FILE: cannot read \(path)", badSetting: true)
             }
             let pem = String(decoding: data, as: UTF8.self)
             do {
                 return try JWTSigner.es256(privateKeyPEM: pem, kid: JWTSigner.keyID(forPrivateKeyPEM: pem))
             } catch {
-                throw StartError(description: "JWT_SIGNING_KEY_FILE: \(path) is not an unencrypted PEM P-256 key")
+                throw StartError(description: "JWT_SIGNING_KEY_FILE: \(path) is not an unencrypted PEM P-256 key", badSetting: true)
             }
         }
     }
@@ -114,17 +114,17 @@ extension PortalRuntime {
     /// The usable keys of a JWKS file; a file without one stops start-up, skipped keys are logged.
     static func jwksFileKeys(_ path: String, logger: Logger) throws -> [JWTVerifier.Key] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw StartError(description: "JWKS_FILE: cannot read \(path)")
+            throw StartError(description: "JWKS_FILE: cannot read \(path)", badSetting: true)
         }
         let set: JWKSet
         do {
             set = try JWKSet(json: Array(data))
         } catch {
-            throw StartError(description: "JWKS_FILE: \(path) is not a JWKS document ({\"keys\": [...]})")
+            throw StartError(description: "JWKS_FILE: \(path) is not a JWKS document ({\"keys\": [...]})", badSetting: true)
         }
         guard !set.keys.isEmpty else {
             let reasons = set.skipped.map { "key \($0.index): \($0.reason)" }.joined(separator: "; ")
-            throw StartError(description: "JWKS_FILE: \(path) holds no usable key (\(reasons))")
+            throw StartError(description: "JWKS_FILE: \(path) holds no usable key (\(reasons))", badSetting: true)
         }
         for skipped in set.skipped {
             logger.warning("jwks.key_skipped", ["jwks.index": .int(skipped.index), "reason": .string(skipped.reason)])

@@ -18,7 +18,7 @@ extension PortalRuntime {
             do {
                 tls = try TLSClientContext(caPath: redis.tlsCAPath, setting: "REDIS_TLS_CA_PATH")
             } catch {
-                throw StartError(description: error.description)
+                throw StartError(description: error.description, badSetting: error.reason != "openssl_failure")
             }
         }
         let configuration = RedisConfiguration(

@@ -52,7 +52,7 @@ extension PortalRuntime {
             return try PostgresConnectionOptions(parameters: parameters, timeoutSeconds: postgres.timeoutSeconds)
         } catch {
             let variable = postgres.url != nil ? "DATABASE_URL" : "POSTGRES_HOST"
-            throw StartError(description: "\(variable): not a valid PostgreSQL connection setting")
+            throw StartError(description: "\(variable): not a valid PostgreSQL connection setting", badSetting: true)
         }
     }
 }

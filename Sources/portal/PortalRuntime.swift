@@ -37,7 +37,11 @@ final class PortalRuntime {
         self.tls = tls
     }
 
-    struct StartError: Error, CustomStringConvertible { let description: String }
+    /// A start-up failure; `badSetting` when a setting (or a file it names) is what must change: exit status 2.
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+        var badSetting = false
+    }
 
     /// Builds every part the command asked for and starts listening; any failure is one line naming its cause.
     static func start(settings: PortalSettings, parts: ServeCommand.Parts, logger: Logger) throws -> PortalRuntime {
@@ -205,7 +209,7 @@ final class PortalRuntime {
             if settings.portalEnvironment == .production { try TLSProductionCheck.verify(configuration) }
             return try TLSContext(configuration: configuration)
         } catch {
-            throw StartError(description: error.description)
+            throw StartError(description: error.description, badSetting: error.reason != "openssl_failure")
         }
     }
 

@@ -11,12 +11,16 @@ import Synchronization
 /// `$PORTAL_DATA_DIR/jwt_secret` (mode 0600), so `portal serve` and `portal token issue` agree.
 /// Production never gets here without a strong `JWT_SECRET`: settings refuse to load.
 enum SigningSecret {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    /// A secret that cannot be had; `badSetting` when the setting (or the file it names) is at fault: exit status 2.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        var badSetting = false
+    }
 
     static func resolve(_ settings: PortalSettings) throws -> [UInt8] {
         if let secret = settings.jwtSecret {
             guard secret.byteCount >= 32 else {
-                throw Failure(description: "JWT_SECRET: expected at least 32 bytes")
+                throw Failure(description: "JWT_SECRET: expected at least 32 bytes", badSetting: true)
             }
             return secret.bytes
         }

@@ -10,6 +10,9 @@ struct StartupErrorTests {
         let top = try PortalProcess.run(["--help"], environment: env, in: dir)
         #expect(top.status == 0)
         #expect(top.stdout.contains("serve") && top.stdout.contains("token issue"))
+        for command in ["audit verify", "audit tail", "audit search", "backup", "erase", "db init"] {
+            #expect(top.stdout.contains("\n  \(command) "), "portal --help omits \(command)")
+        }
         for command in [["serve", "--help"], ["token", "--help"], ["gateway", "--help"]] {
             let outcome = try PortalProcess.run(command, environment: env, in: dir)
             #expect(outcome.status == 0, "\(command)")
@@ -42,16 +45,44 @@ struct StartupErrorTests {
             (["REDIS_URL": "http://127.0.0.1"], "REDIS_URL"),
             (["REDIS_URL": "redis://:p@127.0.0.1", "REDIS_PASSWORD": "q"], "REDIS_PASSWORD"),
             (["RATE_LIMIT_FAIL_MODE": "sometimes"], "RATE_LIMIT_FAIL_MODE"),
+            (["TLS_ENABLED": "true", "TLS_CERT_PATH": "/etc/hostname", "TLS_KEY_PATH": "/etc/hostname"], "TLS_CERT_PATH"),
+            (["AUDIT_SIGNING_KEY_FILE": "/nonexistent/signing.pem"], "AUDIT_SIGNING_KEY_FILE"),
+            (["AUDIT_SIGNING_KEY_FILE": "/etc/hostname"], "AUDIT_SIGNING_KEY_FILE"),
+            (["JWKS_FILE": "/nonexistent/jwks.json"], "JWKS_FILE"),
+            (["JWKS_FILE": "/etc/hostname"], "JWKS_FILE"),
+            (["PORTAL_MASTER_KEY": "too-short"], "PORTAL_MASTER_KEY"),
         ] as [([String: String], String)])
     func badSetting(overrides: [String: String], variable: String) throws {
         let dir = try PortalProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let env = PortalProcess.baseEnvironment(dataDirectory: dir).merging(overrides) { $1 }
         let outcome = try PortalProcess.run(["serve"], environment: env, in: dir)
-        #expect(outcome.status != 0)
+        #expect(outcome.status == 2, "a bad setting exits 2: \(outcome.stderr)")
         #expect(outcome.stderrLines.count == 1, "expected one line, got: \(outcome.stderr)")
         #expect(outcome.stderr.contains(variable), "\(outcome.stderr)")
-        if let secret = overrides["JWT_SECRET"] { #expect(!outcome.stderr.contains(secret)) }
+        for name in ["JWT_SECRET", "PORTAL_MASTER_KEY"] {
+            if let secret = overrides[name] { #expect(!outcome.stderr.contains(secret)) }
+        }
+    }
+
+    @Test("a PORTAL_CONFIG that repeats a member name is refused, naming the file's line and column")
+    func repeatedConfigMember() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Read with "last wins", this route would be public; read with "first wins", protected. Neither is safe.
+        let config = """
+            {"routes": [{"prefix": "/api/v1/events", "upstream": "http://127.0.0.1:8001",
+                         "methods": ["GET"], "scopes": ["events:read"],
+                         "public": false, "public": true}]}
+            """
+        let path = dir.appendingPathComponent("portal.json").path
+        try Data(config.utf8).write(to: URL(fileURLWithPath: path))
+        let env = PortalProcess.baseEnvironment(dataDirectory: dir).merging(["PORTAL_CONFIG": path]) { $1 }
+        let outcome = try PortalProcess.run(["serve"], environment: env, in: dir)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderrLines.count == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("PORTAL_CONFIG: $ (line 3, column 31)"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("repeated"), "\(outcome.stderr)")
     }
 
     @Test("a second server on the same data directory refuses to start, so the audit chain cannot fork")
