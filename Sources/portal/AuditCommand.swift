@@ -70,10 +70,23 @@ enum AuditCommand {
                 PortalCLI.printError("portal: audit verify: \(path): \(cut)")
                 return 1
             }
+            // The chain's first record must be here unless --from says where to start or retention retired the
+            // oldest files: otherwise a cut head (records deleted from the start) would pass unnoticed.
+            var retired = ""
+            if args.options["from"] == nil, let first = report.firstSequence, first > 1 {
+                let missing = first == 2 ? "record 1" : "records 1-\(first - 1)"
+                guard settings.audit.retentionDays > 0 else {
+                    PortalCLI.printError(
+                        "portal: audit verify: \(path): \(missing) missing: the trail starts at record \(first) and "
+                            + "AUDIT_RETENTION_DAYS retires no files (check from there with --from \(first))")
+                    return 1
+                }
+                retired = "; \(missing) retired by AUDIT_RETENTION_DAYS"
+            }
             let range = report.firstSequence.map { "records \($0)-\(report.lastSequence ?? $0)" } ?? "no records"
             let marks = report.lastCheckpointSequence.map { ", the last at record \($0)" } ?? ""
             PortalCLI.printOut(
-                "ok: \(path): \(report.records) records (\(range)), \(report.checkpoints) checkpoints\(marks)")
+                "ok: \(path): \(report.records) records (\(range)), \(report.checkpoints) checkpoints\(marks)\(retired)")
             return 0
         } catch {
             PortalCLI.printError("portal: audit verify: \(path): \(error.description)")

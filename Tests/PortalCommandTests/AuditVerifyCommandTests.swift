@@ -42,6 +42,8 @@ struct AuditVerifyCommandTests {
             ("delete", Array(lines[0..<3] + lines[4...]), "record 4 is missing (deleted)"),
             ("swap", [lines[0], lines[2], lines[1]] + lines[3...], "record 3 (line 2) is out of order"),
             ("cut", Array(lines[0..<4]), "truncated: a checkpoint names record 6 but the file ends at record 4"),
+            ("head cut", Array(lines[2...]), "records 1-2 missing: the trail starts at record 3"),
+            ("first record cut", Array(lines[1...]), "record 1 missing: the trail starts at record 2"),
         ]
         for (name, tampered, expected) in cases {
             try (tampered.joined(separator: "\n") + "\n").write(to: file, atomically: false, encoding: .utf8)
@@ -57,6 +59,14 @@ struct AuditVerifyCommandTests {
         try (edited.joined(separator: "\n") + "\n").write(to: file, atomically: false, encoding: .utf8)
         #expect(try verify(env, dir, ["--from", "5"]).status == 0)
         #expect(try verify(env, dir, ["--from", "x"]).status == 2)
+
+        // Where retention retires the oldest files, a trail that starts later is expected, and said so.
+        try (lines[2...].joined(separator: "\n") + "\n").write(to: file, atomically: false, encoding: .utf8)
+        var retaining = env
+        retaining["AUDIT_RETENTION_DAYS"] = "30"
+        let retained = try verify(retaining, dir)
+        #expect(retained.status == 0, "\(retained.stderr)")
+        #expect(retained.stdout.contains("records 1-2 retired by AUDIT_RETENTION_DAYS"), "\(retained.stdout)")
     }
 
     @Test("a trail checked under another AUDIT_HMAC_KEY fails on its first record")
