@@ -126,22 +126,30 @@ struct AuditSinkServeTests {
     func failClosedRefusesUntilFileIsBack() throws {
         let served = try Served(["AUDIT_FAIL_MODE": "closed", "AUDIT_STORE_SINK": "false"])
         defer { try? FileManager.default.removeItem(at: served.directory) }
-        #expect(try served.deny().status == 401)
+        // Every 401 is a denial the gateway accepted into the audit queue; each must reach the file in the end.
+        var accepted = 0
+        func deny() throws -> Curl.Response {
+            let response = try served.deny()
+            if response.status == 401 { accepted += 1 }
+            return response
+        }
+        #expect(try deny().status == 401)
 
         try served.takeAuditDirectoryAway()
-        // The first denial is accepted into the queue; its write fails, and from then on nothing is served.
-        _ = try served.deny()
-        #expect(try eventually(within: 20) { try served.deny().status == 503 })
-        let refused = try served.deny()
+        // A denial may still be accepted into the queue before a write has failed; from then on nothing is served.
+        _ = try deny()
+        #expect(try eventually(within: 20) { try deny().status == 503 })
+        let refused = try deny()
         #expect(refused.status == 503)
         #expect(refused.json.flatMap { ($0["error"] as? [String: Any])?["code"] as? String } == "E9960")
         #expect(try served.sample("audit_accepts_durably") == 0)
 
         try served.giveAuditDirectoryBack()
-        #expect(try eventually(within: 20) { try served.deny().status == 401 })
+        #expect(try eventually(within: 20) { try deny().status == 401 })
         #expect(served.portal.terminate() == 0)
         // Every record the gateway accepted is in the file: nothing acknowledged was lost.
         let lines = try served.auditLines()
-        #expect(lines.count >= 3 && lines.allSatisfy { $0.contains("\"auth.failure\"") }, "\(lines)")
+        #expect(accepted >= 2 && lines.count >= accepted, "\(accepted) accepted, \(lines.count) in the file: \(lines)")
+        #expect(lines.allSatisfy { $0.contains("\"auth.failure\"") }, "\(lines)")
     }
 }
