@@ -64,7 +64,8 @@ public final class SQLiteEventStore: EventStore {
         let createdAt = clock.unixNanoseconds() / 1000
         let subjectHash = encryption?.masterKey.subjectHash(event.aggregateID)
         return try writer.withLock { db in
-            // The version must be read and written under one write lock, or two appends race.
+            // The version must be read and written under one write lock, or two appends race; it is read before
+            // sealing, which binds it.
             try db.execute("BEGIN IMMEDIATE")
             do {
                 var version: Int64 = 1
@@ -76,7 +77,9 @@ public final class SQLiteEventStore: EventStore {
                 var freshKey: (keyID: String, key: [UInt8])?
                 if let encryption, let subjectHash {
                     let (keyID, key, fresh) = try Self.subjectKey(subjectHash, encryption, db, now: createdAt)
-                    columns = .sealed(event, eventID: id, keyID: keyID, key: key)
+                    let row = SealedRowFields(
+                        event, eventID: id, keyID: keyID, version: version, createdAtMicroseconds: createdAt)
+                    columns = .sealed(event, row: row, key: key)
                     if fresh { freshKey = (keyID, key) }
                 }
                 var sequence: Int64 = 0

@@ -93,6 +93,33 @@ struct PostgresBackupTests {
         #expect(throws: (any Error).self) { try target.psql("DELETE FROM mcp_documents.audit_records") }
     }
 
+    @Test("sealed events restored into another database open there under the same master key, to the microsecond")
+    func sealedRoundTrip() throws {
+        let source = try Database(extraTable: false)
+        let target = try Database(extraTable: false)
+        // Sessions in two time zones: created_at crosses as text with an offset, and a sealed row is bound to it.
+        try source.psql("ALTER DATABASE \(source.name) SET timezone = 'Asia/Kathmandu'")
+        try target.psql("ALTER DATABASE \(target.name) SET timezone = 'America/St_Johns'")
+        let secret = Array(repeating: UInt8(0x5A), count: 32)
+        let sealing = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: source.options, size: 1),
+            encryption: EventEncryption(masterKey: try #require(MasterKey(secret: secret))))
+        defer { sealing.pool.close() }
+        try BackupTestData.appendEvents(sealing, count: 20)
+        let written = try BackupTestData.allEvents(sealing)
+        #expect(try source.psql("SELECT DISTINCT format FROM mcp_documents.events") == ["3"])
+        let file = Self.backupFile()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        _ = try StoreBackup.create(from: .postgres(source.options), to: file, key: try BackupTestData.key())
+        _ = try StoreRestore.restore(file, key: try BackupTestData.key(), into: .postgres(target.options), force: false)
+        let reading = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: target.options, size: 1),
+            encryption: EventEncryption(masterKey: try #require(MasterKey(secret: secret))))
+        defer { reading.pool.close() }
+        #expect(try BackupTestData.allEvents(reading) == written)
+        #expect(try target.psql("SELECT count(*) FROM mcp_documents.events WHERE format = 3") == ["20"])
+    }
+
     @Test("restore refuses a schema that holds rows unless --force, which replaces them in one transaction")
     func force() throws {
         let source = try Database()

@@ -42,7 +42,7 @@ struct PostgresFailureTests {
         let reader = try PostgresEventStore(pool: PostgresConnectionPool(options: asGateway, size: 1))
         #expect { try reader.list(EventQuery(limit: 10)) } throws: { ($0 as? StoreError)?.isEncryptionFailure == true }
         let sealed = try deployment.cluster.server.psql(
-            "SELECT count(*) FROM mcp_documents.events WHERE format = 1", database: "portal", role: "l09_service")
+            "SELECT count(*) FROM mcp_documents.events WHERE format = 3", database: "portal", role: "l09_service")
         #expect(sealed.rows == ["1"], "\(sealed.stderr)")
         #expect {
             try reader.append(NewEvent(eventType: "t", aggregateType: "a", aggregateID: "b", payloadJSON: "{}"))

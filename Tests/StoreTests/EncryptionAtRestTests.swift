@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PortalCore
 import PostgresTestSupport
 import Testing
 
@@ -32,7 +33,7 @@ struct EncryptionAtRestTests {
         let row = try raw.rows("SELECT payload, metadata, key_id, format FROM \(raw.events) WHERE id = '\(stored.id)'")
         #expect(row.count == 1)
         #expect(!row[0].contains(marker) && !row[0].contains("Alice"), "\(row)")
-        #expect(row[0].hasSuffix("|1"))
+        #expect(row[0].hasSuffix("|3"))
         let keys = try raw.rows("SELECT subject_hash, master_key_id, wrapped_key FROM \(raw.keys)")
         #expect(keys.count == 1 && !keys[0].contains("alice"))
         #expect(keys[0].contains(encryption.masterKey.id))
@@ -66,6 +67,83 @@ struct EncryptionAtRestTests {
         }
         #expect(try fixture.store.event(id: a.id) == a)
         #expect { try fixture.store.list(EventQuery()) } throws: { ($0 as? StoreError)?.isEncryptionFailure == true }
+    }
+
+    @Test(
+        "a sealed row moved to another subject, retyped, renumbered, re-dated or relabelled v1 does not open",
+        arguments: StoreKind.allCases)
+    func additionalDataBindsTheRow(kind: StoreKind) throws {
+        let fixture = try StoreFixture(kind, encryption: try Self.encryption())
+        let neighbour = try fixture.store.append(event("alice", marker: "neighbour"))
+        let raw = RawRows(fixture)
+        // Each a write the database allows and a reader would act on: erasure finds rows by aggregate id,
+        // retention by created_at (back-dated to be purged, or 1 µs later to show that nothing is rounded).
+        let microseconds = kind == .sqlite ? "" : " * INTERVAL '1 microsecond'"
+        let edits = [
+            "aggregate_id = 'bob'", "event_type = 'profile.deleted'", "aggregate_type = 'account'",
+            "version = version + 100", "created_at = created_at - 31536000000000\(microseconds)",
+            "created_at = created_at + 1\(microseconds)", "format = \(EventFormat.sealedV1.rawValue)",
+        ]
+        for edit in edits {
+            let target = try fixture.store.append(event("alice", marker: "target"))
+            #expect(try fixture.store.event(id: target.id) == target)
+            try raw.execute("UPDATE \(raw.events) SET \(edit) WHERE id = '\(target.id)'")
+            #expect(throws: StoreError.undecryptable, "\(edit)") { try fixture.store.event(id: target.id) }
+            #expect(try fixture.store.event(id: neighbour.id) == neighbour, "\(edit)")
+        }
+        // After a restart too, where the data key is unwrapped again rather than found in the cache.
+        let restarted = try fixture.reopen(encryption: try Self.encryption())
+        #expect(try restarted.event(id: neighbour.id) == neighbour)
+        #expect(throws: StoreError.undecryptable) { try restarted.list(EventQuery(aggregateID: "bob")) }
+    }
+
+    @Test(
+        "a row sealed in format 1 by an earlier version still reads, after a restart too, and erasure covers it",
+        arguments: StoreKind.allCases)
+    func formatOneStillReads(kind: StoreKind) throws {
+        let encryption = try Self.encryption()
+        let fixture = try StoreFixture(kind, encryption: encryption)
+        let stored = try fixture.store.append(event("alice", marker: "sealed-by-v1"))
+        let raw = RawRows(fixture)
+        // Sealed again as earlier versions did: v1 additional data under the same data key, format 1.
+        let keyID = try #require(try raw.rows("SELECT key_id FROM \(raw.events) WHERE id = '\(stored.id)'").first)
+        let key = try #require(encryption.cache.key(keyID))
+        let binding = SealedBinding.v1(eventID: stored.id, keyID: keyID)
+        let payload = EventSealing.seal(stored.payloadJSON, column: .payload, binding: binding, key: key)
+        let metadata = EventSealing.seal(stored.metadataJSON, column: .metadata, binding: binding, key: key)
+        try raw.execute(
+            "UPDATE \(raw.events) SET payload = '\(payload)', metadata = '\(metadata)', "
+                + "format = \(EventFormat.sealedV1.rawValue) WHERE id = '\(stored.id)'")
+        #expect(try raw.rows("SELECT format FROM \(raw.events) WHERE id = '\(stored.id)'") == ["1"])
+        #expect(try fixture.store.event(id: stored.id) == stored)
+        #expect(try fixture.reopen(encryption: try Self.encryption()).event(id: stored.id) == stored)
+        // Relabelled format 3, a v1 row does not open either.
+        try raw.execute("UPDATE \(raw.events) SET format = 3 WHERE id = '\(stored.id)'")
+        #expect(throws: StoreError.undecryptable) { try fixture.store.event(id: stored.id) }
+        try raw.execute("UPDATE \(raw.events) SET format = 1 WHERE id = '\(stored.id)'")
+
+        let erasure = try fixture.store.eraseSubject("alice", actor: "admin")
+        #expect(erasure.erasedEvents == 1)
+        let read = try #require(try fixture.store.event(id: stored.id))
+        #expect(read.erased && read.payloadJSON == "null" && read.aggregateID == "erased:" + stored.id)
+    }
+
+    @Test(
+        "created_at is sealed as the row reads it back: exact microseconds, and past 2^53 µs what PostgreSQL keeps",
+        arguments: StoreKind.allCases)
+    func createdAtRoundTrips(kind: StoreKind) throws {
+        // An odd microsecond now, then 2^53 + 1 µs (the year 2255), where PostgreSQL's float8 interval rounds.
+        let clock = ManualClock(unixSeconds: 1_767_225_600)
+        clock.advance(nanoseconds: 123_457_000)
+        let fixture = try StoreFixture(kind, clock: clock, encryption: try Self.encryption())
+        let now = try fixture.store.append(event("alice", marker: "now"))
+        #expect(now.createdAtMicroseconds == 1_767_225_600_123_457)
+        clock.advance(nanoseconds: UInt64(9_007_199_254_740_993 - now.createdAtMicroseconds) * 1000)
+        let far = try fixture.store.append(event("alice", marker: "far"))
+        #expect(abs(far.createdAtMicroseconds - 9_007_199_254_740_993) <= 1)
+        if kind == .sqlite { #expect(far.createdAtMicroseconds == 9_007_199_254_740_993) }
+        let restarted = try fixture.reopen(encryption: try Self.encryption())
+        #expect(try restarted.list(EventQuery(aggregateID: "alice")).events == [now, far])
     }
 
     @Test("an altered byte of ciphertext is a read error, not garbage", arguments: StoreKind.allCases)

@@ -22,16 +22,24 @@ enum Sealed {
 enum EventFormat: Int64 {
     /// JSON text as sent: rows written before encryption at rest, or by a store opened without a master key.
     case plaintext = 0
-    /// A JSON string holding the sealed JSON text (AES-256-GCM v1 under the subject's data key, `key_id`).
+    /// A JSON string holding the sealed JSON text (AES-256-GCM under the subject's data key, `key_id`), bound to
+    /// the event id, the column and the key id (`SealedBinding.v1`). Written by earlier versions; still read.
     case sealedV1 = 1
     /// Crypto-shredded: the data key is destroyed and both columns hold JSON `null`.
     case erased = 2
+    /// As `sealedV1`, and bound to every column a reader acts on as well (`SealedBinding.v2`): what appends
+    /// write when encryption is on.
+    case sealedV2 = 3
+
+    /// Whether the payload and metadata columns hold sealed values, opened with the subject's data key.
+    var isSealed: Bool { self == .sealedV1 || self == .sealedV2 }
 }
 
 /// Seals and opens an event's `payload` and `metadata` under a subject's data key.
 ///
-/// The additional data binds the event id, the column and the key id, so a sealed value moved to another row,
-/// swapped between `payload` and `metadata`, or relabelled with another key fails to open.
+/// The additional data (`SealedBinding`) names the column, so a value swapped between `payload` and `metadata`
+/// fails to open, and binds the row's other columns, so a value moved to another row or a row whose bound
+/// columns were changed fails to open too.
 enum EventSealing {
     enum Column: String {
         case payload
@@ -39,11 +47,9 @@ enum EventSealing {
     }
 
     /// `json` sealed, as the JSON string literal that the column stores (valid JSON for PostgreSQL's `json`).
-    static func seal(_ json: String, eventID: String, column: Column, keyID: String, key: [UInt8]) -> String {
+    static func seal(_ json: String, column: Column, binding: SealedBinding, key: [UInt8]) -> String {
         do {
-            let box = try AESGCM.seal(
-                Array(json.utf8), key: key,
-                authenticating: context(eventID: eventID, column: column, keyID: keyID))
+            let box = try AESGCM.seal(Array(json.utf8), key: key, authenticating: binding.additionalData(column))
             return "\"" + Base64URL.encode(box.nonce + box.ciphertext + box.tag) + "\""
         } catch {
             preconditionFailure("AES-256-GCM seal failed with valid inputs: \(error)")
@@ -52,22 +58,17 @@ enum EventSealing {
 
     /// The JSON text sealed in `stored`.
     /// - Throws: `StoreError.undecryptable` when the value is not a sealed box, or anything it is bound to differs.
-    static func open(_ stored: String, eventID: String, column: Column, keyID: String, key: [UInt8]) throws -> String {
+    static func open(_ stored: String, column: Column, binding: SealedBinding, key: [UInt8]) throws -> String {
         let utf8 = stored.utf8
         guard utf8.count >= 2, utf8.first == UInt8(ascii: "\""), utf8.last == UInt8(ascii: "\""),
             let box = Sealed.split(stored.dropFirst().dropLast())
         else { throw StoreError.undecryptable }
         let plaintext: [UInt8]
         do {
-            plaintext = try AESGCM.open(
-                box, key: key, authenticating: context(eventID: eventID, column: column, keyID: keyID))
+            plaintext = try AESGCM.open(box, key: key, authenticating: binding.additionalData(column))
         } catch {
             throw StoreError.undecryptable
         }
         return String(decoding: plaintext, as: UTF8.self)
-    }
-
-    private static func context(eventID: String, column: Column, keyID: String) -> [UInt8] {
-        Array("story-portal event v1\u{0}\(eventID.lowercased())\u{0}\(column.rawValue)\u{0}\(keyID)".utf8)
     }
 }

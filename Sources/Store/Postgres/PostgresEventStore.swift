@@ -42,36 +42,51 @@ public final class PostgresEventStore: EventStore {
 
     public func append(_ event: NewEvent) throws -> StoredEvent {
         let id = EventID.make()
-        let createdAt = clock.unixNanoseconds() / 1000
+        let clockMicroseconds = clock.unixNanoseconds() / 1000
         let subjectHash = encryption?.masterKey.subjectHash(event.aggregateID)
         var freshKey: (keyID: String, key: [UInt8])?
-        let (sequence, version) = try pool.withConnection { connection, deadline in
-            try connection.transaction(deadline: deadline) { () throws -> (Int64, Int64) in
+        let (sequence, version, createdAt) = try pool.withConnection { connection, deadline in
+            try connection.transaction(deadline: deadline) { () throws -> (Int64, Int64, Int64) in
                 // One append at a time: the version is read and the identity drawn under the same lock.
                 _ = try connection.query(
                     "SELECT pg_advisory_xact_lock($1::int, $2::int)",
                     [.integer(Self.appendLock.0), .integer(Self.appendLock.1)], deadline: deadline)
+                // The version and the time as the row will read back, before sealing: both are bound into the
+                // additional data, and the lock keeps the version true until the insert. The time goes through
+                // the same expressions that write and read it, because PostgreSQL multiplies the interval in
+                // float8: exact up to 2^53 µs (the year 2255), rounded past it, so past it the row holds a
+                // neighbour of the clock's reading and that is what must be sealed and returned.
+                let next = try connection.query(
+                    "SELECT COALESCE(MAX(version), 0) + 1, (EXTRACT(EPOCH FROM TIMESTAMPTZ 'epoch' + $2::bigint "
+                        + "* INTERVAL '1 microsecond') * 1000000)::bigint FROM mcp_documents.events "
+                        + "WHERE aggregate_id = $1::text",
+                    [.text(event.aggregateID), .integer(clockMicroseconds)], deadline: deadline)
+                guard next.count == 1 else { throw StoreError.corruptRow }
+                let version = try next.integer(0, 0)
+                let createdAt = try next.integer(0, 1)
                 var columns = SealedColumns.plaintext(event)
                 freshKey = nil
                 if let encryption, let subjectHash {
                     let (keyID, key, fresh) = try Self.subjectKey(
-                        subjectHash, encryption, connection, deadline: deadline, now: createdAt)
-                    columns = .sealed(event, eventID: id, keyID: keyID, key: key)
+                        subjectHash, encryption, connection, deadline: deadline, now: clockMicroseconds)
+                    let row = SealedRowFields(
+                        event, eventID: id, keyID: keyID, version: version, createdAtMicroseconds: createdAt)
+                    columns = .sealed(event, row: row, key: key)
                     if fresh { freshKey = (keyID, key) }
                 }
                 let rows = try connection.query(
                     "INSERT INTO mcp_documents.events (id, event_type, aggregate_type, aggregate_id, payload, "
-                        + "metadata, created_at, version, key_id, format) SELECT $1::uuid, $2, $3, $4::text, $5::json, "
-                        + "$6::json, TIMESTAMPTZ 'epoch' + $7::bigint * INTERVAL '1 microsecond', "
-                        + "COALESCE(MAX(version), 0) + 1, $8, $9 "
-                        + "FROM mcp_documents.events WHERE aggregate_id = $4::text RETURNING sequence, version",
+                        + "metadata, created_at, version, key_id, format) VALUES ($1::uuid, $2, $3, $4, $5::json, "
+                        + "$6::json, TIMESTAMPTZ 'epoch' + $7::bigint * INTERVAL '1 microsecond', $8, $9, $10) "
+                        + "RETURNING sequence",
                     [
                         .text(id), .text(event.eventType), .text(event.aggregateType), .text(event.aggregateID),
-                        .text(columns.payload), .text(columns.metadata), .integer(createdAt),
-                        columns.keyID.map { .text($0) } ?? .null, .integer(columns.format.rawValue),
+                        .text(columns.payload), .text(columns.metadata), .integer(clockMicroseconds),
+                        .integer(version), columns.keyID.map { .text($0) } ?? .null,
+                        .integer(columns.format.rawValue),
                     ], deadline: deadline)
                 guard rows.count == 1 else { throw StoreError.corruptRow }
-                return (try rows.integer(0, 0), try rows.integer(0, 1))
+                return (try rows.integer(0, 0), version, createdAt)
             }
         }
         if let freshKey { encryption?.cache.insert(freshKey.key, for: freshKey.keyID) }
