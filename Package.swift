@@ -65,10 +65,13 @@ let package = Package(
         ),
 
         .testTarget(name: "PortalCoreTests", dependencies: ["PortalCore"]),
-        .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "PortalCore"]),
-        .testTarget(name: "NetTests", dependencies: ["Net", "HTTPCodec", "PortalCore", "COpenSSL"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "PortalCore"]),
-        .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore"]),
+        // Test support: the vectors' folder (Tests/Vectors or $PORTAL_VECTORS) and the framing corpus's cases.
+        .target(name: "VectorTestSupport", path: "Tests/VectorTestSupport"),
+        .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "PortalCore", "VectorTestSupport"]),
+        .testTarget(
+            name: "NetTests", dependencies: ["Net", "HTTPCodec", "PortalCore", "COpenSSL", "VectorTestSupport"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "PortalCore", "VectorTestSupport"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "PortalCore", "VectorTestSupport"]),
         .testTarget(
             name: "LimitsTests", dependencies: ["Limits", "PortalCore", "Net", "Redis", "RESP", "RedisTestSupport"]),
         .testTarget(name: "RESPTests", dependencies: ["RESP"]),

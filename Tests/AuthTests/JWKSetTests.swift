@@ -2,6 +2,7 @@ import Auth
 import Crypto
 import PortalCore
 import Testing
+import VectorTestSupport
 
 @Suite("JWKSet")
 struct JWKSetTests {
@@ -44,9 +45,7 @@ struct JWKSetTests {
 
     @Test("an RSA key with an exponent of 1, an even one or zero is skipped; 3 and 65537 are kept")
     func rsaExponent() throws {
-        let packageRoot = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
-        let base = ProcessInfoLite.value(of: "PORTAL_VECTORS") ?? "/" + packageRoot + "/Tests/Vectors"
-        let document = try JSONParser().parse(try FileBytes.read(base + "/jwt-verification.json"))
+        let document = try JSONParser().parse(try VectorFiles.read("jwt-verification.json"))
         let keys = try #require(document["jwks"]?["keys"]?.arrayValue)
         let rsa = try #require(keys.first { $0["kty"]?.stringValue == "RSA" })
         let modulus = try #require(rsa["n"]?.stringValue)

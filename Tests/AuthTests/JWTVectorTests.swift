@@ -1,14 +1,13 @@
 import Auth
 import PortalCore
 import Testing
+import VectorTestSupport
 
 @Suite("JWT verification vectors")
 struct JWTVectorTests {
     @Test("every case of jwt-verification.json gets its expected verdict, for all algorithms")
     func sharedVectors() throws {
-        let packageRoot = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
-        let base = ProcessInfoLite.value(of: "PORTAL_VECTORS") ?? "/" + packageRoot + "/Tests/Vectors"
-        let document = try JSONParser().parse(try FileBytes.read(base + "/jwt-verification.json"))
+        let document = try JSONParser().parse(try VectorFiles.read("jwt-verification.json"))
         let jwks = try #require(document["jwks"])
         let set = try JWKSet(json: jwks.serialized())
         #expect(set.skipped.isEmpty)

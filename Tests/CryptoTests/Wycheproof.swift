@@ -1,6 +1,7 @@
 import Crypto
 import PortalCore
 import Testing
+import VectorTestSupport
 
 /// Loads a Project Wycheproof file from the shared vectors and walks its groups and tests.
 struct Wycheproof {
@@ -67,14 +68,9 @@ struct Wycheproof {
     }
 }
 
-/// Reads files from the vectors folder (`Tests/Vectors`, a copy of the shared vectors, or `$PORTAL_VECTORS`).
+/// Reads files from the vectors folder (`VectorFiles`).
 enum VectorFile {
     struct Failure: Error { let message: String }
 
-    static func read(_ relativePath: String) throws -> [UInt8] {
-        let environment = ProcessInfoLite.value(of: "PORTAL_VECTORS")
-        let packageRoot = String(#filePath.split(separator: "/").dropLast(3).joined(separator: "/"))
-        let base = environment ?? "/" + packageRoot + "/Tests/Vectors"
-        return try FileBytes.read(base + "/" + relativePath)
-    }
+    static func read(_ relativePath: String) throws -> [UInt8] { try VectorFiles.read(relativePath) }
 }

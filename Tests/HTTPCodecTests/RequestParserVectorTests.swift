@@ -1,5 +1,6 @@
 import HTTPCodec
 import Testing
+import VectorTestSupport
 
 @Suite("HTTPRequestParser against the shared framing vectors")
 struct RequestParserVectorTests {

@@ -1,6 +1,7 @@
 import HTTPCodec
 import Net
 import Testing
+import VectorTestSupport
 
 @Suite("HTTPServer answers the shared framing vectors over a real socket")
 struct ServerFramingVectorTests {

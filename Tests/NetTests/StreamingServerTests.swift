@@ -2,6 +2,7 @@ import Foundation
 import HTTPCodec
 import Net
 import Testing
+import VectorTestSupport
 
 #if canImport(Glibc)
     import Glibc
