@@ -86,7 +86,8 @@ enum AuditCommand {
             let range = report.firstSequence.map { "records \($0)-\(report.lastSequence ?? $0)" } ?? "no records"
             let marks = report.lastCheckpointSequence.map { ", the last at record \($0)" } ?? ""
             PortalCLI.printOut(
-                "ok: \(path): \(report.records) records (\(range)), \(report.checkpoints) checkpoints\(marks)\(retired)")
+                "ok: \(path): \(report.records) records (\(range)), \(report.checkpoints) checkpoints\(marks)\(retired)"
+            )
             return 0
         } catch {
             PortalCLI.printError("portal: audit verify: \(path): \(error.description)")

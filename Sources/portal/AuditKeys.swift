@@ -41,7 +41,8 @@ enum AuditKeys {
         } catch let error as AuditKeyError {
             throw SigningSecret.Failure(description: "\(variable): \(error.reason)", badSetting: true)
         } catch {
-            throw SigningSecret.Failure(description: "\(variable): not an unencrypted PEM private key", badSetting: true)
+            throw SigningSecret.Failure(
+                description: "\(variable): not an unencrypted PEM private key", badSetting: true)
         }
     }
 }

@@ -47,7 +47,8 @@ enum CredentialSetup {
             if let password = postgres.gatewayPassword { own = try own.setting("password", to: password.text) }
             return (own, "GATEWAY_POSTGRES_USER")
         } catch {
-            throw SigningSecret.Failure(description: "GATEWAY_POSTGRES_USER: not a valid PostgreSQL connection setting", badSetting: true)
+            throw SigningSecret.Failure(
+                description: "GATEWAY_POSTGRES_USER: not a valid PostgreSQL connection setting", badSetting: true)
         }
     }
 

@@ -16,7 +16,8 @@ enum MasterKeySetup {
     ) throws -> (encryption: EventEncryption, generatedPath: String?) {
         if let configured = settings.portalMasterKey {
             guard let key = MasterKey(secret: configured.bytes) else {
-                throw SigningSecret.Failure(description: "PORTAL_MASTER_KEY: must be at least 32 bytes", badSetting: true)
+                throw SigningSecret.Failure(
+                    description: "PORTAL_MASTER_KEY: must be at least 32 bytes", badSetting: true)
             }
             return (EventEncryption(masterKey: key), nil)
         }
@@ -34,7 +35,8 @@ enum MasterKeySetup {
         }
         let secret = try SigningSecret.generatedFile("master_key", in: settings.portalDataDirectory)
         guard let key = MasterKey(secret: secret) else {
-            throw SigningSecret.Failure(description: "PORTAL_MASTER_KEY: \(path) holds fewer than 32 bytes", badSetting: true)
+            throw SigningSecret.Failure(
+                description: "PORTAL_MASTER_KEY: \(path) holds fewer than 32 bytes", badSetting: true)
         }
         return (EventEncryption(masterKey: key), existed ? nil : path)
     }

@@ -73,7 +73,8 @@ extension PortalRuntime {
             do {
                 return try JWTSigner.es256(privateKeyPEM: pem, kid: JWTSigner.keyID(forPrivateKeyPEM: pem))
             } catch {
-                throw StartError(description: "JWT_SIGNING_KEY_FILE: \(path) is not an unencrypted PEM P-256 key", badSetting: true)
+                throw StartError(
+                    description: "JWT_SIGNING_KEY_FILE: \(path) is not an unencrypted PEM P-256 key", badSetting: true)
             }
         }
     }
@@ -120,7 +121,8 @@ extension PortalRuntime {
         do {
             set = try JWKSet(json: Array(data))
         } catch {
-            throw StartError(description: "JWKS_FILE: \(path) is not a JWKS document ({\"keys\": [...]})", badSetting: true)
+            throw StartError(
+                description: "JWKS_FILE: \(path) is not a JWKS document ({\"keys\": [...]})", badSetting: true)
         }
         guard !set.keys.isEmpty else {
             let reasons = set.skipped.map { "key \($0.index): \($0.reason)" }.joined(separator: "; ")

@@ -33,7 +33,9 @@ extension PortalRuntime {
         for route in settings.routes.routes {
             guard let path = route.identityKeyFile else { continue }
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw StartError(description: "PORTAL_CONFIG: route \(route.prefix): cannot read identity_key_file", badSetting: true)
+                throw StartError(
+                    description: "PORTAL_CONFIG: route \(route.prefix): cannot read identity_key_file", badSetting: true
+                )
             }
             var key = Array(data)
             while key.last == UInt8(ascii: "\n") || key.last == UInt8(ascii: "\r") { key.removeLast() }

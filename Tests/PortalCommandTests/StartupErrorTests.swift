@@ -45,7 +45,10 @@ struct StartupErrorTests {
             (["REDIS_URL": "http://127.0.0.1"], "REDIS_URL"),
             (["REDIS_URL": "redis://:p@127.0.0.1", "REDIS_PASSWORD": "q"], "REDIS_PASSWORD"),
             (["RATE_LIMIT_FAIL_MODE": "sometimes"], "RATE_LIMIT_FAIL_MODE"),
-            (["TLS_ENABLED": "true", "TLS_CERT_PATH": "/etc/hostname", "TLS_KEY_PATH": "/etc/hostname"], "TLS_CERT_PATH"),
+            (
+                ["TLS_ENABLED": "true", "TLS_CERT_PATH": "/etc/hostname", "TLS_KEY_PATH": "/etc/hostname"],
+                "TLS_CERT_PATH"
+            ),
             (["AUDIT_SIGNING_KEY_FILE": "/nonexistent/signing.pem"], "AUDIT_SIGNING_KEY_FILE"),
             (["AUDIT_SIGNING_KEY_FILE": "/etc/hostname"], "AUDIT_SIGNING_KEY_FILE"),
             (["JWKS_FILE": "/nonexistent/jwks.json"], "JWKS_FILE"),
