@@ -6,8 +6,9 @@ extension AuthSettings {
     /// `JWKS_MIN_REFRESH_SECONDS` (1–3600), `JWKS_TIMEOUT_SECONDS` (0.1–60), `JWT_ISSUER`, `JWT_AUDIENCE`,
     /// `JWT_LEEWAY` (0–3600), `JWT_SIGNING_ALGORITHM` (`HS256`, `ES256`), `JWT_SIGNING_KEY_FILE`,
     /// `REFRESH_TOKEN_EXPIRATION` (60–31536000), `CREDENTIAL_HMAC_KEY(_FILE)`, `CREDENTIAL_CACHE_REFRESH_SECONDS`
-    /// (0.05–300), `PASSWORD_HASH_THREADS` (1–64), `PASSWORD_HASH_QUEUE` (1–10000), `PASSWORD_HASH_PER_ADDRESS`
-    /// (1–100), `API_KEY_ROTATION_GRACE_SECONDS` (0–31536000), `BRUTE_FORCE_MAX_FAILURES` (1–100000),
+    /// (0.05–300), `CREDENTIAL_PURGE_INTERVAL_SECONDS` (60–604800), `PASSWORD_HASH_THREADS` (1–64),
+    /// `PASSWORD_HASH_QUEUE` (1–10000), `PASSWORD_HASH_PER_ADDRESS` (1–100), `API_KEY_ROTATION_GRACE_SECONDS`
+    /// (0–31536000), `BRUTE_FORCE_MAX_FAILURES` (1–100000),
     /// `BRUTE_FORCE_WINDOW_SECONDS` (1–86400), `BRUTE_FORCE_BAN_SECONDS` (1–86400 and at most the maximum),
     /// `BRUTE_FORCE_MAX_BAN_SECONDS` (1–31536000), `L01_IDENTITY_KEY(_FILE)`.
     /// - Throws: `ConfigError` naming the variable.
@@ -38,6 +39,8 @@ extension AuthSettings {
         try requireLength(settings.credentialHMACKey, "CREDENTIAL_HMAC_KEY")
         settings.credentialCacheRefreshSeconds = try env.durationSeconds(
             "CREDENTIAL_CACHE_REFRESH_SECONDS", default: 1, range: 0.05...300)
+        settings.credentialPurgeIntervalSeconds = try env.int(
+            "CREDENTIAL_PURGE_INTERVAL_SECONDS", default: 3600, range: 60...604_800)
         settings.passwordHashThreads = try env.int("PASSWORD_HASH_THREADS", default: 2, range: 1...64)
         settings.passwordHashQueue = try env.int("PASSWORD_HASH_QUEUE", default: 8, range: 1...10_000)
         settings.passwordHashPerAddress = try env.int("PASSWORD_HASH_PER_ADDRESS", default: 1, range: 1...100)

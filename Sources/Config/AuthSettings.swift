@@ -44,6 +44,9 @@ public struct AuthSettings: Sendable {
     /// `CREDENTIAL_CACHE_REFRESH_SECONDS`, default 1: how often API keys and revocations are re-read from the
     /// store into memory (changes made by this process apply at once).
     public var credentialCacheRefreshSeconds: Double = 1
+    /// `CREDENTIAL_PURGE_INTERVAL_SECONDS`, default 3600 (60 to 604800): how often the gateway deletes refresh
+    /// tokens and revocations that can no longer matter from the credential store.
+    public var credentialPurgeIntervalSeconds: Int = 3600
     /// `PASSWORD_HASH_THREADS`, default 2 (1–64): password checks (argon2id) that run at once, on threads of their
     /// own, apart from the store workers.
     public var passwordHashThreads: Int = 2

@@ -84,7 +84,8 @@ public final class CredentialCache: Sendable {
         let now = clock.unixSeconds()
         let usable = try store.apiKeys().filter { $0.isUsable(at: now) }
         let users = try store.users()
-        let revoked = try store.revokedTokens(expiringAfter: now)
+        // A token stays accepted until its exp plus the leeway; so does its revocation.
+        let revoked = try store.revokedTokens(expiringAfter: now - revocations.leewaySeconds)
         keys.withLock { table in
             table = Dictionary(usable.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         }

@@ -2,17 +2,25 @@ import PortalCore
 import Synchronization
 
 /// Revoked token ids in this process's memory: a set behind one `Mutex`, with an atomic count so that the
-/// common case, no revocation at all, takes no lock. Entries leave once their token would have expired anyway.
+/// common case, no revocation at all, takes no lock. Entries leave once their token would be refused anyway:
+/// when its `exp` plus the verifier's leeway has passed (a verifier still accepts a token up to `leewaySeconds`
+/// after `exp`, so forgetting it at `exp` would make a revoked token usable again).
 ///
 /// It is the whole list without Redis, and this gateway's own layer under `SharedRevocations` with it.
 public final class InMemoryRevocationList: Sendable {
     private let entries = Mutex<[String: Int64]>([:])
     private let held = Atomic<Int>(0)
     private let clock: any PortalClock
+    /// How long after its token's `exp` an entry stays, in seconds: the verifier's leeway (`JWT_LEEWAY`).
+    public let leewaySeconds: Int64
 
-    /// - Parameter clock: the wall clock that decides when an entry's token has expired.
-    public init(clock: any PortalClock = SystemClock()) {
+    /// - Parameters:
+    ///   - clock: the wall clock that decides when an entry's token has expired.
+    ///   - leewaySeconds: the verifier's leeway on `exp`; default 60, as `JWTVerifier.Configuration`'s.
+    public init(clock: any PortalClock = SystemClock(), leewaySeconds: Int64 = 60) {
+        precondition(leewaySeconds >= 0, "leewaySeconds must not be negative")
         self.clock = clock
+        self.leewaySeconds = leewaySeconds
     }
 
     /// Whether `tokenID` is revoked. Never blocks on I/O; takes no lock while the list is empty.
@@ -29,14 +37,16 @@ public final class InMemoryRevocationList: Sendable {
         }
     }
 
-    /// Adds every `(tokenID, untilUnixSeconds)` of a durable list and forgets entries past their end.
+    /// Adds every `(tokenID, untilUnixSeconds)` of a durable list and forgets entries whose token `exp` and the
+    /// leeway are behind.
     public func merge(_ list: [(tokenID: String, untilUnixSeconds: Int64)]) {
-        let now = clock.unixSeconds()
+        // Tokens with an `exp` after this may still be accepted.
+        let acceptedAfter = clock.unixSeconds() - leewaySeconds
         entries.withLock { table in
-            for (tokenID, until) in list where until > now {
+            for (tokenID, until) in list where until > acceptedAfter {
                 table[tokenID] = max(table[tokenID] ?? until, until)
             }
-            table = table.filter { $0.value > now }
+            table = table.filter { $0.value > acceptedAfter }
             held.store(table.count, ordering: .relaxed)
         }
     }

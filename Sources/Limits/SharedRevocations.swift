@@ -47,6 +47,9 @@ public final class SharedRevocations: Sendable {
     /// Stops the mirror's syncing.
     public func stop() { stopped.store(true, ordering: .relaxed) }
 
+    /// How long after its token's `exp` a revocation is still enforced: the verifier's leeway, in seconds.
+    public var leewaySeconds: Int64 { local.leewaySeconds }
+
     /// Whether revocations are shared with other gateways.
     public var isShared: Bool { store != nil }
 

@@ -153,3 +153,16 @@ public enum RefreshRedemption: Sendable, Equatable {
     /// No such token.
     case unknown
 }
+
+/// What one `CredentialStore.purgeExpired(at:leewaySeconds:)` deleted.
+public struct PurgedCredentials: Sendable, Equatable {
+    /// Refresh tokens of families that ended, none of whose access tokens is still accepted.
+    public var refreshTokens: Int
+    /// Revocations of access tokens past `exp` plus the leeway.
+    public var revocations: Int
+
+    public init(refreshTokens: Int, revocations: Int) {
+        self.refreshTokens = refreshTokens
+        self.revocations = revocations
+    }
+}

@@ -57,10 +57,20 @@ public protocol CredentialStore: Sendable {
 
     /// Records a revoked access token (idempotent).
     func revokeToken(_ token: RevokedToken) throws
-    /// Revoked tokens whose `exp` is after `now`: the set every gateway must refuse.
+    /// Revoked tokens whose `exp` is after `now`: the set every gateway must refuse when asked with `now` minus its
+    /// verifier's leeway (a token stays accepted that long past `exp`).
     func revokedTokens(expiringAfter now: Int64) throws -> [RevokedToken]
-    /// Forgets revocations and refresh tokens that expired before `now`.
-    func purgeExpired(before now: Int64) throws
+    /// Deletes the rows that can no longer matter, in one transaction.
+    ///
+    /// A verifier accepts a token until its `exp` plus the leeway (`JWT_LEEWAY`), so a revocation goes only once
+    /// `exp + leewaySeconds <= now`: earlier, the token would become usable again. A refresh token goes once its
+    /// family has ended (`expires_at <= now`) and no access token issued in the family is still accepted: until
+    /// then a spent token replayed must still revoke the family and with it those access tokens.
+    /// - Parameters:
+    ///   - now: Unix seconds; PostgreSQL never takes it past the database's own clock.
+    ///   - leewaySeconds: the verifier's leeway, 0 to 3600 seconds.
+    /// - Returns: how many rows of each kind were deleted.
+    func purgeExpired(at now: Int64, leewaySeconds: Int64) throws -> PurgedCredentials
 
     /// Throws unless the store answers now; for readiness probes.
     func ping() throws

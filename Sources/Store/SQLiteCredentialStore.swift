@@ -109,10 +109,25 @@ public final class SQLiteCredentialStore: CredentialStore {
         _ = try read { db in try db.scalarText("SELECT 1") }
     }
 
-    public func purgeExpired(before now: Int64) throws {
-        try write { db in
-            try db.query("DELETE FROM revoked_tokens WHERE expires_at <= ?", [.integer(now)])
-            try db.query("DELETE FROM refresh_tokens WHERE expires_at <= ?", [.integer(now)])
+    public func purgeExpired(at now: Int64, leewaySeconds: Int64) throws -> PurgedCredentials {
+        precondition((0...3600).contains(leewaySeconds), "leewaySeconds must be 0...3600")
+        // Tokens whose exp is after this are still accepted by a verifier with this leeway.
+        let acceptedAfter = now - leewaySeconds
+        return try write { db in
+            var purged = PurgedCredentials(refreshTokens: 0, revocations: 0)
+            try db.query(
+                "DELETE FROM revoked_tokens WHERE expires_at <= ? RETURNING jti", [.integer(acceptedAfter)]
+            ) { _ in purged.revocations += 1 }
+            // A family goes whole, once a replay of its spent tokens has nothing left to revoke.
+            try db.query(
+                """
+                DELETE FROM refresh_tokens WHERE expires_at <= ? AND NOT EXISTS (
+                    SELECT 1 FROM refresh_tokens AS live
+                    WHERE live.family_id = refresh_tokens.family_id AND live.access_expires_at > ?)
+                RETURNING token_hash
+                """, [.integer(now), .integer(acceptedAfter)]
+            ) { _ in purged.refreshTokens += 1 }
+            return purged
         }
     }
 

@@ -21,8 +21,11 @@ extension PortalRuntime {
         logger: Logger, clock: any PortalClock
     ) -> SharedState {
         let localBans = BanList(clock: clock)
-        let localRevocations = InMemoryRevocationList(clock: clock)
-        registry.gauge("revoked_tokens", help: "Revoked token ids held here until their tokens expire.") {
+        let localRevocations = InMemoryRevocationList(
+            clock: clock, leewaySeconds: Int64(settings.auth.jwtLeewaySeconds))
+        registry.gauge(
+            "revoked_tokens", help: "Revoked token ids held here until their tokens expire (plus JWT_LEEWAY)."
+        ) {
             Double(localRevocations.count)
         }
         guard let redis, let redisSettings = settings.redis else {

@@ -25,6 +25,8 @@ final class PortalRuntime {
     let tls: TLSContext?
     /// Purges events past their retention; nil without the data layer or without retention rules.
     var purger: RetentionPurger?
+    /// Purges expired refresh tokens and revocations; nil without a gateway.
+    var credentialPurger: CredentialPurger?
 
     private init(
         group: EventLoopGroup, servers: [(String, HTTPServer)], audit: AuditLog?, logger: Logger,
@@ -92,6 +94,7 @@ final class PortalRuntime {
         let auditMetrics = AuditMetrics(registry: registry)
         var pending: [(String, HTTPServer)] = []
         var tls: TLSContext?
+        var credentials: CredentialCache?
         if parts != .dataLayerOnly {
             let gateway: GatewayService
             do {
@@ -100,6 +103,7 @@ final class PortalRuntime {
                     settings: settings, registry: registry, logger: logger, group: group, gatewayKey: gatewayKey,
                     audit: &audit, auditMetrics: auditMetrics)
                 erasureTrail.attach(audit)
+                credentials = gateway.authentication?.credentials
             } catch {
                 PortalRuntime(group: group, servers: servers, audit: audit, logger: logger).stop(grace: 0)
                 throw error
@@ -165,6 +169,8 @@ final class PortalRuntime {
             purger.start()
             runtime.purger = purger
         }
+        runtime.credentialPurger = startCredentialPurger(
+            settings: settings, credentials: credentials, registry: registry, logger: logger)
         do {
             runtime.shipper = try startShipping(
                 settings: settings, parts: parts, gatewayKey: gatewayKey, audit: audit, group: group,
@@ -262,6 +268,7 @@ final class PortalRuntime {
     func stop(grace: Double) {
         let deadline = Duration.milliseconds(Int64(grace * 1000))
         purger?.stop()
+        credentialPurger?.stop()
         for (name, server) in servers.reversed() where name != "data layer" { server.shutdown(deadline: deadline) }
         if let audit, !audit.close() {
             logger.error("audit.close_incomplete")

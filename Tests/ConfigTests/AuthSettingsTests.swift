@@ -22,6 +22,7 @@ struct AuthSettingsTests {
         #expect(auth.bruteForceMaxFailures == 10 && auth.bruteForceWindowSeconds == 300)
         #expect(auth.bruteForceBanSeconds == 900 && auth.bruteForceMaxBanSeconds == 86_400)
         #expect(auth.apiKeyRotationGraceSeconds == 86_400 && auth.credentialCacheRefreshSeconds == 1)
+        #expect(auth.credentialPurgeIntervalSeconds == 3600)
     }
 
     @Test("every variable is read")
@@ -34,6 +35,7 @@ struct AuthSettingsTests {
                 "JWT_LEEWAY": "0", "JWT_SIGNING_ALGORITHM": "es256", "JWT_SIGNING_KEY_FILE": "/etc/es256.pem",
                 "REFRESH_TOKEN_EXPIRATION": "3600", "CREDENTIAL_HMAC_KEY_FILE": "/s/cred",
                 "CREDENTIAL_CACHE_REFRESH_SECONDS": "0.5", "API_KEY_ROTATION_GRACE_SECONDS": "600",
+                "CREDENTIAL_PURGE_INTERVAL_SECONDS": "60",
                 "BRUTE_FORCE_MAX_FAILURES": "30", "BRUTE_FORCE_WINDOW_SECONDS": "60", "BRUTE_FORCE_BAN_SECONDS": "10",
                 "BRUTE_FORCE_MAX_BAN_SECONDS": "40", "L01_IDENTITY_KEY": Self.strong + "-l01",
             ],
@@ -47,6 +49,7 @@ struct AuthSettingsTests {
         #expect(auth.signingKeyFile == "/etc/es256.pem")
         #expect(auth.refreshTokenExpirationSeconds == 3600 && auth.credentialHMACKey?.text == Self.strong)
         #expect(auth.credentialCacheRefreshSeconds == 0.5 && auth.apiKeyRotationGraceSeconds == 600)
+        #expect(auth.credentialPurgeIntervalSeconds == 60)
         #expect(auth.bruteForceMaxFailures == 30 && auth.bruteForceWindowSeconds == 60)
         #expect(auth.bruteForceBanSeconds == 10 && auth.bruteForceMaxBanSeconds == 40)
         #expect(auth.l01IdentityKey?.text == Self.strong + "-l01")
@@ -66,6 +69,9 @@ struct AuthSettingsTests {
             (["BRUTE_FORCE_MAX_FAILURES": "0"], "BRUTE_FORCE_MAX_FAILURES: expected an integer from 1"),
             (["BRUTE_FORCE_MAX_BAN_SECONDS": "60", "BRUTE_FORCE_BAN_SECONDS": "61"], "BRUTE_FORCE_BAN_SECONDS: "),
             (["JWKS_TIMEOUT_SECONDS": "0"], "JWKS_TIMEOUT_SECONDS: expected a duration"),
+            (["CREDENTIAL_PURGE_INTERVAL_SECONDS": "59"], "CREDENTIAL_PURGE_INTERVAL_SECONDS: expected an integer"),
+            (["CREDENTIAL_PURGE_INTERVAL_SECONDS": "604801"], "CREDENTIAL_PURGE_INTERVAL_SECONDS: expected an integer"),
+            (["CREDENTIAL_PURGE_INTERVAL_SECONDS": "1.5"], "CREDENTIAL_PURGE_INTERVAL_SECONDS: expected an integer"),
         ] as [([String: String], String)])
     func badValue(variables: [String: String], prefix: String) {
         #expect {

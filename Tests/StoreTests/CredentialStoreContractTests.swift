@@ -124,11 +124,79 @@ struct CredentialStoreContractTests {
         let revoked = try #require(try store.revokeRefreshFamily(tokenHash: "h1", at: 1000, reason: "logout"))
         #expect(revoked.map(\.tokenID) == ["j1"] && revoked[0].reason == "logout")
         #expect(try store.revokeRefreshFamily(tokenHash: "zzz", at: 1000, reason: "logout") == nil)
-        try store.purgeExpired(before: 5000)
+        #expect(
+            try store.purgeExpired(at: 5000, leewaySeconds: 60) == PurgedCredentials(refreshTokens: 1, revocations: 1))
         #expect(try store.revokedTokens(expiringAfter: 0).isEmpty)
         #expect(
             try store.redeemRefreshToken(tokenHash: "h1", replacement: Self.refresh("h3", jti: "j3"), at: 1)
                 == .unknown)
+    }
+
+    @Test(
+        "a purge keeps a revocation until its token's exp plus the leeway has passed, and counts what it deleted",
+        arguments: StoreKind.allCases)
+    func purgeRevocations(kind: StoreKind) throws {
+        let fixture = try CredentialStoreFixture(kind)
+        let store = fixture.store
+        let now: Int64 = 1_700_000_000
+        // Seconds past exp: with a 60 s leeway a token 30 s past it is still accepted, one 60 s past it no more.
+        for (jti, age) in [("past-61", 61), ("past-60", 60), ("past-30", 30), ("live", -600)] as [(String, Int64)] {
+            try store.revokeToken(RevokedToken(tokenID: jti, expiresAt: now - age, revokedAt: now - 900, reason: "x"))
+        }
+        #expect(
+            try store.purgeExpired(at: now, leewaySeconds: 60) == PurgedCredentials(refreshTokens: 0, revocations: 2))
+        #expect(Set(try store.revokedTokens(expiringAfter: 0).map(\.tokenID)) == ["past-30", "live"])
+        #expect(
+            try store.purgeExpired(at: now, leewaySeconds: 60) == PurgedCredentials(refreshTokens: 0, revocations: 0))
+        // Another 31 s and the one 30 s past exp is out of the leeway too; a smaller leeway purges sooner.
+        #expect(try store.purgeExpired(at: now + 31, leewaySeconds: 60).revocations == 1)
+        #expect(try store.purgeExpired(at: now + 600, leewaySeconds: 0).revocations == 1)
+        #expect(try fixture.reopen().revokedTokens(expiringAfter: 0).isEmpty)
+    }
+
+    @Test(
+        "a purge deletes a refresh family once it ended and its access tokens died; before, a replay still revokes",
+        arguments: StoreKind.allCases)
+    func purgeRefreshFamilies(kind: StoreKind) throws {
+        let fixture = try CredentialStoreFixture(kind)
+        let store = fixture.store
+        let now: Int64 = 1_700_000_000
+        func token(_ hash: String, _ family: String, expiresAt: Int64, accessExpiresAt: Int64) -> RefreshTokenRecord {
+            RefreshTokenRecord(
+                tokenHash: hash, familyID: family, subject: "alice", roles: [], scopes: [], issuedAt: now - 7200,
+                expiresAt: expiresAt, accessTokenID: "j-" + hash, accessExpiresAt: accessExpiresAt)
+        }
+        func rotates(_ hash: String, into replacement: RefreshTokenRecord, at time: Int64) throws -> Bool {
+            guard case .rotated = try store.redeemRefreshToken(tokenHash: hash, replacement: replacement, at: time)
+            else { return false }
+            return true
+        }
+        // "dead" ended 10 s ago, its access tokens long expired: both its tokens go.
+        try store.insertRefreshToken(token("d1", "dead", expiresAt: now - 10, accessExpiresAt: now - 3600))
+        let d2 = token("d2", "dead", expiresAt: 0, accessExpiresAt: now - 2400)
+        #expect(try rotates("d1", into: d2, at: now - 3000))
+        // "tail" ended too, but the access token of its last rotation lives 300 s more: the family stays.
+        try store.insertRefreshToken(token("t1", "tail", expiresAt: now - 10, accessExpiresAt: now - 400))
+        let t2 = token("t2", "tail", expiresAt: 0, accessExpiresAt: now + 300)
+        #expect(try rotates("t1", into: t2, at: now - 300))
+        // "open" has not ended: it stays whatever its access tokens.
+        try store.insertRefreshToken(token("o1", "open", expiresAt: now + 3600, accessExpiresAt: now - 3000))
+
+        #expect(
+            try store.purgeExpired(at: now, leewaySeconds: 60) == PurgedCredentials(refreshTokens: 2, revocations: 0))
+        let next = token("x", "x", expiresAt: 0, accessExpiresAt: now + 600)
+        #expect(try store.redeemRefreshToken(tokenHash: "d1", replacement: next, at: now) == .unknown)
+        // The spent t1 replayed: the family is still known, so the live access token is revoked.
+        guard case .replayed(_, let revoked) = try store.redeemRefreshToken(tokenHash: "t1", replacement: next, at: now)
+        else { Issue.record("the replay of t1 was not detected"); return }
+        #expect(revoked.map(\.tokenID) == ["j-t2"])
+
+        // 360 s on, t2's access token is exp plus the leeway behind: the family and its revocation go.
+        let later = now + 360
+        #expect(
+            try store.purgeExpired(at: later, leewaySeconds: 60) == PurgedCredentials(refreshTokens: 2, revocations: 1))
+        #expect(try store.redeemRefreshToken(tokenHash: "t2", replacement: next, at: later) == .unknown)
+        #expect(try rotates("o1", into: next, at: later), "the open family was purged")
     }
 
     @Test(

@@ -134,9 +134,10 @@ struct EventStoreContractTests {
         clock.advance(seconds: 60)
         let reopened = try fixture.reopen()
         #expect(try fixture.appliedMigrations(reopened) == firstMigrations)
-        // PostgreSQL keeps the credential tables in the same schema (migration 3) and the subject keys in
-        // migration 4; SQLite keeps credentials in their own file, and the subject keys in migration 3.
-        #expect(firstMigrations.map(\.version) == (kind == .postgres ? [1, 2, 3, 4] : [1, 2, 3]))
+        // PostgreSQL keeps the credential tables in the same schema (migration 3), the subject keys in
+        // migration 4 and the credential purge in 5; SQLite keeps credentials in their own file, and the subject
+        // keys in migration 3.
+        #expect(firstMigrations.map(\.version) == (kind == .postgres ? [1, 2, 3, 4, 5] : [1, 2, 3]))
         #expect(try reopened.list(EventQuery(limit: 10)).events.map(\.id) == ids)
         #expect(try reopened.append(sample("a")).version == 3)
     }

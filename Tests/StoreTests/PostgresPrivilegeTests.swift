@@ -155,7 +155,7 @@ struct PostgresPrivilegeTests {
                 in: database))
     }
 
-    @Test("the credential store as l09_service: the gateway's work succeeds; creating a user or purging is refused")
+    @Test("the credential store as l09_service: the gateway's work and purges succeed; writing users is refused")
     func credentialStoreUnderGatewayRole() throws {
         let (database, _) = try prepared()
         defer { server.dropDatabase(database) }
@@ -205,8 +205,66 @@ struct PostgresPrivilegeTests {
         } throws: {
             denied($0)
         }
-        #expect { try gateway.purgeExpired(before: 10_000) } throws: { denied($0) }
+        // The purge goes through the function: both refresh tokens of f1 and the three revocations are expired.
+        #expect(
+            try gateway.purgeExpired(at: 10_000, leewaySeconds: 60)
+                == PurgedCredentials(refreshTokens: 2, revocations: 3))
+        #expect(try gateway.revokedTokens(expiringAfter: 0).isEmpty)
         #expect(try owner.users().map(\.username) == ["alice"])
+    }
+
+    @Test("l09_service deletes credentials only through purge_expired_credentials, which takes expired rows only")
+    func gatewayPurgesOnlyExpired() throws {
+        let (database, _) = try prepared()
+        defer { server.dropDatabase(database) }
+        let now = Int64(Date().timeIntervalSince1970)
+        try server.admin(
+            """
+            INSERT INTO mcp_documents.revoked_tokens VALUES ('gone', \(now - 61), 1, 'logout'),
+                ('leeway', \(now - 30), 1, 'logout'), ('live', \(now + 86_400), 1, 'logout');
+            INSERT INTO mcp_documents.refresh_tokens VALUES
+                ('ended', 'f1', 'alice', '', '', 1, \(now - 10), 'j1', \(now - 3600), 'spent'),
+                ('open', 'f2', 'alice', '', '', 1, \(now + 86_400), 'j2', \(now - 3600), 'active');
+            """, database: database)
+        let role = PostgresDatabaseSetup.gatewayRole
+        let purge = "SELECT * FROM mcp_documents.purge_expired_credentials"
+
+        // Told a time a year ahead, the function still goes by the database's clock: nothing live is deleted.
+        let ahead = try server.psql("\(purge)(\(now + 31_536_000), 60)", database: database, role: role)
+        #expect(ahead.status == 0 && ahead.rows == ["1|1"], "\(ahead.stderr)")
+        let revocations = "SELECT jti FROM mcp_documents.revoked_tokens ORDER BY jti"
+        #expect(try server.admin(revocations, database: database) == ["leeway", "live"])
+        #expect(try server.admin("SELECT token_hash FROM mcp_documents.refresh_tokens", database: database) == ["open"])
+        // A leeway outside what JWT_LEEWAY allows, or no time at all, is refused.
+        for arguments in ["\(now), -1", "\(now), 3601", "NULL, 60", "\(now), NULL"] {
+            let output = try server.psql("\(purge)(\(arguments))", database: database, role: role)
+            #expect(output.status != 0 && output.stderr.contains("leeway of 0 to 3600"), "\(arguments)")
+        }
+        #expect(try server.admin(revocations, database: database) == ["leeway", "live"])
+
+        // Direct deletes stay refused, and the function can be neither replaced nor called by another role.
+        let forbidden = [
+            "DELETE FROM mcp_documents.revoked_tokens WHERE expires_at < \(now)",
+            "DELETE FROM mcp_documents.refresh_tokens WHERE expires_at < \(now)",
+            """
+            CREATE OR REPLACE FUNCTION mcp_documents.purge_expired_credentials(now_seconds bigint, leeway_seconds bigint)
+            RETURNS TABLE (purged_refresh_tokens bigint, purged_revocations bigint)
+            LANGUAGE sql AS $$ SELECT 0::bigint, 0::bigint $$
+            """,
+            "ALTER FUNCTION mcp_documents.purge_expired_credentials(bigint, bigint) SECURITY INVOKER",
+        ]
+        for sql in forbidden { #expect(try refused(sql, as: role, in: database), "\(sql)") }
+        #expect(try refused("\(purge)(\(now), 60)", as: PostgresDatabaseSetup.dataLayerRole, in: database))
+
+        // It runs as the tables' owner with a search path no caller can change.
+        let definition = try server.admin(
+            """
+            SELECT p.prosecdef, p.proconfig::text, pg_get_userbyid(p.proowner) = t.tableowner
+            FROM pg_proc p, pg_tables t
+            WHERE p.proname = 'purge_expired_credentials' AND t.schemaname = 'mcp_documents'
+                AND t.tablename = 'revoked_tokens'
+            """, database: database)
+        #expect(definition == [#"t|{"search_path=pg_catalog, pg_temp"}|t"#])
     }
 
     @Test("no role but a superuser holds UPDATE, DELETE or TRUNCATE on audit records, and PUBLIC holds nothing")
@@ -233,9 +291,11 @@ struct PostgresPrivilegeTests {
                 has_schema_privilege('\(stranger)', 'mcp_documents', 'USAGE'),
                 has_schema_privilege('\(stranger)', 'public', 'CREATE'),
                 has_table_privilege('\(stranger)', 'mcp_documents.events', 'SELECT'),
-                has_table_privilege('\(stranger)', 'mcp_documents.audit_records', 'SELECT')
+                has_table_privilege('\(stranger)', 'mcp_documents.audit_records', 'SELECT'),
+                has_function_privilege(
+                    '\(stranger)', 'mcp_documents.purge_expired_credentials(bigint, bigint)', 'EXECUTE')
             """, database: database)
-        #expect(rows == ["f|f|f|f|f|f"])
+        #expect(rows == ["f|f|f|f|f|f|f"])
         // The owner (a superuser here) is stopped by the trigger instead.
         let output = try server.psql("DELETE FROM mcp_documents.audit_records", database: database)
         #expect(output.status != 0 && output.stderr.contains("append-only"))
@@ -245,19 +305,26 @@ struct PostgresPrivilegeTests {
     func idempotent() throws {
         let (database, first) = try prepared()
         defer { server.dropDatabase(database) }
-        #expect(first.first == "schema mcp_documents: applied migration 1, 2, 3, 4 (now at version 4)")
+        #expect(first.first == "schema mcp_documents: applied migration 1, 2, 3, 4, 5 (now at version 5)")
         let grants =
             "SELECT grantee, table_name, privilege_type FROM information_schema.role_table_grants "
             + "WHERE table_schema = 'mcp_documents' ORDER BY 1, 2, 3"
         let before = try server.admin(grants, database: database)
         let second = try PostgresDatabaseSetup.initialize(
             options: try server.options(database: database), dataLayerPassword: nil, gatewayPassword: nil)
-        #expect(second.first == "schema mcp_documents: up to date (version 4)")
+        #expect(second.first == "schema mcp_documents: up to date (version 5)")
         #expect(second.contains("role l01_service: exists with LOGIN only; password unchanged"))
         #expect(try server.admin(grants, database: database) == before)
         #expect(before.contains("l09_service|events|SELECT"))
         #expect(!before.contains { $0.hasPrefix("l09_service|events|INSERT") })
-        #expect(try server.admin("SELECT count(*) FROM mcp_documents.schema_migrations", database: database) == ["4"])
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.schema_migrations", database: database) == ["5"])
+        let executors = try server.admin(
+            """
+            SELECT r.rolname FROM pg_roles r
+            WHERE NOT r.rolsuper AND left(r.rolname, 3) <> 'pg_' AND has_function_privilege(
+                r.oid, 'mcp_documents.purge_expired_credentials(bigint, bigint)', 'EXECUTE')
+            """, database: database)
+        #expect(executors == ["l09_service"])
     }
 
     @Test("the store runs as l01_service; as l09_service its writes fail and nothing is written")
@@ -318,7 +385,7 @@ struct PostgresPrivilegeTests {
         #expect(failures.load(ordering: .relaxed) == 0)
         #expect(
             try server.admin("SELECT version FROM mcp_documents.schema_migrations ORDER BY 1", database: database) == [
-                "1", "2", "3", "4",
+                "1", "2", "3", "4", "5",
             ])
     }
 

@@ -9,7 +9,8 @@
 /// one family (each revoking the rows the other holds) run one after the other instead of deadlocking.
 ///
 /// The gateway's role (`l09_service`, see `PostgresDatabaseSetup`) may read users but not write them: `portal
-/// user` runs with the owner's connection. `purgeExpired` deletes, which only the owner may do.
+/// user` runs with the owner's connection. It may delete nothing either: `purgeExpired` calls the `SECURITY
+/// DEFINER` function `mcp_documents.purge_expired_credentials` (migration 5), which deletes only expired rows.
 public final class PostgresCredentialStore: CredentialStore {
     /// The connections this store uses.
     public let pool: PostgresConnectionPool
@@ -67,11 +68,16 @@ public final class PostgresCredentialStore: CredentialStore {
         _ = try run("SELECT 1")
     }
 
-    public func purgeExpired(before now: Int64) throws {
-        try transaction { db in
-            _ = try db.query("DELETE FROM mcp_documents.revoked_tokens WHERE expires_at <= $1", [.integer(now)])
-            _ = try db.query("DELETE FROM mcp_documents.refresh_tokens WHERE expires_at <= $1", [.integer(now)])
-        }
+    public func purgeExpired(at now: Int64, leewaySeconds: Int64) throws -> PurgedCredentials {
+        precondition((0...3600).contains(leewaySeconds), "leewaySeconds must be 0...3600")
+        // Through the function (migration 5), so that a role without DELETE may purge, and purge nothing else.
+        let rows = try run(
+            "SELECT purged_refresh_tokens, purged_revocations "
+                + "FROM mcp_documents.purge_expired_credentials($1::bigint, $2::bigint)",
+            [.integer(now), .integer(leewaySeconds)])
+        guard rows.count == 1 else { throw StoreError.corruptRow }
+        return PurgedCredentials(
+            refreshTokens: Int(try rows.integer(0, 0)), revocations: Int(try rows.integer(0, 1)))
     }
 
     /// A role or scope list as stored: space-separated.

@@ -12,10 +12,11 @@
 ///   reads sealed payloads only as ciphertext; on the credential tables what
 ///   verifying keys, logging users in and rotating refresh tokens takes, and no `DELETE` anywhere:
 ///   `SELECT` on `users`; `SELECT, INSERT, UPDATE` on `api_keys` (the admin API creates, rotates and revokes
-///   keys) and `refresh_tokens`; `SELECT, INSERT` on `revoked_tokens`.
+///   keys) and `refresh_tokens`; `SELECT, INSERT` on `revoked_tokens`; `EXECUTE` on the function
+///   `purge_expired_credentials`, which deletes expired refresh tokens and revocations and nothing else.
 ///   Users are written only with the owner's connection (`portal user`).
 /// - `l01_service` holds nothing on the credential tables.
-/// - `PUBLIC`: nothing on the database, the schema or its tables; no `CREATE` on schema `public`.
+/// - `PUBLIC`: nothing on the database, the schema, its tables or functions; no `CREATE` on schema `public`.
 ///
 /// Passwords are turned into SCRAM-SHA-256 verifiers on this side (`PQencryptPasswordConn`), so a plain
 /// password never travels to the server nor lands in its logs.
@@ -65,6 +66,8 @@ public enum PostgresDatabaseSetup {
                 "l09_service: granted SELECT on mcp_documents.users; SELECT, INSERT, UPDATE on "
                     + "mcp_documents.api_keys, mcp_documents.refresh_tokens; SELECT, INSERT on "
                     + "mcp_documents.revoked_tokens",
+                "functions in mcp_documents: revoked ALL from PUBLIC, l01_service, l09_service; granted EXECUTE on "
+                    + "mcp_documents.purge_expired_credentials to l09_service (deletes expired credentials only)",
                 "credential tables (users, api_keys, refresh_tokens, revoked_tokens): nothing for l01_service; "
                     + "users are written with the owner's connection (portal user)",
                 "audit_records: UPDATE, DELETE and TRUNCATE are refused by trigger for every role",
@@ -163,6 +166,8 @@ public enum PostgresDatabaseSetup {
             "GRANT SELECT ON mcp_documents.users TO l09_service",
             "GRANT SELECT, INSERT, UPDATE ON mcp_documents.api_keys, mcp_documents.refresh_tokens TO l09_service",
             "GRANT SELECT, INSERT ON mcp_documents.revoked_tokens TO l09_service",
+            // The gateway's only way to delete: expired refresh tokens and revocations, through the function.
+            "GRANT EXECUTE ON FUNCTION mcp_documents.purge_expired_credentials(bigint, bigint) TO l09_service",
         ]
         for statement in statements { try connection.execute(statement, deadline: deadline) }
     }

@@ -163,6 +163,46 @@ enum PostgresMigrations {
                     ADD COLUMN key_id text, ADD COLUMN format smallint NOT NULL DEFAULT 0
                 """,
             ]),
+        // Purging expired credentials for the gateway's role, which holds no DELETE: a SECURITY DEFINER function,
+        // run with the rights of its owner (the tables' owner), that deletes only rows that can no longer matter
+        // (see `CredentialStore.purgeExpired`) and never takes `now_seconds` past the database's own clock. Rows
+        // another transaction holds are skipped (next run), so a purge never waits on a redemption. `portal db
+        // init` grants EXECUTE to l09_service alone.
+        PostgresMigration(
+            version: 5,
+            statements: [
+                """
+                CREATE FUNCTION mcp_documents.purge_expired_credentials(now_seconds bigint, leeway_seconds bigint)
+                RETURNS TABLE (purged_refresh_tokens bigint, purged_revocations bigint)
+                LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+                DECLARE
+                    cutoff bigint;
+                    accepted_after bigint;
+                BEGIN
+                    IF now_seconds IS NULL OR leeway_seconds IS NULL OR leeway_seconds NOT BETWEEN 0 AND 3600 THEN
+                        RAISE EXCEPTION 'purge_expired_credentials: now and a leeway of 0 to 3600 s are required'
+                            USING ERRCODE = 'invalid_parameter_value';
+                    END IF;
+                    cutoff := LEAST(now_seconds, floor(extract(epoch FROM clock_timestamp()))::bigint);
+                    accepted_after := cutoff - leeway_seconds;
+                    DELETE FROM mcp_documents.revoked_tokens WHERE jti IN (
+                        SELECT jti FROM mcp_documents.revoked_tokens WHERE expires_at <= accepted_after
+                        FOR UPDATE SKIP LOCKED);
+                    GET DIAGNOSTICS purged_revocations = ROW_COUNT;
+                    DELETE FROM mcp_documents.refresh_tokens WHERE token_hash IN (
+                        SELECT ended.token_hash FROM mcp_documents.refresh_tokens AS ended
+                        WHERE ended.expires_at <= cutoff AND NOT EXISTS (
+                            SELECT 1 FROM mcp_documents.refresh_tokens AS live
+                            WHERE live.family_id = ended.family_id AND live.access_expires_at > accepted_after)
+                        FOR UPDATE SKIP LOCKED);
+                    GET DIAGNOSTICS purged_refresh_tokens = ROW_COUNT;
+                    RETURN NEXT;
+                END
+                $$
+                """,
+                // Functions are executable by PUBLIC unless revoked.
+                "REVOKE ALL ON FUNCTION mcp_documents.purge_expired_credentials(bigint, bigint) FROM PUBLIC",
+            ]),
     ]
 
     /// The newest version this build knows.
