@@ -154,6 +154,39 @@ public enum RefreshRedemption: Sendable, Equatable {
     case unknown
 }
 
+/// What a store must do to redeem a refresh token, decided from the stored record alone, so that every store
+/// applies the same rules and only carries out the writes.
+enum RefreshRedemptionStep: Equatable {
+    /// Nothing to write: answer this.
+    case answer(RefreshRedemption)
+    /// A spent token came back: whoever holds the family now cannot be told from a thief. Revoke the family and
+    /// answer `.replayed`.
+    case revokeFamily
+    /// Mark the token spent and store `successor` (same family, subject, grants and end), then answer `.rotated`.
+    case rotate(successor: RefreshTokenRecord)
+}
+
+extension RefreshTokenRecord {
+    /// The step that redeeming this token at `now` takes, with `replacement` as the new token's hash and
+    /// access token; everything else the successor inherits.
+    func redemptionStep(replacement: RefreshTokenRecord, at now: Int64) -> RefreshRedemptionStep {
+        switch status {
+        case .revoked: return .answer(.revoked)
+        case .spent: return .revokeFamily
+        case .active:
+            guard now < expiresAt else { return .answer(.expired) }
+            var next = replacement
+            next.familyID = familyID
+            next.subject = subject
+            next.roles = roles
+            next.scopes = scopes
+            next.expiresAt = expiresAt
+            next.status = .active
+            return .rotate(successor: next)
+        }
+    }
+}
+
 /// What one `CredentialStore.purgeExpired(at:leewaySeconds:)` deleted.
 public struct PurgedCredentials: Sendable, Equatable {
     /// Refresh tokens of families that ended, none of whose access tokens is still accepted.

@@ -21,25 +21,16 @@ extension SQLiteCredentialStore {
     {
         try write { db in
             guard let token = try Self.refreshToken(tokenHash, db) else { return .unknown }
-            switch token.status {
-            case .revoked:
-                return .revoked
-            case .spent:
-                // A spent token came back: whoever holds the family now cannot be told from a thief.
+            switch token.redemptionStep(replacement: replacement, at: now) {
+            case .answer(let answer):
+                return answer
+            case .revokeFamily:
                 let revoked = try Self.revokeFamily(token.familyID, now: now, reason: "refresh_replay", db)
                 return .replayed(token, revokedAccessTokens: revoked)
-            case .active:
-                guard now < token.expiresAt else { return .expired }
+            case .rotate(let successor):
                 try db.query(
                     "UPDATE refresh_tokens SET status = 'spent' WHERE token_hash = ?", [.text(tokenHash)])
-                var next = replacement
-                next.familyID = token.familyID
-                next.subject = token.subject
-                next.roles = token.roles
-                next.scopes = token.scopes
-                next.expiresAt = token.expiresAt
-                next.status = .active
-                try Self.insert(next, db)
+                try Self.insert(successor, db)
                 return .rotated(token)
             }
         }

@@ -24,26 +24,17 @@ extension PostgresCredentialStore {
             // The row lock makes a second redemption (another gateway) wait until this one commits; it then
             // reads the token spent and revokes the family, so at most one redemption ever rotates.
             guard let token = try Self.lockedRefreshToken(tokenHash, db) else { return .unknown }
-            switch token.status {
-            case .revoked:
-                return .revoked
-            case .spent:
-                // A spent token came back: whoever holds the family now cannot be told from a thief.
+            switch token.redemptionStep(replacement: replacement, at: now) {
+            case .answer(let answer):
+                return answer
+            case .revokeFamily:
                 let revoked = try Self.revokeFamily(token.familyID, now: now, reason: "refresh_replay", db)
                 return .replayed(token, revokedAccessTokens: revoked)
-            case .active:
-                guard now < token.expiresAt else { return .expired }
+            case .rotate(let successor):
                 _ = try db.query(
                     "UPDATE mcp_documents.refresh_tokens SET status = 'spent' WHERE token_hash = $1",
                     [.text(tokenHash)])
-                var next = replacement
-                next.familyID = token.familyID
-                next.subject = token.subject
-                next.roles = token.roles
-                next.scopes = token.scopes
-                next.expiresAt = token.expiresAt
-                next.status = .active
-                _ = try db.query(Self.insertRefresh, Self.values(next))
+                _ = try db.query(Self.insertRefresh, Self.values(successor))
                 return .rotated(token)
             }
         }
