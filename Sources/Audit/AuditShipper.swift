@@ -42,7 +42,7 @@ public final class AuditShipper: Sendable {
         }
     }
 
-    struct State {
+    struct State: AuditThreadState {
         var stopping = false
         var done = false
         /// The store's last sequence for this source, once known.
@@ -82,10 +82,7 @@ public final class AuditShipper: Sendable {
 
     /// Starts the shipper's thread.
     public func start() {
-        let loop = loop
-        let thread = Thread { loop.run() }
-        thread.name = "audit-shipper"
-        thread.start()
+        state.start(loop, name: "audit-shipper")
     }
 
     /// Asks the thread to stop after its current attempt and waits for it, at most `timeoutMilliseconds`.
@@ -93,11 +90,7 @@ public final class AuditShipper: Sendable {
     /// - Returns: whether the thread stopped in time.
     @discardableResult
     public func stop(timeoutMilliseconds: Int = 5000) -> Bool {
-        state.withLock { $0.stopping = true }
-        state.broadcast()
-        return state.wait(
-            until: { $0.done }, timeoutNanoseconds: UInt64(max(0, timeoutMilliseconds)) * 1_000_000
-        ) { _, done in done }
+        state.stopThread(timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// The last sequence the store acknowledged for this source; 0 until the store has answered.
@@ -125,7 +118,7 @@ public final class AuditShipper: Sendable {
 
 /// The shipper's thread. `@unchecked Sendable`: handed once to its thread and used only there; shared state
 /// is reached only through the `ConditionLock`.
-final class AuditShipperLoop: @unchecked Sendable {
+final class AuditShipperLoop: AuditThreadLoop, @unchecked Sendable {
     private let follower: AuditFileFollower
     private let source: String
     private let transport: any AuditBatchTransport

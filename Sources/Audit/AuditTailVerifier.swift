@@ -10,7 +10,7 @@ import PortalCore
 /// gauge then stays behind `audit_records_total`, which is what the alert watches. Signed checkpoints are left
 /// to `portal audit verify`, which an operator runs over the whole trail.
 public final class AuditTailVerifier: Sendable {
-    struct State {
+    struct State: AuditThreadState {
         var stopping = false
         var done = false
         var verified: UInt64 = 0
@@ -41,20 +41,13 @@ public final class AuditTailVerifier: Sendable {
 
     /// Starts the verifier's thread.
     public func start() {
-        let loop = loop
-        let thread = Thread { loop.run() }
-        thread.name = "audit-verifier"
-        thread.start()
+        state.start(loop, name: "audit-verifier")
     }
 
     /// Stops the thread, waiting at most `timeoutMilliseconds`.
     @discardableResult
     public func stop(timeoutMilliseconds: Int = 5000) -> Bool {
-        state.withLock { $0.stopping = true }
-        state.broadcast()
-        return state.wait(
-            until: { $0.done }, timeoutNanoseconds: UInt64(max(0, timeoutMilliseconds)) * 1_000_000
-        ) { _, done in done }
+        state.stopThread(timeoutMilliseconds: timeoutMilliseconds)
     }
 
     /// The last sequence whose record, and every one before it, verified; 0 before the first round.
@@ -75,7 +68,7 @@ public final class AuditTailVerifier: Sendable {
 
 /// The verifier's thread. `@unchecked Sendable`: handed once to its thread and used only there; shared state
 /// is reached only through the `ConditionLock`.
-final class AuditTailVerifierLoop: @unchecked Sendable {
+final class AuditTailVerifierLoop: AuditThreadLoop, @unchecked Sendable {
     private let follower: AuditFileFollower
     private let path: String
     private let key: HMACKey
