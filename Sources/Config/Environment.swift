@@ -3,8 +3,8 @@ import Foundation
 /// The variables that settings are read from: the real process environment, plus a `.env` file when present.
 ///
 /// A `.env` value never overrides the real environment. Every variable whose name ends in `_PASSWORD`,
-/// `_SECRET`, `_KEY` or `_KEYS` may instead be given through a `*_FILE` twin naming a file whose contents
-/// (minus one trailing newline) are the value, as Docker secrets are mounted. The twin is read when the
+/// `_SECRET`, `_KEY`, `_KEYS` or `_KEY_PREVIOUS` may instead be given through a `*_FILE` twin naming a file whose
+/// contents (minus one trailing newline) are the value, as Docker secrets are mounted. The twin is read when the
 /// variable is asked for, so an unrelated broken `*_FILE` never stops start-up.
 public struct Environment: Sendable {
     /// The merged variables: real environment first, `.env` filling the gaps.
@@ -50,7 +50,7 @@ public struct Environment: Sendable {
 
     /// Whether `name` may be given through a `*_FILE` twin.
     public static func acceptsFileTwin(_ name: String) -> Bool {
-        ["_PASSWORD", "_SECRET", "_KEY", "_KEYS"].contains { name.hasSuffix($0) }
+        ["_PASSWORD", "_SECRET", "_KEY", "_KEYS", "_KEY_PREVIOUS"].contains { name.hasSuffix($0) }
     }
 
     /// The raw value of `name`, resolving its `*_FILE` twin; nil when neither is set.

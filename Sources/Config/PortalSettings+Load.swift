@@ -90,11 +90,8 @@ extension PortalSettings {
         // Data-layer keys, Redis and PostgreSQL.
         settings.l01APIKeys = try env.secretList("L01_API_KEYS")
         settings.gatewayL01APIKey = try env.secret("GATEWAY_L01_API_KEY")
-        settings.portalMasterKey = try env.secret("PORTAL_MASTER_KEY")
-        if let key = settings.portalMasterKey, key.byteCount < minimumJWTSecretBytes {
-            throw .invalidValue(
-                "PORTAL_MASTER_KEY", expected: "at least \(minimumJWTSecretBytes) bytes", got: "<redacted>")
-        }
+        settings.portalMasterKey = try masterKey("PORTAL_MASTER_KEY", from: env)
+        settings.portalMasterKeyPrevious = try masterKey("PORTAL_MASTER_KEY_PREVIOUS", from: env)
         settings.redis = try RedisSettings.load(from: env)
         settings.rateLimitBackend = try RateLimitBackendSettings.load(from: env)
         settings.postgres = try PostgresSettings.load(from: env)
@@ -154,12 +151,26 @@ extension PortalSettings {
         if let key = auth.credentialHMACKey { keys.append((key, "CREDENTIAL_HMAC_KEY")) }
         if let key = auth.l01IdentityKey { keys.append((key, "L01_IDENTITY_KEY")) }
         if let key = portalMasterKey { keys.append((key, "PORTAL_MASTER_KEY")) }
+        if let key = portalMasterKeyPrevious { keys.append((key, "PORTAL_MASTER_KEY_PREVIOUS")) }
         for (key, variable) in keys {
             try Self.refuseExample(key, variable)
             guard key.byteCount >= Self.minimumJWTSecretBytes else {
                 throw ConfigError.weakSecret(variable, reason: "must be at least \(Self.minimumJWTSecretBytes) bytes")
             }
         }
+    }
+
+    /// A master-key setting, `PORTAL_MASTER_KEY` or `PORTAL_MASTER_KEY_PREVIOUS` (or its `_FILE` twin): at least
+    /// `minimumJWTSecretBytes` bytes; the value is never repeated. For the commands that read only the store's
+    /// settings too. That the two differ is checked where both keys are known, which in development may be a
+    /// generated file.
+    /// - Returns: nil when neither the variable nor its twin is set.
+    public static func masterKey(_ name: String, from env: Environment) throws(ConfigError) -> SecretValue? {
+        guard let key = try env.secret(name) else { return nil }
+        guard key.byteCount >= minimumJWTSecretBytes else {
+            throw .invalidValue(name, expected: "at least \(minimumJWTSecretBytes) bytes", got: "<redacted>")
+        }
+        return key
     }
 
     private static func refuseExample(_ secret: SecretValue, _ variable: String) throws(ConfigError) {

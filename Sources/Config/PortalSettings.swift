@@ -99,6 +99,10 @@ public struct PortalSettings: Sendable {
     /// `PORTAL_MASTER_KEY(_FILE)`: at least 32 bytes; wraps the per-subject data keys that encrypt event payloads
     /// and metadata. Nil: production refuses to run a data layer; development generates `$PORTAL_DATA_DIR/master_key`.
     public var portalMasterKey: SecretValue?
+    /// `PORTAL_MASTER_KEY_PREVIOUS(_FILE)`: during a master-key rotation, the key being rotated away from (at
+    /// least 32 bytes, not the current key). It unwraps the data keys it wrapped; nothing new is wrapped by it.
+    /// Nil (the default) outside a rotation.
+    public var portalMasterKeyPrevious: SecretValue?
     /// `LOOP_THREADS`, default the number of active cores: event-loop threads.
     public var loopThreads: Int = PortalSettings.activeCoreCount
     /// `SHUTDOWN_GRACE_SECONDS`, default 10 seconds: how long in-flight requests may finish on shutdown.

@@ -28,6 +28,17 @@ public protocol EventStore: Sendable {
     /// key is refused instead of answering every sealed read with an error.
     func masterKeyIDsInUse() throws -> Set<String>
 
+    /// Master-key rotation: re-wraps every live key that the previous master key wrapped (the subject's data
+    /// keys and the store's subject-hash key) under the current one, `batchSize` keys per transaction. Keys and
+    /// subject hashes stay the same, so data layers that hold both master keys read and write throughout.
+    /// Idempotent, and safe to interrupt: each batch commits whole, and a second call re-wraps what is left.
+    /// - Parameter batchSize: the most keys re-wrapped in one transaction.
+    /// - Throws: `StoreError` (`noMasterKey` when the store was opened without encryption or without a previous
+    ///   master key, `wrongMasterKey` when it holds keys of a third one, `undecryptable` for a key that does not
+    ///   open); the batches committed before the failure stay re-wrapped.
+    /// - Precondition: `batchSize` is at least 1.
+    func rewrapKeys(batchSize: Int) throws -> MasterKeyRotation
+
     /// Throws unless the store can answer a trivial query now; for readiness probes.
     func ping() throws
 }

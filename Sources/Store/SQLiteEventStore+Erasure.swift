@@ -1,7 +1,7 @@
 extension SQLiteEventStore {
     public func eraseSubject(_ subjectID: String, actor: String) throws -> SubjectErasure {
         guard let encryption else { throw StoreError.noMasterKey }
-        let subjectHash = encryption.masterKey.subjectHash(subjectID)
+        let subjectHash = try subjectHashKey(encryption).hash(subjectID)
         let now = clock.unixNanoseconds() / 1000
         let recordID = EventID.make()
         let (keyIDs, events) = try writer.withLock { db -> ([String], Int) in
@@ -55,15 +55,5 @@ extension SQLiteEventStore {
                 .text(SubjectErasure.recordPayload(subjectHash: subjectHash, actor: actor, keys: keys, events: events)),
                 .integer(now), .integer(EventFormat.plaintext.rawValue), .text(aggregateID),
             ])
-    }
-
-    public func masterKeyIDsInUse() throws -> Set<String> {
-        try writer.withLock { db in
-            var ids: Set<String> = []
-            try db.query("SELECT DISTINCT master_key_id FROM subject_keys WHERE wrapped_key IS NOT NULL") { row in
-                if let id = row.text(0) { ids.insert(id) }
-            }
-            return ids
-        }
     }
 }

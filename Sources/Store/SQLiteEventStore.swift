@@ -62,7 +62,7 @@ public final class SQLiteEventStore: EventStore {
     public func append(_ event: NewEvent) throws -> StoredEvent {
         let id = EventID.make()
         let createdAt = clock.unixNanoseconds() / 1000
-        let subjectHash = encryption?.masterKey.subjectHash(event.aggregateID)
+        let subjectHash = try encryption.map { try subjectHashKey($0).hash(event.aggregateID) }
         return try writer.withLock { db in
             // The version must be read and written under one write lock, or two appends race; it is read before
             // sealing, which binds it.

@@ -13,9 +13,11 @@ enum EraseCommand {
         nothing more. Safe while portal serve runs.
 
         Settings: the store as for portal serve (PORTAL_DATA_DIR for SQLite, or DATABASE_URL / POSTGRES_HOST),
-        and the same PORTAL_MASTER_KEY(_FILE) as the data layer (in development, $PORTAL_DATA_DIR/master_key).
+        and the same PORTAL_MASTER_KEY(_FILE) as the data layer (in development, $PORTAL_DATA_DIR/master_key);
+        during a master-key rotation, PORTAL_MASTER_KEY_PREVIOUS(_FILE) as well.
 
-        Errors: E9971 the store cannot be opened, E9972 the erasure failed (nothing was changed).
+        Errors: E9971 the store cannot be opened, E9972 the erasure failed (nothing was changed), E9973 the store
+        holds data keys of a master key that is not configured.
         """
 
     static func run(_ raw: [String]) throws -> Int32 {
@@ -31,12 +33,7 @@ enum EraseCommand {
             throw UsageError("--subject: expected 1-128 of [A-Za-z0-9._:-], not starting with erased: or subject:")
         }
         let env = try Environment.load()
-        var settings = PortalSettings()
-        settings.portalEnvironment = try env.enumeration("PORTAL_ENV", default: PortalEnvironment.development)
-        settings.portalDataDirectory = try env.string("PORTAL_DATA_DIR").flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
-        settings.portalMasterKey = try env.secret("PORTAL_MASTER_KEY")
-        settings.postgres = try PostgresSettings.load(from: env)
-        if settings.portalEnvironment == .production { try settings.postgres?.requireProductionTLS() }
+        let settings = try MasterKeySetup.storeSettings(env)
         let encryption = try MasterKeySetup.encryption(settings, creating: false).encryption
         let store: any EventStore
         do {

@@ -25,6 +25,8 @@ enum PortalCLI {
           db init          Prepare a PostgreSQL database: schema, roles l01_service/l09_service, grants.
           backup           Create, verify and restore encrypted backups of the store (AES-256-GCM).
           erase            Erase a data subject: destroy its data keys, overwrite its events (right to erasure).
+          master-key rotate
+                           Re-wrap the data keys of PORTAL_MASTER_KEY_PREVIOUS under PORTAL_MASTER_KEY.
           help             Show this text.
 
         Settings come from the environment and an optional .env file; see README.md.
@@ -54,6 +56,7 @@ enum PortalCLI {
             case "db": return try DBCommand.run(rest)
             case "backup": return try BackupCommand.run(rest)
             case "erase": return try EraseCommand.run(rest)
+            case "master-key": return try MasterKeyCommand.run(rest)
             case "help", "--help", "-h":
                 printOut(usage)
                 return 0

@@ -236,4 +236,18 @@ struct PortalSettingsTests {
             "\(error)".contains("PORTAL_MASTER_KEY")
         }
     }
+
+    @Test("PORTAL_MASTER_KEY_PREVIOUS: unset by default, read from its _FILE twin, refused when short, never echoed")
+    func previousMasterKey() throws {
+        #expect(try load([:]).portalMasterKeyPrevious == nil)
+        let fromFile = try load(
+            ["PORTAL_MASTER_KEY_PREVIOUS_FILE": "/s/previous"], files: ["/s/previous": Self.strongSecret + "\n"])
+        #expect(fromFile.portalMasterKeyPrevious?.text == Self.strongSecret)
+        #expect { try load(["PORTAL_MASTER_KEY_PREVIOUS": "hunter2-short"]) } throws: { error in
+            "\(error)".contains("PORTAL_MASTER_KEY_PREVIOUS") && !"\(error)".contains("hunter2")
+        }
+        #expect { try load(["PORTAL_MASTER_KEY_PREVIOUS_FILE": "/s/missing"]) } throws: { error in
+            "\(error)".contains("PORTAL_MASTER_KEY_PREVIOUS")
+        }
+    }
 }

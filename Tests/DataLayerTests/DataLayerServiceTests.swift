@@ -13,6 +13,7 @@ private struct FailingStore: EventStore {
     func list(_ query: EventQuery) throws -> EventPage { throw StoreError.step(5, "list") }
     func ping() throws { throw StoreError.open(14) }
     func masterKeyIDsInUse() throws -> Set<String> { throw StoreError.open(14) }
+    func rewrapKeys(batchSize: Int) throws -> MasterKeyRotation { throw StoreError.open(14) }
     func eraseSubject(_ subjectID: String, actor: String) throws -> SubjectErasure {
         throw StoreError.step(10, "erase")
     }

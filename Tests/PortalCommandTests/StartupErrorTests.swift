@@ -13,7 +13,8 @@ struct StartupErrorTests {
         for command in ["audit verify", "audit tail", "audit search", "backup", "erase", "db init"] {
             #expect(top.stdout.contains("\n  \(command) "), "portal --help omits \(command)")
         }
-        for command in [["serve", "--help"], ["token", "--help"], ["gateway", "--help"]] {
+        #expect(top.stdout.contains("\n  master-key rotate\n"), "portal --help omits master-key rotate")
+        for command in [["serve", "--help"], ["token", "--help"], ["gateway", "--help"], ["master-key", "--help"]] {
             let outcome = try PortalProcess.run(command, environment: env, in: dir)
             #expect(outcome.status == 0, "\(command)")
             #expect(outcome.stdout.contains("Usage: portal"), "\(command)")
@@ -54,6 +55,15 @@ struct StartupErrorTests {
             (["JWKS_FILE": "/nonexistent/jwks.json"], "JWKS_FILE"),
             (["JWKS_FILE": "/etc/hostname"], "JWKS_FILE"),
             (["PORTAL_MASTER_KEY": "too-short"], "PORTAL_MASTER_KEY"),
+            (["PORTAL_MASTER_KEY_PREVIOUS": "prev-too-short"], "PORTAL_MASTER_KEY_PREVIOUS"),
+            (["PORTAL_MASTER_KEY_PREVIOUS_FILE": "/nonexistent/previous"], "PORTAL_MASTER_KEY_PREVIOUS"),
+            (
+                [
+                    "PORTAL_MASTER_KEY": "the-same-master-key-given-twice-0123456789",
+                    "PORTAL_MASTER_KEY_PREVIOUS": "the-same-master-key-given-twice-0123456789",
+                ],
+                "PORTAL_MASTER_KEY_PREVIOUS"
+            ),
         ] as [([String: String], String)])
     func badSetting(overrides: [String: String], variable: String) throws {
         let dir = try PortalProcess.temporaryDirectory()
@@ -63,7 +73,7 @@ struct StartupErrorTests {
         #expect(outcome.status == 2, "a bad setting exits 2: \(outcome.stderr)")
         #expect(outcome.stderrLines.count == 1, "expected one line, got: \(outcome.stderr)")
         #expect(outcome.stderr.contains(variable), "\(outcome.stderr)")
-        for name in ["JWT_SECRET", "PORTAL_MASTER_KEY"] {
+        for name in ["JWT_SECRET", "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_PREVIOUS"] {
             if let secret = overrides[name] { #expect(!outcome.stderr.contains(secret)) }
         }
     }

@@ -1,11 +1,15 @@
 import Crypto
 import PortalCore
 
-/// The master key (`PORTAL_MASTER_KEY`): it wraps every subject's data key and keys the subject hashes.
+/// A master key (`PORTAL_MASTER_KEY`, or `PORTAL_MASTER_KEY_PREVIOUS` during a rotation): it wraps every
+/// subject's data key and the store's subject-hash key.
 ///
 /// The configured secret is never used directly: HKDF-SHA256 (OpenSSL) derives from it an AES-256-GCM wrapping
 /// key, an HMAC-SHA256 key for subject hashes, and a public key id, each for its own purpose. The key id is
-/// stored beside every wrapped data key, so a later rotation can tell which master key wrapped which row.
+/// stored beside every wrapped key, so that a rotation can tell which master key wrapped which row.
+///
+/// The derived subject-hash key is used only to start a store's own (see `SubjectHashKey`): the store keeps
+/// that one across rotations, so subject hashes do not change with the master key.
 public final class MasterKey: Sendable {
     /// The shortest secret accepted, in bytes.
     public static let minimumByteCount = 32
@@ -13,7 +17,8 @@ public final class MasterKey: Sendable {
     /// A public name of this master key: 16 hex digits, the same for the same secret.
     public let id: String
     private let wrappingKey: [UInt8]
-    private let subjectHashKey: HMACKey
+    /// The subject-hash key this master key derives, which a store adopts when this key seals it first.
+    let derivedSubjectHashKey: SubjectHashKey
 
     /// - Returns: nil when `secret` is shorter than `minimumByteCount` bytes.
     public init?(secret: [UInt8]) {
@@ -27,18 +32,19 @@ public final class MasterKey: Sendable {
             }
         }
         wrappingKey = derive("story-portal master key v1 wrap")
-        subjectHashKey = HMACKey(secret: derive("story-portal master key v1 subject hash"))
+        derivedSubjectHashKey = SubjectHashKey(secret: derive("story-portal master key v1 subject hash"))
         id = String(Digest.hex(derive("story-portal master key v1 id")).prefix(16))
     }
 
-    /// The keyed hash that stands for `subjectID` wherever the store must find a subject without naming it:
-    /// 64 hex digits of HMAC-SHA256. Without the master key it cannot be reversed or checked against a guess.
+    /// The keyed hash of `subjectID` under this master key's derived subject-hash key: 64 hex digits of
+    /// HMAC-SHA256. It is the store's subject hash when this master key sealed the store first (the store keeps
+    /// that key through rotations, see `SubjectHashKey`).
     public func subjectHash(_ subjectID: String) -> String {
-        Digest.hex(subjectHashKey.authenticationCode(for: Array(("subject\u{0}" + subjectID).utf8)))
+        derivedSubjectHashKey.hash(subjectID)
     }
 
     /// `dataKey` sealed with AES-256-GCM under the wrapping key, bound to `keyID`: base64url of
-    /// nonce ‖ ciphertext ‖ tag.
+    /// nonce ‖ ciphertext ‖ tag. The subject-hash key is wrapped the same way, under its own key id.
     func wrap(_ dataKey: [UInt8], keyID: String) -> String {
         do {
             let box = try AESGCM.seal(dataKey, key: wrappingKey, authenticating: Self.wrapContext(keyID))

@@ -3,7 +3,7 @@ extension PostgresEventStore {
     /// are unreachable by any query or backup (`portal backup` exports live rows), see docs/encryption-at-rest.md.
     public func eraseSubject(_ subjectID: String, actor: String) throws -> SubjectErasure {
         guard let encryption else { throw StoreError.noMasterKey }
-        let subjectHash = encryption.masterKey.subjectHash(subjectID)
+        let subjectHash = try subjectHashKey(encryption).hash(subjectID)
         let now = clock.unixNanoseconds() / 1000
         let recordID = EventID.make()
         let (keyIDs, events) = try pool.withConnection { connection, deadline in
@@ -44,14 +44,5 @@ extension PostgresEventStore {
         encryption.cache.destroy(keyIDs)
         return SubjectErasure(
             subjectHash: subjectHash, destroyedKeys: keyIDs.count, erasedEvents: events, recordID: recordID)
-    }
-
-    public func masterKeyIDsInUse() throws -> Set<String> {
-        try pool.withConnection { connection, deadline in
-            let rows = try connection.query(
-                "SELECT DISTINCT master_key_id FROM mcp_documents.subject_keys WHERE wrapped_key IS NOT NULL",
-                deadline: deadline)
-            return Set((0..<rows.count).compactMap { rows.text($0, 0) })
-        }
     }
 }

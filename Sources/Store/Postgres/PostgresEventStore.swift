@@ -43,7 +43,7 @@ public final class PostgresEventStore: EventStore {
     public func append(_ event: NewEvent) throws -> StoredEvent {
         let id = EventID.make()
         let clockMicroseconds = clock.unixNanoseconds() / 1000
-        let subjectHash = encryption?.masterKey.subjectHash(event.aggregateID)
+        let subjectHash = try encryption.map { try subjectHashKey($0).hash(event.aggregateID) }
         var freshKey: (keyID: String, key: [UInt8])?
         let (sequence, version, createdAt) = try pool.withConnection { connection, deadline in
             try connection.transaction(deadline: deadline) { () throws -> (Int64, Int64, Int64) in

@@ -1,0 +1,141 @@
+import Foundation
+import PostgresTestSupport
+import Testing
+
+@testable import Store
+
+/// `portal master-key rotate` run as an operator would: the built binary, on SQLite beside a running portal, and
+/// on PostgreSQL.
+@Suite("portal master-key rotate")
+struct MasterKeyCommandTests {
+    static let oldKey = "rotate-old-master-key-" + UUID().uuidString
+    static let newKey = "rotate-new-master-key-" + UUID().uuidString
+    static let thirdKey = "rotate-third-master-key-" + UUID().uuidString
+
+    static func encryption(_ secret: String, previous: String? = nil) throws -> EventEncryption {
+        EventEncryption(
+            masterKey: try #require(MasterKey(secret: Array(secret.utf8))),
+            previous: try previous.map { try #require(MasterKey(secret: Array($0.utf8))) })
+    }
+
+    /// Two events for each of `count` subjects.
+    static func write(_ count: Int, to store: any EventStore) throws -> [StoredEvent] {
+        try (0..<count).flatMap { index in
+            try (0..<2).map { round in
+                try store.append(EraseCommandTests.person("user-\(index)", "User \(index) round \(round)"))
+            }
+        }
+    }
+
+    /// Checks that no output line repeats any of the secrets.
+    static func expectNoSecret(_ outcome: PortalProcess.Outcome) {
+        for secret in [oldKey, newKey, thirdKey] {
+            #expect(!outcome.stdout.contains(secret) && !outcome.stderr.contains(secret))
+        }
+    }
+
+    @Test("on SQLite beside a running portal holding both keys: batches, a rerun moves 0, then the new key alone")
+    func sqlite() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        let events = try Self.write(
+            5, to: try SQLiteEventStore(directory: data.path, encryption: Self.encryption(Self.oldKey)))
+        let previousFile = dir.appendingPathComponent("previous_master_key")
+        try Data((Self.oldKey + "\n").utf8).write(to: previousFile)
+        var env = PortalProcess.baseEnvironment(dataDirectory: data)
+        env["PORTAL_MASTER_KEY"] = Self.newKey
+
+        // Without the previous key there is nothing to rotate from, and the new key alone is refused by serve.
+        let missing = try PortalProcess.run(["master-key", "rotate"], environment: env, in: dir)
+        #expect(missing.status == 2 && missing.stderrLines.count == 1, "\(missing.stderr)")
+        #expect(missing.stderr.contains("PORTAL_MASTER_KEY_PREVIOUS"))
+        let refused = try PortalProcess.run(["serve"], environment: env, in: dir)
+        #expect(refused.status != 0 && refused.stderr.contains("master-key rotate"), "\(refused.stderr)")
+
+        // With both keys the portal serves, and the rotation runs beside it: 5 data keys + the subject-hash key.
+        env["PORTAL_MASTER_KEY_PREVIOUS_FILE"] = previousFile.path
+        let portal = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        let rotated = try PortalProcess.run(["master-key", "rotate", "--batch-size", "4"], environment: env, in: dir)
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.hasPrefix("ok: re-wrapped 6 key(s) in 2 batch(es)"), "\(rotated.stdout)")
+        #expect(rotated.stdout.contains("6 live key(s) under the current key, 0 left under the previous one"))
+        let again = try PortalProcess.run(["master-key", "rotate"], environment: env, in: dir)
+        #expect(again.status == 0 && again.stdout.hasPrefix("ok: re-wrapped 0 key(s) in 0 batch(es)"), "\(again)")
+        Self.expectNoSecret(rotated)
+        #expect(portal.terminate() == 0)
+
+        // The new key alone: serve starts, erase finds the subject by its unchanged hash, the rest reads.
+        env["PORTAL_MASTER_KEY_PREVIOUS_FILE"] = nil
+        let alone = try RunningPortal(
+            environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+        #expect(alone.terminate() == 0)
+        let erased = try PortalProcess.run(["erase", "--subject", "user-2"], environment: env, in: dir)
+        #expect(erased.stdout.hasPrefix("ok: erased subject user-2: destroyed 1 data key(s), overwrote 2 event(s)"))
+        let store = try SQLiteEventStore(directory: data.path, encryption: Self.encryption(Self.newKey))
+        #expect(try store.event(id: events[4].id)?.erased == true)
+        #expect(try events.filter { !$0.aggregateID.hasSuffix("-2") }.allSatisfy { try store.event(id: $0.id) == $0 })
+
+        // Bad usage exits 2; a missing store is not created.
+        for arguments in [["master-key"], ["master-key", "turn"], ["master-key", "rotate", "--batch-size", "0"]] {
+            #expect(try PortalProcess.run(arguments, environment: env, in: dir).status == 2, "\(arguments)")
+        }
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.oldKey
+        env["PORTAL_DATA_DIR"] = dir.appendingPathComponent("typo").path
+        let typo = try PortalProcess.run(["master-key", "rotate"], environment: env, in: dir)
+        #expect(typo.status == 1 && typo.stderr.contains("E9991"), "\(typo.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("typo/events.db").path))
+    }
+
+    @Test("on PostgreSQL: several batches, a rerun moves 0; a store of a third key is refused and left as it was")
+    func postgres() throws {
+        let server = PostgresServer.debian
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        let store = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: server.options(database: database), size: 1),
+            encryption: try Self.encryption(Self.oldKey))
+        defer { store.pool.close() }
+        let events = try Self.write(7, to: store)
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = PortalProcess.baseEnvironment(dataDirectory: dir.appendingPathComponent("data"))
+        env["DATABASE_URL"] =
+            "postgresql://\(server.superuser)@/\(database)?host=\(server.socketDirectory)&port=\(server.port)"
+        env["PORTAL_MASTER_KEY"] = Self.newKey
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.oldKey
+
+        let rotated = try PortalProcess.run(["master-key", "rotate", "--batch-size", "3"], environment: env, in: dir)
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.hasPrefix("ok: re-wrapped 8 key(s) in 3 batch(es)"), "\(rotated.stdout)")
+        Self.expectNoSecret(rotated)
+        let again = try PortalProcess.run(["master-key", "rotate", "--batch-size", "3"], environment: env, in: dir)
+        #expect(again.status == 0 && again.stdout.hasPrefix("ok: re-wrapped 0 key(s)"), "\(again.stdout)")
+        let newOnly = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: server.options(database: database), size: 1),
+            encryption: try Self.encryption(Self.newKey))
+        defer { newOnly.pool.close() }
+        #expect(try events.allSatisfy { try newOnly.event(id: $0.id) == $0 })
+        let keys = try server.admin(
+            "SELECT DISTINCT master_key_id FROM mcp_documents.subject_keys WHERE wrapped_key IS NOT NULL",
+            database: database)
+        #expect(keys == [try Self.encryption(Self.newKey).masterKey.id])
+        var erase = env
+        erase["PORTAL_MASTER_KEY_PREVIOUS"] = nil
+        let erased = try PortalProcess.run(["erase", "--subject", "user-6"], environment: erase, in: dir)
+        #expect(erased.stdout.hasPrefix("ok: erased subject user-6: destroyed 1 data key(s), overwrote 2 event(s)"))
+
+        // Rotating from a key that did not write the store: refused in one line, nothing moved.
+        env["PORTAL_MASTER_KEY"] = Self.thirdKey
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.oldKey
+        let foreign = try PortalProcess.run(["master-key", "rotate"], environment: env, in: dir)
+        #expect(foreign.status == 1 && foreign.stderrLines.count == 1 && foreign.stderr.contains("E9993"))
+        #expect(foreign.stderr.contains("PORTAL_MASTER_KEY_PREVIOUS"), "\(foreign.stderr)")
+        Self.expectNoSecret(foreign)
+        let unchanged = try server.admin(
+            "SELECT DISTINCT master_key_id FROM mcp_documents.subject_keys WHERE wrapped_key IS NOT NULL",
+            database: database)
+        #expect(unchanged == keys)
+    }
+}
