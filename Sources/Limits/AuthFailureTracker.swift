@@ -2,7 +2,8 @@ import PortalCore
 import Synchronization
 
 /// Counts failed authentications per address and per account and decides bans and account locks; the state
-/// behind `BruteForcePolicy`. A shared implementation (Redis) can stand in for `InMemoryAuthFailureTracker`.
+/// behind `BruteForcePolicy`, in this process. Failures counted by every gateway together live in Redis
+/// (`SharedAuthFailures`), beside this count, which decides alone while Redis cannot answer.
 ///
 /// An address is banned for its own failures only: `maxFailures` of them in the window, or, when an account
 /// reaches `maxFailures` failures from many addresses, at least `minAccountShare` of those. The account itself is
@@ -10,12 +11,21 @@ import Synchronization
 /// place.
 public protocol AuthFailureTracker: Sendable {
     /// Records one failure from `address` (against `account`, when known) at `now` (monotonic nanoseconds).
+    /// - Parameter limit: the failures that ban or lock, at most the policy's `maxFailures` (a gateway's share of
+    ///   a limit its peers enforce together); nil: `maxFailures`.
     /// - Returns: the bans and the account lock now due (empty when none is).
-    func recordFailure(address: String, account: String?, now: UInt64) -> BruteForceVerdict
+    func recordFailure(address: String, account: String?, now: UInt64, limit: Int?) -> BruteForceVerdict
     /// Forgets `account`'s failures: it authenticated successfully, or an operator lifted its lock.
     func forgetFailures(account: String)
     /// Forgets `address`'s failures (after an operator lifted its ban); its past bans still count.
     func forgetFailures(address: String)
+}
+
+extension AuthFailureTracker {
+    /// Records one failure and decides by the policy's `maxFailures`.
+    public func recordFailure(address: String, account: String?, now: UInt64) -> BruteForceVerdict {
+        recordFailure(address: address, account: account, now: now, limit: nil)
+    }
 }
 
 /// What one failure earned: bans of addresses, and perhaps a lock of the account it was against.
@@ -72,9 +82,11 @@ public final class InMemoryAuthFailureTracker: AuthFailureTracker {
         var offenses: [String: (count: Int, lastBan: UInt64)] = [:]
     }
 
-    private let policy: BruteForcePolicy
+    /// The limits.
+    public let policy: BruteForcePolicy
     private let maxTrackedKeys: Int
-    private let minAccountShare: Int
+    /// The failures an address must have made against a locked account to be banned with it.
+    public let minAccountShare: Int
     private let state = Mutex(State())
 
     /// - Parameters:
@@ -89,10 +101,12 @@ public final class InMemoryAuthFailureTracker: AuthFailureTracker {
         self.minAccountShare = minAccountShare
     }
 
-    public func recordFailure(address: String, account: String?, now: UInt64) -> BruteForceVerdict {
+    public func recordFailure(address: String, account: String?, now: UInt64, limit: Int?) -> BruteForceVerdict {
         let policy = policy
         let cap = maxTrackedKeys
         let window = policy.windowNanoseconds
+        // The newest `maxFailures` are kept whatever the limit, so that a call with the full limit still sees them.
+        let limit = min(max(limit ?? policy.maxFailures, 1), policy.maxFailures)
         return state.withLock { state -> BruteForceVerdict in
             func fresh(_ at: UInt64) -> Bool { now &- at < window }
             // Only the newest `maxFailures` matter to a decision.
@@ -141,7 +155,7 @@ public final class InMemoryAuthFailureTracker: AuthFailureTracker {
             }
 
             var verdict = BruteForceVerdict()
-            if fromAddress >= policy.maxFailures {
+            if fromAddress >= limit {
                 // The address's ban answers for its failures against the account too.
                 state.addresses[address] = nil
                 if let account { state.accounts[account]?.removeAll { $0.address == address } }
@@ -149,7 +163,7 @@ public final class InMemoryAuthFailureTracker: AuthFailureTracker {
                 verdict.addressBans.append(.init(address: address, ban: ban))
                 return verdict
             }
-            guard let account, entries.count >= policy.maxFailures else { return verdict }
+            guard let account, entries.count >= limit else { return verdict }
 
             // The account reached the limit: it is locked; only the addresses with a real share are banned.
             var shares: [String: Int] = [:]

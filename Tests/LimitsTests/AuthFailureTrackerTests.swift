@@ -67,4 +67,22 @@ struct AuthFailureTrackerTests {
             tracker.recordFailure(address: "a", account: nil, now: 5000 * Self.second).addressBans.first?.ban.offense
                 == 1)
     }
+
+    @Test(
+        "a smaller limit (a gateway's share while Redis is away) bans sooner; the full limit still sees every failure")
+    func shareLimit() {
+        let tracker = InMemoryAuthFailureTracker(policy: BruteForcePolicy(maxFailures: 6))
+        #expect(tracker.recordFailure(address: "a", account: nil, now: 1, limit: 3).isEmpty)
+        #expect(tracker.recordFailure(address: "a", account: nil, now: 2, limit: 3).isEmpty)
+        #expect(tracker.recordFailure(address: "a", account: nil, now: 3, limit: 3).addressBans.map(\.address) == ["a"])
+        for now in UInt64(4)...8 { #expect(tracker.recordFailure(address: "b", account: "bob", now: now).isEmpty) }
+        let sixth = tracker.recordFailure(address: "b", account: "bob", now: 9)
+        #expect(sixth.addressBans.first?.ban == BruteForceBan(seconds: 900, offense: 1, cause: .address, failures: 6))
+        // A limit past maxFailures is maxFailures; one below 1 is 1.
+        #expect(tracker.recordFailure(address: "c", account: nil, now: 10, limit: 0).addressBans.count == 1)
+        for now in UInt64(11)...15 {
+            #expect(tracker.recordFailure(address: "d", account: nil, now: now, limit: 99).isEmpty)
+        }
+        #expect(tracker.recordFailure(address: "d", account: nil, now: 16, limit: 99).addressBans.count == 1)
+    }
 }
