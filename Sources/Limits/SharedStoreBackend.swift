@@ -2,12 +2,12 @@ import Dispatch
 import Net
 import Synchronization
 
-/// What `SharedBans` and `SharedRevocations` need to use a shared store: the circuit in front of it, the loop
-/// their mirrors sync on and writes from outside the request path go out on, how often they sync, and who hears
-/// of failures.
+/// What `SharedBans`, `SharedRevocations` and `SharedAuthFailures` need to use a shared store: the circuit in
+/// front of it, the loop their mirrors sync on and writes from outside the request path go out on, how often they
+/// sync, and who hears of failures.
 ///
-/// Both stores talk to the same Redis, so they share one `SharedStoreBackend` and one circuit: an outage seen by
-/// either holds both to their last copy.
+/// All three talk to the same Redis, so they share one `SharedStoreBackend` and one circuit: an outage seen by
+/// any holds the lists to their last copy and the failure counts to each gateway's own.
 public struct SharedStoreBackend: Sendable {
     /// Opens after failures in a row; while open, syncs and writes wait for its probe.
     public let circuit: BackendCircuit
@@ -15,7 +15,8 @@ public struct SharedStoreBackend: Sendable {
     public let writeLoop: EventLoop
     /// How often each mirror asks the store whether its list changed (one small script call); default 1 s.
     public let syncIntervalNanoseconds: UInt64
-    /// Told of every failed call, with which store failed (`bans` or `revocations`); count it, never log it.
+    /// Told of every failed call, with which store failed (`bans`, `revocations` or `failures`); count it, never
+    /// log it.
     public let onError: @Sendable (_ store: String, SharedStoreError) -> Void
 
     /// - Parameters:

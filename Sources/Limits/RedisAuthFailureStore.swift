@@ -1,0 +1,166 @@
+import Crypto
+import Net
+import RESP
+import Redis
+
+/// Authentication failures counted by every gateway on the same Redis and key prefix, per address and per
+/// account, with the offenses that make repeat bans longer.
+///
+/// Each failure is one `EVALSHA` of `AuthFailureScript` (atomic, on Redis's clock), sent again as `EVAL` when
+/// Redis answers `NOSCRIPT`, as `RedisRateLimitStore` does. Keys, each expiring on its own:
+/// - `<prefix>failures:<address>`: the address's failure times, a window after its last failure;
+/// - `<prefix>failures:account:<digest>`: the account's failure times and addresses, the same;
+/// - `<prefix>offenses:<address>` and `<prefix>offenses:account:<digest>`: bans and locks so far, the offense
+///   memory after the last one.
+///
+/// An account is named by `digest` (the first 128 bits of its SHA-256, in hex), never by its name: a password
+/// typed into the name field must not sit in Redis. No password or token is ever sent. The script names the
+/// failure and offense keys of other addresses from inside, so the store wants a single Redis, not a cluster.
+public final class RedisAuthFailureStore: Sendable {
+    /// What the shared count decided for one failure.
+    public struct Answer: Sendable, Equatable {
+        /// The bans and the lock due, with lengths from the policy and offenses counted by every gateway.
+        public var verdict: BruteForceVerdict
+        /// The address was banned already (its ban not yet mirrored where it failed); the failure counted for
+        /// nothing.
+        public var addressWasBanned: Bool
+
+        /// - Parameters:
+        ///   - verdict: the bans and the lock due; default none.
+        ///   - addressWasBanned: whether the address was in the shared ban list already; default false.
+        public init(verdict: BruteForceVerdict = BruteForceVerdict(), addressWasBanned: Bool = false) {
+            self.verdict = verdict
+            self.addressWasBanned = addressWasBanned
+        }
+    }
+
+    private let client: RedisClient
+    private let failuresPrefix: String
+    private let offensesPrefix: String
+    private let banPrefix: String
+
+    /// - Parameters:
+    ///   - client: the Redis client.
+    ///   - keyPrefix: prepended to every key, the same as the ban store's; default `portal:`.
+    public init(client: RedisClient, keyPrefix: String = "portal:") {
+        self.client = client
+        failuresPrefix = keyPrefix + "failures:"
+        offensesPrefix = keyPrefix + "offenses:"
+        banPrefix = keyPrefix + "ban:"
+    }
+
+    /// The Lua text of one failure, as sent with `EVAL`.
+    public static var scriptSource: String { AuthFailureScript.source }
+
+    /// The SHA-1 that `EVALSHA` names the script by.
+    public static var scriptSHA1: String { AuthFailureScript.sha1 }
+
+    /// How an account is named in Redis: the first 128 bits of the SHA-256 of its name, in hex.
+    public static func digest(ofAccount account: String) -> String {
+        String(Digest.hex(Digest.sha256(Array(account.utf8))).prefix(32))
+    }
+
+    /// Counts one failure from `address` (against `account`, when known) and answers what it earned under
+    /// `policy`; `completion` runs once on `loop`'s thread.
+    /// - Parameter minAccountShare: the failures an address must have made against a locked account to be
+    ///   banned with it.
+    public func record(
+        address: String, account: String?, policy: BruteForcePolicy, minAccountShare: Int, on loop: EventLoop,
+        completion: @escaping @Sendable (Result<Answer, SharedStoreError>) -> Void
+    ) {
+        let failure = Failure(address: address, account: account, policy: policy, minAccountShare: minAccountShare)
+        client.send(command(AuthFailureScript.sha1, named: "EVALSHA", failure), on: loop) { [self] result in
+            if case .failure(let error) = result, error.kind == .errorReply, error.code == "NOSCRIPT" {
+                let eval = command(AuthFailureScript.source, named: "EVAL", failure)
+                client.send(eval, on: loop) { completion(Self.answer($0, policy: policy)) }
+                return
+            }
+            completion(Self.answer(result, policy: policy))
+        }
+    }
+
+    /// Forgets `address`'s failures (its ban was lifted); its offenses still count.
+    public func forget(
+        address: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
+    ) {
+        delete(failuresPrefix + address, on: loop, completion: completion)
+    }
+
+    /// Forgets `account`'s failures (it logged in, or its lock was lifted); its offenses still count.
+    public func forget(
+        account: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
+    ) {
+        delete(failuresPrefix + "account:" + Self.digest(ofAccount: account), on: loop, completion: completion)
+    }
+
+    private func delete(
+        _ key: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
+    ) {
+        client.send(RESPCommand(["DEL", key]), on: loop) { result in
+            completion(result.map { _ in () }.mapError(SharedStoreError.init))
+        }
+    }
+
+    /// One failure's facts, for building its command twice (`EVALSHA`, then perhaps `EVAL`).
+    struct Failure: Sendable {
+        let address: String
+        let account: String?
+        let policy: BruteForcePolicy
+        let minAccountShare: Int
+    }
+
+    /// `EVALSHA` (`script` is the SHA-1) or `EVAL` (`script` is the text) of one failure.
+    func command(_ script: String, named name: String, _ failure: Failure) -> RESPCommand {
+        let digest = failure.account.map { "account:" + Self.digest(ofAccount: $0) } ?? "account:-"
+        var command = RESPCommand(argumentCount: 16)
+        command.append(name)
+        command.append(script)
+        command.append("5")
+        command.append(failuresPrefix + failure.address)
+        command.append(failuresPrefix + digest)
+        command.append(banPrefix + failure.address)
+        command.append(offensesPrefix + failure.address)
+        command.append(offensesPrefix + digest)
+        // The window in microseconds, like the script's clock; offenses expire in milliseconds (PEXPIRE).
+        command.append(Int64(failure.policy.windowNanoseconds / 1000))
+        command.append(Int64(failure.policy.maxFailures))
+        command.append(Int64(failure.minAccountShare))
+        command.append(Int64(failure.policy.offenseMemoryNanoseconds / 1_000_000))
+        command.append(failuresPrefix)
+        command.append(offensesPrefix)
+        command.append(failure.address)
+        command.append(failure.account == nil ? "0" : "1")
+        return command
+    }
+
+    /// The answer from the script's reply, with ban lengths from `policy`.
+    static func answer(
+        _ result: Result<RESPValue, RedisError>, policy: BruteForcePolicy
+    ) -> Result<Answer, SharedStoreError> {
+        let malformed = SharedStoreError(RedisError(.protocolError, detail: "unexpected failure-count script reply"))
+        switch result {
+        case .failure(let error):
+            return .failure(SharedStoreError(error))
+        case .success(let reply):
+            guard let items = reply.arrayValue, let flag = items.first?.integerValue, items.count % 4 == 1 else {
+                return .failure(malformed)
+            }
+            var answer = Answer(addressWasBanned: flag == 1)
+            for index in stride(from: 1, to: items.count, by: 4) {
+                guard let cause = items[index].stringValue, let who = items[index + 1].stringValue,
+                    let offense = items[index + 2].integerValue, let failures = items[index + 3].integerValue,
+                    offense >= 1, failures >= 1
+                else { return .failure(malformed) }
+                let ban = BruteForceBan(
+                    seconds: policy.banSeconds(offense: Int(offense)), offense: Int(offense),
+                    cause: cause == "address" ? .address : .account, failures: Int(failures))
+                switch cause {
+                case "address", "account": answer.verdict.addressBans.append(.init(address: who, ban: ban))
+                case "lock": answer.verdict.accountLock = ban
+                default: return .failure(malformed)
+                }
+            }
+            return .success(answer)
+        }
+    }
+}
