@@ -53,10 +53,9 @@ extension AdminAPI {
             case .success(true): break
             }
             if address.hasPrefix(BruteForceGuard.accountPrefix) {
-                bruteForce.tracker.forgetFailures(
-                    account: String(address.dropFirst(BruteForceGuard.accountPrefix.count)))
+                bruteForce.forgetFailures(account: String(address.dropFirst(BruteForceGuard.accountPrefix.count)))
             } else {
-                bruteForce.tracker.forgetFailures(address: address)
+                bruteForce.forgetFailures(address: address)
             }
             record(.banLifted, call, reason: address)
             call.json(200, Array(#"{"lifted":\#(JSONEscaping.quoted(address))}"#.utf8))

@@ -3,10 +3,10 @@ import PortalCore
 import Telemetry
 
 /// Brute-force protection: failed authentications that look like guesses are counted per address and per
-/// account (`AuthFailureTracker`); past the limit the address is banned (`SharedBans`: this process, or every
-/// gateway through Redis) for a time that doubles on repeat. A banned address is refused before any other step,
-/// so its requests cost one memory read (with Redis, of this gateway's mirror) and slow nobody else. Failure counts
-/// stay per gateway; bans are what is shared.
+/// account (`AuthFailureTracker`, and with Redis `SharedAuthFailures`, every gateway's together); past the limit
+/// the address is banned (`SharedBans`: this process, or every gateway through Redis) for a time that doubles on
+/// repeat. A banned address is refused before any other step, so its requests cost one memory read (with Redis,
+/// of this gateway's mirror) and slow nobody else.
 ///
 /// When one account collects the failures of many addresses, the account is locked instead (key
 /// `account:<name>` in the same list, shared the same way): its password grants answer 429 E9450 while the lock
@@ -18,21 +18,24 @@ public final class BruteForceGuard: Sendable {
     /// The bans, consulted on every request.
     public let bans: SharedBans
     let tracker: any AuthFailureTracker
+    let shared: SharedAuthFailures?
     let clock: any PortalClock
     let added: Counter.Child?
     let refused: Counter.Child?
 
     /// - Parameters:
     ///   - bans: where bans live (this process, or shared).
-    ///   - tracker: where failures are counted.
+    ///   - tracker: where this gateway counts failures; it decides alone without `shared`.
+    ///   - shared: where every gateway counts them together (Redis); nil: this gateway's count decides.
     ///   - clock: monotonic time for windows.
     ///   - registry: registers the metrics when given.
     public init(
-        bans: SharedBans, tracker: any AuthFailureTracker, clock: any PortalClock = SystemClock(),
-        registry: MetricsRegistry? = nil
+        bans: SharedBans, tracker: any AuthFailureTracker, shared: SharedAuthFailures? = nil,
+        clock: any PortalClock = SystemClock(), registry: MetricsRegistry? = nil
     ) {
         self.bans = bans
         self.tracker = tracker
+        self.shared = shared
         self.clock = clock
         added = registry?.counter("bans_added_total", help: "Addresses banned for failed authentications.").labels([])
         refused = registry?.counter("banned_requests_total", help: "Requests refused because their address is banned.")
@@ -50,4 +53,70 @@ public final class BruteForceGuard: Sendable {
 
     /// The key a password account is locked under.
     static func key(forAccount username: String) -> String { accountPrefix + username }
+
+    /// Counts one failure from `address` (against `account`, when known) and calls `impose` once with the bans
+    /// and the lock it earned (the lock only for a `lockable` account), perhaps none. Never waits for Redis.
+    ///
+    /// Without a shared count, this gateway's own count decides at once. With one, the failure goes to Redis,
+    /// and until Redis answers whatever the own count would decide alone is held here (in this gateway's list
+    /// only, neither shared nor audited), so that a guesser who crossed the limit here is refused at once. The
+    /// answer, which counted every gateway's failures, then decides: its bans are imposed, the holds it did not
+    /// confirm are lifted. When Redis cannot answer, the own count decides: by `maxFailures` for a call that
+    /// failed, by the fail mode's `fallbackLimit` while the circuit is open.
+    func recordFailure(
+        address: String, account: String?, lockable: Bool, impose: @escaping @Sendable (BruteForceVerdict) -> Void
+    ) {
+        let now = clock.monotonicNanoseconds()
+        let tracker = tracker
+        func own(limit: Int? = nil) -> BruteForceVerdict {
+            var verdict = tracker.recordFailure(address: address, account: account, now: now, limit: limit)
+            if !lockable { verdict.accountLock = nil }
+            return verdict
+        }
+        guard let shared else { return impose(own()) }
+        guard shared.allowsRequest() else { return impose(own(limit: shared.fallbackLimit)) }
+
+        let local = own()
+        let held = hold(local, account: account)
+        shared.record(address: address, account: account) { [bans] result in
+            guard case .success(let answer) = result else { return impose(local) }
+            // The own count starts over where the shared one did, as it would have on its own decision.
+            var verdict = answer.verdict
+            for ban in verdict.addressBans { tracker.forgetFailures(address: ban.address) }
+            if verdict.accountLock != nil, let account { tracker.forgetFailures(account: account) }
+            if !lockable { verdict.accountLock = nil }
+
+            var confirmed = Set(verdict.addressBans.map(\.address))
+            if answer.addressWasBanned { confirmed.insert(address) }
+            if verdict.accountLock != nil, let account { confirmed.insert(Self.key(forAccount: account)) }
+            for key in held where !confirmed.contains(key) { bans.local.lift(key) }
+            impose(verdict)
+        }
+    }
+
+    /// Puts `verdict`'s bans and lock in force in this gateway's list alone, until the shared count decides.
+    /// - Returns: the keys held that were not banned already: the ones to lift if the shared count disagrees.
+    private func hold(_ verdict: BruteForceVerdict, account: String?) -> [String] {
+        var due = verdict.addressBans.map { (key: $0.address, seconds: $0.ban.seconds) }
+        if let lock = verdict.accountLock, let account {
+            due.append((Self.key(forAccount: account), lock.seconds))
+        }
+        return due.compactMap { key, seconds in
+            guard bans.local.remainingSeconds(key) == nil else { return nil }
+            bans.local.ban(key, forSeconds: seconds, reason: "pending")
+            return key
+        }
+    }
+
+    /// Forgets `account`'s failures here and, with Redis, everywhere: it logged in, or an operator lifted its lock.
+    func forgetFailures(account: String) {
+        tracker.forgetFailures(account: account)
+        shared?.forget(account: account)
+    }
+
+    /// Forgets `address`'s failures here and, with Redis, everywhere: an operator lifted its ban.
+    func forgetFailures(address: String) {
+        tracker.forgetFailures(address: address)
+        shared?.forget(address: address)
+    }
 }

@@ -30,20 +30,28 @@ extension GatewayService {
         return bruteForce.bans.remainingSeconds(BruteForceGuard.key(forAccount: username))
     }
 
-    /// Reports a successful password login: the account's failure window starts over.
+    /// Reports a successful password login: the account's failure window starts over (with Redis, on every
+    /// gateway).
     func noteSuccess(account: String) {
-        auth?.bruteForce?.tracker.forgetFailures(account: account)
+        auth?.bruteForce?.forgetFailures(account: account)
     }
 
     /// Reports a failed authentication; a guess counts towards a ban of its address and, for a password
-    /// account (`lockable`), a lock of the account. Each ban and lock is imposed and audited (`ban.added`) when due;
+    /// account (`lockable`), a lock of the account. Each ban and lock is imposed and audited (`ban.added`) when due
+    /// (with Redis, when the count every gateway shares answers, within a round trip; see `BruteForceGuard`);
     /// an address is never banned for failures that other addresses made against the same account.
     func noteFailure(_ kind: FailureKind, _ exchange: Exchange, account: String?, lockable: Bool = false) {
         guard kind == .guess, let bruteForce = auth?.bruteForce else { return }
-        let key = BruteForceGuard.key(for: exchange.client)
-        let now = bruteForce.clock.monotonicNanoseconds()
-        let verdict = bruteForce.tracker.recordFailure(address: key, account: account, now: now)
-        guard !verdict.isEmpty else { return }
+        let address = BruteForceGuard.key(for: exchange.client)
+        bruteForce.recordFailure(address: address, account: account, lockable: lockable) { [self] verdict in
+            impose(verdict, bruteForce, exchange, account: account)
+        }
+    }
+
+    /// Imposes each ban and the lock of `verdict` (on every gateway, with Redis), counts and audits them.
+    private func impose(
+        _ verdict: BruteForceVerdict, _ bruteForce: BruteForceGuard, _ exchange: Exchange, account: String?
+    ) {
         for (address, ban) in verdict.addressBans.map({ ($0.address, $0.ban) }) {
             let reason = "\(ban.cause.rawValue)_failures:\(ban.failures);seconds:\(ban.seconds);offense:\(ban.offense)"
             bruteForce.bans.ban(address, forSeconds: ban.seconds, reason: reason)
@@ -56,7 +64,7 @@ extension GatewayService {
             record.subject = ban.cause == .account ? account : exchange.subject
             self.record(.banAdded, outcome: .denied, record, reason: reason)
         }
-        guard lockable, let account, let lock = verdict.accountLock else { return }
+        guard let account, let lock = verdict.accountLock else { return }
         let reason = "account_lock:\(lock.failures);seconds:\(lock.seconds);offense:\(lock.offense)"
         bruteForce.bans.ban(BruteForceGuard.key(forAccount: account), forSeconds: lock.seconds, reason: reason)
         bruteForce.added?.increment()

@@ -61,6 +61,9 @@ final class GatewayHarness {
         var sharedSyncNanoseconds: UInt64 = 1_000_000_000
         /// Failures in a row that open the shared stores' circuit, and its cool-down in milliseconds.
         var sharedCircuit = (failures: 3, cooldownMilliseconds: UInt64(5_000))
+        /// With Redis and `bruteForce`: `RATE_LIMIT_FAIL_MODE` and `RATE_LIMIT_INSTANCES` for the failure counts.
+        var bruteForceFailMode = RateLimitFailMode.local
+        var bruteForceInstances = 1
     }
 
     /// The credential key of harnesses with credentials.
@@ -94,6 +97,8 @@ final class GatewayHarness {
     let revocations: SharedRevocations
     /// The shared stores' circuit; nil without Redis.
     let sharedCircuit: BackendCircuit?
+    /// Failure counts shared through Redis, when the options gave Redis and a brute-force policy.
+    let sharedFailures: SharedAuthFailures?
     private var stopped = false
 
     init(_ options: Options = Options()) throws {
@@ -124,8 +129,8 @@ final class GatewayHarness {
                 failureThreshold: options.sharedCircuit.failures,
                 cooldownNanoseconds: options.sharedCircuit.cooldownMilliseconds * 1_000_000, clock: SystemClock())
             let errors = registry.counter(
-                "shared_state_errors_total", help: "Ban and revocation calls Redis failed to answer.",
-                labelNames: ["store", "kind"])
+                "shared_state_errors_total",
+                help: "Ban, revocation and failure-count calls Redis failed to answer.", labelNames: ["store", "kind"])
             let backend = SharedStoreBackend(
                 circuit: circuit, writeLoop: group.loops[0], syncIntervalNanoseconds: options.sharedSyncNanoseconds
             ) { store, error in
@@ -139,10 +144,16 @@ final class GatewayHarness {
                 store: RedisRevocationStore(client: redis),
                 backend: backend)
             sharedCircuit = circuit
+            sharedFailures = options.bruteForce.map { policy in
+                SharedAuthFailures(
+                    store: RedisAuthFailureStore(client: redis), policy: policy, failMode: options.bruteForceFailMode,
+                    instances: options.bruteForceInstances, backend: backend)
+            }
         } else {
             bans = SharedBans(local: BanList(clock: clock))
             revocations = SharedRevocations(local: InMemoryRevocationList(clock: clock))
             sharedCircuit = nil
+            sharedFailures = nil
         }
         if options.withCredentials {
             let cache = CredentialCache(
@@ -159,9 +170,10 @@ final class GatewayHarness {
         let clock = self.clock
         let registry = self.registry
         let bans = self.bans
+        let sharedFailures = self.sharedFailures
         let bruteForce = options.bruteForce.map { policy in
             BruteForceGuard(
-                bans: bans, tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
+                bans: bans, tracker: InMemoryAuthFailureTracker(policy: policy), shared: sharedFailures, clock: clock,
                 registry: registry)
         }
         let kid = JWTSigner.keyID(forSecret: Self.secret)
