@@ -10,7 +10,7 @@ import Telemetry
 extension PortalRuntime {
     /// The gateway's authentication: keys from `JWT_SECRET` (or the development secret), `JWKS_FILE` and
     /// `JWKS_URL`, with `JWT_ISSUER`, `JWT_AUDIENCE` and `JWT_LEEWAY`, and the access policy of `PORTAL_CONFIG`;
-    /// bans and revocations in `shared`.
+    /// bans, revocations and (with Redis) failure counts in `shared`.
     static func makeAuthentication(
         settings: PortalSettings, shared: SharedState, registry: MetricsRegistry, logger: Logger, clock: any PortalClock
     ) throws -> GatewayAuthentication {
@@ -46,15 +46,20 @@ extension PortalRuntime {
             signer: signer, issuer: auth.jwtIssuer, audience: auth.jwtAudience,
             accessLifetimeSeconds: settings.jwtExpirationSeconds,
             refreshLifetimeSeconds: auth.refreshTokenExpirationSeconds, clock: clock)
-        let policy = BruteForcePolicy(
-            maxFailures: auth.bruteForceMaxFailures, windowSeconds: auth.bruteForceWindowSeconds,
-            baseBanSeconds: auth.bruteForceBanSeconds, maxBanSeconds: auth.bruteForceMaxBanSeconds)
         let bruteForce = BruteForceGuard(
-            bans: shared.bans, tracker: InMemoryAuthFailureTracker(policy: policy), clock: clock,
-            registry: registry)
+            bans: shared.bans, tracker: InMemoryAuthFailureTracker(policy: bruteForcePolicy(settings)),
+            shared: shared.failures, clock: clock, registry: registry)
         return GatewayAuthentication(
             keyRing: ring, jwks: refresher, policy: settings.access, credentials: credentials, tokens: tokens,
             bruteForce: bruteForce)
+    }
+
+    /// The brute-force limits of `BRUTE_FORCE_*`, the same for this gateway's count and the shared one.
+    static func bruteForcePolicy(_ settings: PortalSettings) -> BruteForcePolicy {
+        let auth = settings.auth
+        return BruteForcePolicy(
+            maxFailures: auth.bruteForceMaxFailures, windowSeconds: auth.bruteForceWindowSeconds,
+            baseBanSeconds: auth.bruteForceBanSeconds, maxBanSeconds: auth.bruteForceMaxBanSeconds)
     }
 
     /// The signer of issued tokens: HS256 under `JWT_SECRET` (or the development secret), or ES256 under the PEM

@@ -83,12 +83,7 @@ extension PortalRuntime {
         guard let redis, let redisSettings = settings.redis else { return memory }
 
         let backend = settings.rateLimitBackend
-        let failMode: RateLimitFailMode =
-            switch backend.failMode {
-            case .open: .open
-            case .closed: .closed
-            case .local: .local
-            }
+        let failMode = failMode(backend)
         let circuit = BackendCircuit(
             failureThreshold: backend.circuitFailures,
             cooldownNanoseconds: UInt64(backend.circuitCooldownSeconds * 1_000_000_000), clock: clock
@@ -111,5 +106,14 @@ extension PortalRuntime {
             store: RedisRateLimitStore(client: redis, keyPrefix: redisSettings.keyPrefix), failMode: failMode,
             instances: backend.instances, circuit: circuit, local: memory,
             onBackendError: { error in errors.labels([error.kind.rawValue]).increment() })
+    }
+
+    /// `RATE_LIMIT_FAIL_MODE`, for the shared limiter and the shared failure counts.
+    static func failMode(_ backend: RateLimitBackendSettings) -> RateLimitFailMode {
+        switch backend.failMode {
+        case .open: .open
+        case .closed: .closed
+        case .local: .local
+        }
     }
 }

@@ -7,14 +7,17 @@ import Telemetry
 
 extension PortalRuntime {
     /// Bans and revoked token ids as every gateway sees them: this process's lists, shared through Redis when
-    /// `REDIS_*` is set.
+    /// `REDIS_*` is set; and then the authentication failures every gateway counts together.
     struct SharedState {
         let bans: SharedBans
         let revocations: SharedRevocations
+        /// Nil without Redis: each gateway counts its own failures.
+        let failures: SharedAuthFailures?
     }
 
-    /// Builds the lists, and with Redis makes them mirrors of Redis's (synced every second): one circuit (the
-    /// `RATE_LIMIT_CIRCUIT_*` thresholds) whose opening and recovery are logged once each, errors counted in
+    /// Builds the lists, and with Redis makes them mirrors of Redis's (synced every second) and shares the failure
+    /// counts (`RATE_LIMIT_FAIL_MODE` and `RATE_LIMIT_INSTANCES` for the own count while Redis is away): one circuit
+    /// (the `RATE_LIMIT_CIRCUIT_*` thresholds) whose opening and recovery are logged once each, errors counted in
     /// `shared_state_errors_total{store,kind}`, and the circuit's state in `shared_state_circuit_state`.
     static func makeSharedState(
         _ settings: PortalSettings, redis: RedisClient?, group: EventLoopGroup, registry: MetricsRegistry,
@@ -30,7 +33,8 @@ extension PortalRuntime {
         }
         guard let redis, let redisSettings = settings.redis else {
             return SharedState(
-                bans: SharedBans(local: localBans), revocations: SharedRevocations(local: localRevocations))
+                bans: SharedBans(local: localBans), revocations: SharedRevocations(local: localRevocations),
+                failures: nil)
         }
 
         let backend = settings.rateLimitBackend
@@ -44,12 +48,14 @@ extension PortalRuntime {
             }
         }
         let errors = registry.counter(
-            "shared_state_errors_total", help: "Ban and revocation calls Redis failed to answer, by store and kind.",
+            "shared_state_errors_total",
+            help: "Ban, revocation and failure-count calls Redis failed to answer, by store and kind.",
             labelNames: ["store", "kind"])
         registry.gauge(
             "shared_state_circuit_state",
             help:
-                "Circuit in front of Redis for bans and revocations: 0 closed, 1 open (local lists decide), 2 probing."
+                "Circuit in front of Redis for bans, revocations and failure counts: 0 closed, 1 open (local ones "
+                + "decide), 2 probing."
         ) { Double(circuit.state.rawValue) }
         let shared = SharedStoreBackend(circuit: circuit, writeLoop: group.loops[0]) { store, error in
             errors.labels([store, error.label]).increment()
@@ -59,6 +65,9 @@ extension PortalRuntime {
             bans: SharedBans(local: localBans, store: RedisBanStore(client: redis, keyPrefix: prefix), backend: shared),
             revocations: SharedRevocations(
                 local: localRevocations, store: RedisRevocationStore(client: redis, keyPrefix: prefix, clock: clock),
-                backend: shared))
+                backend: shared),
+            failures: SharedAuthFailures(
+                store: RedisAuthFailureStore(client: redis, keyPrefix: prefix), policy: bruteForcePolicy(settings),
+                failMode: failMode(backend), instances: backend.instances, backend: shared))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RedisTestSupport
 import Testing
 
 /// Password guessing against `portal serve`, from two client addresses behind a trusted proxy.
@@ -38,5 +39,63 @@ struct BruteForceServeTests {
         let bans = audit.split(separator: "\n").filter { $0.contains(#""type":"ban.added""#) }
         #expect(bans.count == 1 && bans.first?.contains(#""client_address":"203.0.113.50""#) == true)
         #expect(!audit.contains(password) && !audit.contains("wrong-"))
+    }
+
+    @Test("two portal serve processes on one Redis: five wrong passwords at each from one address ban it at both")
+    func sharedAcrossProcesses() throws {
+        let server = try RedisServer()
+        let password = "the right and long passphrase"
+        var portals: [RunningPortal] = []
+        var directories: [URL] = []
+        defer {
+            for portal in portals { _ = portal.terminate() }
+            for directory in directories { try? FileManager.default.removeItem(at: directory) }
+            server.stop()
+        }
+        var tokenURLs: [String] = []
+        for _ in 0..<2 {
+            let dir = try PortalProcess.temporaryDirectory()
+            directories.append(dir)
+            var env = PortalProcess.baseEnvironment(dataDirectory: dir)
+            env["TRUSTED_PROXIES"] = "127.0.0.1/32"
+            env["RATE_LIMIT_REQUESTS_PER_MINUTE"] = "100000"
+            env["RATE_LIMIT_BURST"] = "10000"
+            let added = try PortalProcess.run(
+                ["user", "add", "carol", "--roles", "viewer"], environment: env, in: dir, stdin: password + "\n")
+            #expect(added.status == 0)
+            env["REDIS_URL"] = "redis://:\(server.password)@127.0.0.1:\(server.port)"
+            let portal = try RunningPortal(
+                environment: env, directory: dir, expectedListeners: ["gateway", "admin", "data layer"])
+            portals.append(portal)
+            tokenURLs.append("http://127.0.0.1:\(try #require(portal.ports["gateway"]))/auth/token")
+        }
+        func login(_ url: String, _ address: String, _ secret: String) throws -> Int {
+            try Curl.request([
+                "-X", "POST", url, "-H", "X-Forwarded-For: \(address)", "-d", "grant_type=password",
+                "-d", "username=carol", "--data-urlencode", "password=\(secret)",
+            ]).status
+        }
+
+        // Neither gateway sees ten failures; together they do.
+        for attempt in 0..<10 {
+            #expect(try login(tokenURLs[attempt % 2], "203.0.113.60", "wrong-\(attempt)") == 400, "attempt \(attempt)")
+        }
+        for url in tokenURLs {
+            let deadline = Date().addingTimeInterval(3)
+            var status = 0
+            while status != 429 && Date() < deadline {
+                status = try login(url, "203.0.113.60", password)
+                if status != 429 { usleep(50_000) }
+            }
+            #expect(status == 429, "\(url)")
+        }
+        #expect(try login(tokenURLs[0], "198.51.100.20", password) == 200)
+        #expect(try server.cli(["EXISTS", "portal:ban:203.0.113.60"]) == "1")
+        for portal in portals { #expect(portal.terminate() == 0) }
+        let bans = try directories.flatMap { dir in
+            try String(contentsOf: dir.appendingPathComponent("audit.log"), encoding: .utf8).split(separator: "\n")
+                .filter { $0.contains(#""type":"ban.added""#) }
+        }
+        #expect(bans.count == 1 && bans.first?.contains("address_failures:10;seconds:900;offense:1") == true)
     }
 }
