@@ -19,7 +19,7 @@ extension PortalRuntime {
         guard let gatewayKey else {
             throw StartError(
                 description: "GATEWAY_L01_API_KEY: is required to ship audit records to the data layer "
-                    + "(or set AUDIT_STORE_SINK=false)")
+                    + "(or set AUDIT_STORE_SINK=false)", badSetting: true)
         }
         let source = String(
             decoding: try SigningSecret.generatedFile("instance_id", in: settings.portalDataDirectory),

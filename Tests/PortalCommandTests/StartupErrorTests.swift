@@ -78,6 +78,17 @@ struct StartupErrorTests {
         }
     }
 
+    @Test("portal gateway without the data layer's service key is a bad setting: exit 2, one line naming it")
+    func gatewayWithoutServiceKey() throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outcome = try PortalProcess.run(
+            ["gateway"], environment: PortalProcess.baseEnvironment(dataDirectory: dir), in: dir)
+        #expect(outcome.status == 2, "\(outcome.stderr)")
+        #expect(outcome.stderrLines.count == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("GATEWAY_L01_API_KEY"), "\(outcome.stderr)")
+    }
+
     @Test("a PORTAL_CONFIG that repeats a member name is refused, naming the file's line and column")
     func repeatedConfigMember() throws {
         let dir = try PortalProcess.temporaryDirectory()
