@@ -51,7 +51,14 @@ struct MasterKeyCommandTests {
         #expect(missing.status == 2 && missing.stderrLines.count == 1, "\(missing.stderr)")
         #expect(missing.stderr.contains("PORTAL_MASTER_KEY_PREVIOUS"))
         let refused = try PortalProcess.run(["serve"], environment: env, in: dir)
-        #expect(refused.status != 0 && refused.stderr.contains("master-key rotate"), "\(refused.stderr)")
+        #expect(refused.status == 2 && refused.stderr.contains("master-key rotate"), "\(refused.stderr)")
+        // A previous key that did not write the store is a bad setting too, named as such.
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.thirdKey
+        let foreign = try PortalProcess.run(["serve"], environment: env, in: dir)
+        #expect(foreign.status == 2 && foreign.stderrLines.count == 1, "\(foreign.stderr)")
+        #expect(foreign.stderr.contains("PORTAL_MASTER_KEY_PREVIOUS to the key they were written with"))
+        Self.expectNoSecret(foreign)
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = nil
 
         // With both keys the portal serves, and the rotation runs beside it: 5 data keys + the subject-hash key.
         env["PORTAL_MASTER_KEY_PREVIOUS_FILE"] = previousFile.path
