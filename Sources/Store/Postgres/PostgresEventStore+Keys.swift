@@ -30,6 +30,15 @@ extension PostgresEventStore {
         return key
     }
 
+    /// Whether the database `pool` reaches holds a Story Portal store (its table of data keys). Asked before
+    /// opening one where a missing store must not be created: opening migrates, which would make an empty one.
+    public static func holdsStore(_ pool: PostgresConnectionPool) throws -> Bool {
+        try pool.withConnection { connection, deadline in
+            try connection.query("SELECT to_regclass('mcp_documents.subject_keys') IS NOT NULL", deadline: deadline)
+                .text(0, 0) == "t"
+        }
+    }
+
     public func masterKeyIDsInUse() throws -> Set<String> {
         try pool.withConnection { connection, deadline in try Self.liveMasterKeyIDs(connection, deadline: deadline) }
     }
