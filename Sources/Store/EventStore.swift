@@ -31,11 +31,13 @@ public protocol EventStore: Sendable {
     /// Master-key rotation: re-wraps every live key that the previous master key wrapped (the subject's data
     /// keys and the store's subject-hash key) under the current one, `batchSize` keys per transaction. Keys and
     /// subject hashes stay the same, so data layers that hold both master keys read and write throughout.
-    /// Idempotent, and safe to interrupt: each batch commits whole, and a second call re-wraps what is left.
-    /// - Parameter batchSize: the most keys re-wrapped in one transaction.
+    /// Idempotent, and safe to interrupt: each batch commits whole, and a second call re-wraps what is left. A key
+    /// that does not open under the previous master key is skipped and named in `skippedKeyIDs`; the rest move.
+    /// A store without any live key records nothing and moves nothing.
+    /// - Parameter batchSize: the most keys read for re-wrapping in one transaction.
     /// - Throws: `StoreError` (`noMasterKey` when the store was opened without encryption or without a previous
-    ///   master key, `wrongMasterKey` when it holds keys of a third one, `undecryptable` for a key that does not
-    ///   open); the batches committed before the failure stay re-wrapped.
+    ///   master key, `wrongMasterKey` when it holds keys of a third one, `undecryptable` when the store's
+    ///   subject-hash key does not open); the batches committed before the failure stay re-wrapped.
     /// - Precondition: `batchSize` is at least 1.
     func rewrapKeys(batchSize: Int) throws -> MasterKeyRotation
 

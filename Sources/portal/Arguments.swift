@@ -5,7 +5,7 @@ struct Arguments {
     private(set) var positionals: [String] = []
 
     /// Parses `raw` against the option names that take a value and the switches `flags` the command knows;
-    /// any other `--name` is refused.
+    /// any other `--name` is refused, and so is an option with a value given twice.
     init(_ raw: [String], valued: Set<String>, flags known: Set<String> = []) throws(UsageError) {
         var i = 0
         while i < raw.count {
@@ -20,6 +20,8 @@ struct Arguments {
                     name = String(name[..<eq])
                 }
                 if valued.contains(name) {
+                    // The last of two would win unseen: a script that sets a value twice gets an error instead.
+                    guard options[name] == nil else { throw UsageError("--\(name) is given more than once") }
                     if let inline {
                         options[name] = inline
                     } else {

@@ -75,8 +75,9 @@ enum MasterKeySetup {
 
     /// Refuses a store that holds live keys of a master key that is neither the current nor the previous one (a
     /// backup restored elsewhere, a key file lost or swapped, a new key set without the old one as previous):
-    /// every sealed read of them would fail, and an erasure would not find its subject. A development key this
-    /// start generated is removed again, so that the next start does not find it.
+    /// every sealed read of them would fail, and an erasure would not find its subject. The refusal names the
+    /// setting to change (exit status 2). A development key this start generated is removed again, so that the
+    /// next start does not find it.
     static func refuseForeignDataKeys(
         _ store: any EventStore, encryption: EventEncryption, generatedPath: String?
     ) throws {
@@ -95,11 +96,12 @@ enum MasterKeySetup {
             throw SigningSecret.Failure(
                 description: "PORTAL_MASTER_KEY_PREVIOUS: the store's data keys are wrapped by a master key that is "
                     + "neither PORTAL_MASTER_KEY nor PORTAL_MASTER_KEY_PREVIOUS (\(ids)); set "
-                    + "PORTAL_MASTER_KEY_PREVIOUS to the key they were written with")
+                    + "PORTAL_MASTER_KEY_PREVIOUS to the key they were written with", badSetting: true)
         }
         throw SigningSecret.Failure(
             description: "PORTAL_MASTER_KEY: the store's data keys are wrapped by another master key (\(ids)); set "
                 + "PORTAL_MASTER_KEY to the key they were written with (after a restore: the source's key), or, to "
-                + "rotate to this key, set PORTAL_MASTER_KEY_PREVIOUS to that key and run `portal master-key rotate`")
+                + "rotate to this key, set PORTAL_MASTER_KEY_PREVIOUS to that key and run `portal master-key rotate`",
+            badSetting: true)
     }
 }

@@ -51,7 +51,14 @@ struct MasterKeyCommandTests {
         #expect(missing.status == 2 && missing.stderrLines.count == 1, "\(missing.stderr)")
         #expect(missing.stderr.contains("PORTAL_MASTER_KEY_PREVIOUS"))
         let refused = try PortalProcess.run(["serve"], environment: env, in: dir)
-        #expect(refused.status != 0 && refused.stderr.contains("master-key rotate"), "\(refused.stderr)")
+        #expect(refused.status == 2 && refused.stderr.contains("master-key rotate"), "\(refused.stderr)")
+        // A previous key that did not write the store is a bad setting too, named as such.
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.thirdKey
+        let foreign = try PortalProcess.run(["serve"], environment: env, in: dir)
+        #expect(foreign.status == 2 && foreign.stderrLines.count == 1, "\(foreign.stderr)")
+        #expect(foreign.stderr.contains("PORTAL_MASTER_KEY_PREVIOUS to the key they were written with"))
+        Self.expectNoSecret(foreign)
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = nil
 
         // With both keys the portal serves, and the rotation runs beside it: 5 data keys + the subject-hash key.
         env["PORTAL_MASTER_KEY_PREVIOUS_FILE"] = previousFile.path
@@ -78,8 +85,16 @@ struct MasterKeyCommandTests {
         #expect(try events.filter { !$0.aggregateID.hasSuffix("-2") }.allSatisfy { try store.event(id: $0.id) == $0 })
 
         // Bad usage exits 2; a missing store is not created.
-        for arguments in [["master-key"], ["master-key", "turn"], ["master-key", "rotate", "--batch-size", "0"]] {
-            #expect(try PortalProcess.run(arguments, environment: env, in: dir).status == 2, "\(arguments)")
+        let badUsage = [
+            ["master-key"], ["master-key", "turn"], ["master-key", "rotate", "--batch-size", "0"],
+            ["master-key", "rotate", "--batch-size", "+5"], ["master-key", "rotate", "--batch-size", " 5"],
+            ["master-key", "rotate", "--batch-size=5", "--batch-size", "6"],
+        ]
+        for arguments in badUsage {
+            let outcome = try PortalProcess.run(arguments, environment: env, in: dir)
+            #expect(
+                outcome.status == 2 && outcome.stderrLines.count == (arguments.count == 1 ? 0 : 1),
+                "\(arguments): \(outcome.stderr)")
         }
         env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.oldKey
         env["PORTAL_DATA_DIR"] = dir.appendingPathComponent("typo").path
@@ -137,5 +152,119 @@ struct MasterKeyCommandTests {
             "SELECT DISTINCT master_key_id FROM mcp_documents.subject_keys WHERE wrapped_key IS NOT NULL",
             database: database)
         #expect(unchanged == keys)
+    }
+
+    @Test("on PostgreSQL: a damaged key is named (E9994) while every other moves, and a rerun is stable")
+    func postgresDamagedKey() throws {
+        let server = PostgresServer.debian
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        let store = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: server.options(database: database), size: 1),
+            encryption: try Self.encryption(Self.oldKey))
+        defer { store.pool.close() }
+        _ = try Self.write(5, to: store)
+        let damaged = try #require(
+            try server.admin(
+                "SELECT key_id FROM mcp_documents.subject_keys WHERE key_id <> 'subject-hash-key' ORDER BY key_id "
+                    + "LIMIT 1 OFFSET 1", database: database
+            ).first)
+        _ = try server.admin(
+            "UPDATE mcp_documents.subject_keys SET wrapped_key = 'AAAA' || wrapped_key WHERE key_id = '\(damaged)'",
+            database: database)
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = PortalProcess.baseEnvironment(dataDirectory: dir.appendingPathComponent("data"))
+        env["DATABASE_URL"] =
+            "postgresql://\(server.superuser)@/\(database)?host=\(server.socketDirectory)&port=\(server.port)"
+        env["PORTAL_MASTER_KEY"] = Self.newKey
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.oldKey
+
+        for _ in 0..<2 {
+            let rotated = try PortalProcess.run(
+                ["master-key", "rotate", "--batch-size", "2"], environment: env, in: dir)
+            #expect(rotated.status == 1, "\(rotated.stderr)")
+            #expect(rotated.stdout.contains("5 live key(s) under the current key, 1 left under the previous one"))
+            #expect(!rotated.stdout.contains("can be removed"), "\(rotated.stdout)")
+            #expect(rotated.stderrLines.count == 1 && rotated.stderr.contains("E9994 1 key(s)"), "\(rotated.stderr)")
+            #expect(rotated.stderr.contains(damaged) && rotated.stderr.contains("keep PORTAL_MASTER_KEY_PREVIOUS"))
+            Self.expectNoSecret(rotated)
+        }
+        let left = try server.admin(
+            "SELECT key_id FROM mcp_documents.subject_keys WHERE master_key_id <> "
+                + "'\(try Self.encryption(Self.newKey).masterKey.id)'", database: database)
+        #expect(left == [damaged])
+    }
+
+    @Test("on PostgreSQL: a database without a store is refused (E9991) and left without a schema; an empty store")
+    func postgresNoStore() throws {
+        let server = PostgresServer.debian
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = PortalProcess.baseEnvironment(dataDirectory: dir.appendingPathComponent("data"))
+        env["PORTAL_MASTER_KEY"] = Self.newKey
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.oldKey
+        let schemas = "SELECT count(*) FROM pg_namespace WHERE nspname = 'mcp_documents'"
+
+        // Through DATABASE_URL, and through POSTGRES_HOST: refused before anything is created.
+        var byURL = env
+        byURL["DATABASE_URL"] =
+            "postgresql://\(server.superuser)@/\(database)?host=\(server.socketDirectory)&port=\(server.port)"
+        var byHost = env
+        byHost["POSTGRES_HOST"] = server.socketDirectory
+        byHost["POSTGRES_PORT"] = String(server.port)
+        byHost["POSTGRES_DB"] = database
+        byHost["POSTGRES_USER"] = server.superuser
+        for (variables, variable) in [(byURL, "DATABASE_URL"), (byHost, "POSTGRES_HOST")] {
+            let refused = try PortalProcess.run(["master-key", "rotate"], environment: variables, in: dir)
+            #expect(refused.status == 1 && refused.stderrLines.count == 1, "\(refused.stderr)")
+            #expect(refused.stderr.contains("E9991 \(variable): the database holds no store"), "\(refused.stderr)")
+            #expect(refused.stdout.isEmpty)
+            #expect(try server.admin(schemas, database: database) == ["0"])
+        }
+
+        // A store without keys: nothing to do, said plainly, and nothing recorded.
+        let store = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: server.options(database: database), size: 1),
+            encryption: try Self.encryption(Self.oldKey))
+        store.pool.close()
+        let empty = try PortalProcess.run(["master-key", "rotate"], environment: byURL, in: dir)
+        #expect(empty.status == 0, "\(empty.stderr)")
+        #expect(empty.stdout.hasPrefix("ok: the store holds no data keys"), "\(empty.stdout)")
+        #expect(try server.admin("SELECT count(*) FROM mcp_documents.subject_keys", database: database) == ["0"])
+    }
+
+    @Test("on PostgreSQL: a role without the privileges is named (E9995); the data layer's role rotates")
+    func postgresRoles() throws {
+        let server = PostgresServer.debian
+        let database = try server.createDatabase()
+        defer { server.dropDatabase(database) }
+        _ = try PostgresDatabaseSetup.initialize(
+            options: server.options(database: database), dataLayerPassword: nil, gatewayPassword: nil)
+        let store = try PostgresEventStore(
+            pool: PostgresConnectionPool(options: server.options(database: database), size: 1),
+            encryption: try Self.encryption(Self.oldKey))
+        defer { store.pool.close() }
+        _ = try Self.write(2, to: store)
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var env = PortalProcess.baseEnvironment(dataDirectory: dir.appendingPathComponent("data"))
+        env["PORTAL_MASTER_KEY"] = Self.newKey
+        env["PORTAL_MASTER_KEY_PREVIOUS"] = Self.oldKey
+        let url =
+            "postgresql://\(server.superuser)@/\(database)?host=\(server.socketDirectory)&port=\(server.port)"
+
+        env["DATABASE_URL"] = url + "&options=-c%20role%3Dl09_service"
+        let gateway = try PortalProcess.run(["master-key", "rotate"], environment: env, in: dir)
+        #expect(gateway.status == 1 && gateway.stderrLines.count == 1, "\(gateway.stderr)")
+        #expect(gateway.stderr.contains("E9995 DATABASE_URL: this role may not read or update"), "\(gateway.stderr)")
+        #expect(gateway.stderr.contains("l01_service"))
+
+        env["DATABASE_URL"] = url + "&options=-c%20role%3Dl01_service"
+        let dataLayer = try PortalProcess.run(["master-key", "rotate"], environment: env, in: dir)
+        #expect(dataLayer.status == 0, "\(dataLayer.stderr)")
+        #expect(dataLayer.stdout.hasPrefix("ok: re-wrapped 3 key(s)"), "\(dataLayer.stdout)")
     }
 }

@@ -89,6 +89,23 @@ struct StartupErrorTests {
         #expect(outcome.stderr.contains("GATEWAY_L01_API_KEY"), "\(outcome.stderr)")
     }
 
+    @Test(
+        "an option given twice is refused by every command, in one line naming it",
+        arguments: [
+            ["token", "issue", "--sub", "a", "--sub", "b"], ["erase", "--subject", "a", "--subject=b"],
+            ["master-key", "rotate", "--batch-size", "4", "--batch-size", "5"],
+            ["audit", "search", "--limit", "1", "--limit=2"], ["user", "add", "x", "--roles", "a", "--roles", "b"],
+        ])
+    func repeatedOption(arguments: [String]) throws {
+        let dir = try PortalProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outcome = try PortalProcess.run(
+            arguments, environment: PortalProcess.baseEnvironment(dataDirectory: dir), in: dir)
+        let option = try #require(arguments.first { $0.hasPrefix("--") }?.split(separator: "=").first)
+        #expect(outcome.status == 2 && outcome.stderrLines.count == 1, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("\(option) is given more than once"), "\(outcome.stderr)")
+    }
+
     @Test("a PORTAL_CONFIG that repeats a member name is refused, naming the file's line and column")
     func repeatedConfigMember() throws {
         let dir = try PortalProcess.temporaryDirectory()

@@ -94,32 +94,43 @@ struct MasterKeyRotationTests {
     }
 
     @Test(
-        "an interrupted rotation keeps its committed batches; data layers with both keys read and write meanwhile",
+        "a key that does not open is skipped and named, the rest move, a rerun is stable; data layers read meanwhile",
         arguments: StoreKind.allCases)
-    func interruptedRotation(kind: StoreKind) throws {
+    func damagedKeySkipped(kind: StoreKind) throws {
         let fixture = try StoreFixture(kind, encryption: try Self.encryption(Self.keyA))
         let events = try writeSubjects(6, fixture)
         let raw = RawRows(fixture)
         let b = try Self.master(Self.keyB)
-        // Batches go in key-id order: five data keys, then the last (damaged here, so that its batch fails), then
-        // the subject-hash key, whose id sorts after every hex id.
+        // Batches go in key-id order: the third data key is damaged, so that it sits inside the second batch.
         let damaged = try #require(
-            try raw.rows("SELECT key_id FROM \(raw.keys) WHERE \(raw.dataKeysOnly) ORDER BY key_id DESC LIMIT 1").first)
+            try raw.rows("SELECT key_id FROM \(raw.keys) WHERE \(raw.dataKeysOnly) ORDER BY key_id LIMIT 1 OFFSET 2")
+                .first)
         let damagedEvents = Set(try raw.rows("SELECT id FROM \(raw.events) WHERE key_id = '\(damaged)'"))
         let damagedSubject = try #require(
             try raw.rows("SELECT DISTINCT aggregate_id FROM \(raw.events) WHERE key_id = '\(damaged)'").first)
         let good = try #require(try liveKeys(raw)[damaged]?.split(separator: "|").last)
         try raw.execute("UPDATE \(raw.keys) SET wrapped_key = 'AAAA' || wrapped_key WHERE key_id = '\(damaged)'")
 
+        // Six data keys and the subject-hash key, two per batch: four batches, all but the damaged key moved.
         let rotating = try fixture.reopen(encryption: try Self.encryption(Self.keyB, previous: Self.keyA))
-        #expect { try rotating.rewrapKeys(batchSize: 2) } throws: { Self.failed($0, "decrypt") }
-        // Batches 1 and 2 (four keys) committed; the third rolled back whole, its good key included.
+        let rotation = try rotating.rewrapKeys(batchSize: 2)
+        #expect(
+            rotation
+                == MasterKeyRotation(
+                    rewrappedKeys: 6, batches: 4, currentKeys: 6, previousKeys: 1, skippedKeyIDs: [damaged]))
         let partial = try liveKeys(raw)
-        #expect(partial.values.filter { $0.hasPrefix(b.id + "|") }.count == 4, "\(partial)")
+        #expect(partial.filter { $0.key != damaged }.values.allSatisfy { $0.hasPrefix(b.id + "|") }, "\(partial)")
         #expect(partial[damaged]?.hasPrefix(b.id) == false)
+        // A rerun passes over it again, moves nothing and rewrites nothing.
+        let again = try rotating.rewrapKeys(batchSize: 2)
+        #expect(
+            again
+                == MasterKeyRotation(
+                    rewrappedKeys: 0, batches: 0, currentKeys: 6, previousKeys: 1, skippedKeyIDs: [damaged]))
+        #expect(try liveKeys(raw) == partial)
 
         // Meanwhile a data layer holding both keys reads every event whose key opens, and appends to every
-        // subject (moved or not) and to a new one, whose data key is wrapped by B.
+        // subject but the damaged one and to a new one, whose data key is wrapped by B.
         let dataLayer = try fixture.reopen(encryption: try Self.encryption(Self.keyB, previous: Self.keyA))
         let readable = events.filter { !damagedEvents.contains($0.id) }
         #expect(readable.count == 10)
@@ -130,15 +141,24 @@ struct MasterKeyRotationTests {
         }
         written.append(try dataLayer.append(event("newcomer", "during")))
         let during = try liveKeys(raw)
-        #expect(during.count == 8 && during.values.filter { $0.hasPrefix(b.id + "|") }.count == 5)
+        #expect(during.count == 8 && during.values.filter { $0.hasPrefix(b.id + "|") }.count == 7)
 
-        // Repaired, the next run moves exactly what was left (the two keys of the failed batch and the
-        // subject-hash key), nothing twice.
+        // Repaired, the next run moves exactly that key, nothing twice.
         try raw.execute("UPDATE \(raw.keys) SET wrapped_key = '\(good)' WHERE key_id = '\(damaged)'")
         let rest = try rotating.rewrapKeys(batchSize: 2)
-        #expect(rest == MasterKeyRotation(rewrappedKeys: 3, batches: 2, currentKeys: 8, previousKeys: 0))
+        #expect(rest == MasterKeyRotation(rewrappedKeys: 1, batches: 1, currentKeys: 8, previousKeys: 0))
         let currentOnly = try fixture.reopen(encryption: try Self.encryption(Self.keyB))
         #expect(try (events + written).allSatisfy { try currentOnly.event(id: $0.id) == $0 })
+    }
+
+    @Test("a store without keys: nothing is recorded and nothing moves", arguments: StoreKind.allCases)
+    func emptyStore(kind: StoreKind) throws {
+        let fixture = try StoreFixture(kind, encryption: try Self.encryption(Self.keyA))
+        let raw = RawRows(fixture)
+        let rotating = try fixture.reopen(encryption: try Self.encryption(Self.keyB, previous: Self.keyA))
+        let rotation = try rotating.rewrapKeys(batchSize: 2)
+        #expect(rotation == MasterKeyRotation(rewrappedKeys: 0, batches: 0, currentKeys: 0, previousKeys: 0))
+        #expect(try raw.rows("SELECT key_id FROM \(raw.keys)").isEmpty)
     }
 
     @Test(

@@ -51,4 +51,15 @@ extension EventEncryption {
         }
         return masterKey.wrap(key, keyID: keyID)
     }
+
+    /// `rewrap(_:keyID:)`, or nil when `wrapped` does not open under the previous master key (a damaged row, or
+    /// one of a third key filed under the previous key's id): rotation skips such a key and moves the rest.
+    func rewrapIfOpens(_ wrapped: String, keyID: String) throws -> String? {
+        do {
+            return try rewrap(wrapped, keyID: keyID)
+        } catch let error as StoreError where "\(error.operation)" == "\(StoreError.undecryptable.operation)" {
+            // StoreError's == compares codes only, which `wrongMasterKey` shares.
+            return nil
+        }
+    }
 }

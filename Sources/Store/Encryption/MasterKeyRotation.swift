@@ -7,14 +7,19 @@ public struct MasterKeyRotation: Sendable, Equatable {
     public var batches: Int
     /// Live keys wrapped by the current master key afterwards, the subject-hash key included.
     public var currentKeys: Int
-    /// Live keys still wrapped by the previous master key afterwards: 0 once the call returns, unless another
-    /// process wrote some meanwhile (one that runs without the current key).
+    /// Live keys still wrapped by the previous master key afterwards: the skipped ones, plus any another process
+    /// wrote meanwhile (one that runs without the current key).
     public var previousKeys: Int
+    /// The ids of the keys that name the previous master key but do not open under it (a damaged row, or one
+    /// wrapped by a third key under the previous key's id), in key-id order; each run skips them and moves the
+    /// rest. Key ids are random public ids, not secrets.
+    public var skippedKeyIDs: [String]
 
-    public init(rewrappedKeys: Int, batches: Int, currentKeys: Int, previousKeys: Int) {
+    public init(rewrappedKeys: Int, batches: Int, currentKeys: Int, previousKeys: Int, skippedKeyIDs: [String] = []) {
         self.rewrappedKeys = rewrappedKeys
         self.batches = batches
         self.currentKeys = currentKeys
         self.previousKeys = previousKeys
+        self.skippedKeyIDs = skippedKeyIDs
     }
 }

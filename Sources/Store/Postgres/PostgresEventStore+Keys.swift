@@ -30,6 +30,15 @@ extension PostgresEventStore {
         return key
     }
 
+    /// Whether the database `pool` reaches holds a Story Portal store (its table of data keys). Asked before
+    /// opening one where a missing store must not be created: opening migrates, which would make an empty one.
+    public static func holdsStore(_ pool: PostgresConnectionPool) throws -> Bool {
+        try pool.withConnection { connection, deadline in
+            try connection.query("SELECT to_regclass('mcp_documents.subject_keys') IS NOT NULL", deadline: deadline)
+                .text(0, 0) == "t"
+        }
+    }
+
     public func masterKeyIDsInUse() throws -> Set<String> {
         try pool.withConnection { connection, deadline in try Self.liveMasterKeyIDs(connection, deadline: deadline) }
     }
@@ -39,28 +48,40 @@ extension PostgresEventStore {
     public func rewrapKeys(batchSize: Int) throws -> MasterKeyRotation {
         precondition(batchSize >= 1, "a batch re-wraps at least one key")
         guard let encryption, let previous = encryption.previousMasterKey else { throw StoreError.noMasterKey }
-        guard try masterKeyIDsInUse().isSubset(of: encryption.masterKeyIDs) else { throw StoreError.wrongMasterKey }
+        let inUse = try masterKeyIDsInUse()
+        guard inUse.isSubset(of: encryption.masterKeyIDs) else { throw StoreError.wrongMasterKey }
+        // An empty store has no hashes to keep: nothing is recorded, so that its first data layer derives the
+        // subject-hash key from the current master key.
+        if inUse.isEmpty { return MasterKeyRotation(rewrappedKeys: 0, batches: 0, currentKeys: 0, previousKeys: 0) }
         // Recorded before anything moves: a store that never recorded it derives it from the previous key, which
         // it could no longer tell once the data keys are wrapped by the current one.
         _ = try subjectHashKey(encryption)
         var rotation = MasterKeyRotation(rewrappedKeys: 0, batches: 0, currentKeys: 0, previousKeys: 0)
+        // A key-id cursor, so that a key that does not open is passed over once, not read again by every batch.
+        var after = ""
         while true {
-            let moved = try lockedTransaction { connection, deadline in
+            let (read, moved, skipped) = try lockedTransaction { connection, deadline in
                 let batch = try connection.query(
                     "SELECT key_id, wrapped_key FROM mcp_documents.subject_keys "
-                        + "WHERE master_key_id = $1 AND wrapped_key IS NOT NULL ORDER BY key_id LIMIT $2",
-                    [.text(previous.id), .integer(Int64(batchSize))], deadline: deadline)
-                guard batch.count > 0 else { return 0 }
-                var keyIDs: [String] = [], rewrapped: [String] = []
+                        + "WHERE master_key_id = $1 AND wrapped_key IS NOT NULL AND key_id > $2 "
+                        + "ORDER BY key_id LIMIT $3",
+                    [.text(previous.id), .text(after), .integer(Int64(batchSize))], deadline: deadline)
+                var read: [String] = [], keyIDs: [String] = [], rewrapped: [String] = [], skipped: [String] = []
                 for row in 0..<batch.count {
                     // Both go into array literals unquoted: key ids are hex (or the one fixed name), and wrapped
                     // keys come out base64url.
                     guard let keyID = batch.text(row, 0), isKeyID(keyID) || keyID == SubjectHashKey.keyID,
                         let wrapped = batch.text(row, 1)
                     else { throw StoreError.corruptRow }
+                    read.append(keyID)
+                    guard let key = try encryption.rewrapIfOpens(wrapped, keyID: keyID) else {
+                        skipped.append(keyID)
+                        continue
+                    }
                     keyIDs.append(keyID)
-                    rewrapped.append(try encryption.rewrap(wrapped, keyID: keyID))
+                    rewrapped.append(key)
                 }
+                guard !keyIDs.isEmpty else { return (read, 0, skipped) }
                 // One statement for the batch, so that its round trips, and the time it holds the lock, stay few.
                 _ = try connection.query(
                     "UPDATE mcp_documents.subject_keys AS k SET wrapped_key = v.wrapped, master_key_id = $3 "
@@ -71,12 +92,16 @@ extension PostgresEventStore {
                         .text("{" + rewrapped.joined(separator: ",") + "}"), .text(encryption.masterKey.id),
                         .text(previous.id),
                     ], deadline: deadline)
-                return batch.count
+                return (read, keyIDs.count, skipped)
             }
-            guard moved > 0 else { break }
-            rotation.rewrappedKeys += moved
-            rotation.batches += 1
-            if moved < batchSize { break }
+            guard let last = read.last else { break }
+            after = last
+            rotation.skippedKeyIDs += skipped
+            if moved > 0 {
+                rotation.rewrappedKeys += moved
+                rotation.batches += 1
+            }
+            if read.count < batchSize { break }
         }
         let counts = try pool.withConnection { connection, deadline in
             try connection.query(
