@@ -13,8 +13,10 @@ import Redis
 /// - `<prefix>offenses:<address>` and `<prefix>offenses:account:<digest>`: bans and locks so far, the offense
 ///   memory after the last one.
 ///
-/// An account is named by `digest` (the first 128 bits of its SHA-256, in hex), never by its name: a password
-/// typed into the name field must not sit in Redis. No password or token is ever sent. The script names the
+/// An account is named by `digest(ofAccount:)` (the first 128 bits of an HMAC-SHA256 of its name under the
+/// credential key every gateway shares), never by its name: a password typed into the name field must not sit
+/// in Redis, and without the key a digest cannot be matched against a list of likely names. No password or
+/// token is ever sent. The script names the
 /// failure and offense keys of other addresses from inside, so the store wants a single Redis, not a cluster.
 public final class RedisAuthFailureStore: Sendable {
     /// What the shared count decided for one failure.
@@ -38,12 +40,16 @@ public final class RedisAuthFailureStore: Sendable {
     private let failuresPrefix: String
     private let offensesPrefix: String
     private let banPrefix: String
+    private let accountKey: HMACKey
 
     /// - Parameters:
     ///   - client: the Redis client.
     ///   - keyPrefix: prepended to every key, the same as the ban store's; default `portal:`.
-    public init(client: RedisClient, keyPrefix: String = "portal:") {
+    ///   - accountKey: the secret account digests are keyed with (`CREDENTIAL_HMAC_KEY`): the same on every
+    ///     gateway, or they count each account apart.
+    public init(client: RedisClient, keyPrefix: String = "portal:", accountKey: [UInt8]) {
         self.client = client
+        self.accountKey = HMACKey(secret: accountKey)
         failuresPrefix = keyPrefix + "failures:"
         offensesPrefix = keyPrefix + "offenses:"
         banPrefix = keyPrefix + "ban:"
@@ -55,9 +61,15 @@ public final class RedisAuthFailureStore: Sendable {
     /// The SHA-1 that `EVALSHA` names the script by.
     public static var scriptSHA1: String { AuthFailureScript.sha1 }
 
-    /// How an account is named in Redis: the first 128 bits of the SHA-256 of its name, in hex.
-    public static func digest(ofAccount account: String) -> String {
-        String(Digest.hex(Digest.sha256(Array(account.utf8))).prefix(32))
+    /// What the account digest's HMAC is taken of before the name, so that it can equal no other HMAC made
+    /// with the credential key (API key secrets are hashed with it too, and hold no NUL).
+    static let accountDigestDomain = Array("story-portal failure-count account\u{0}".utf8)
+
+    /// How an account is named in Redis: the first 128 bits, in hex, of the HMAC-SHA256 under `accountKey` of
+    /// `accountDigestDomain` followed by its name.
+    public func digest(ofAccount account: String) -> String {
+        let code = accountKey.authenticationCode(for: Self.accountDigestDomain + Array(account.utf8))
+        return String(Digest.hex(code).prefix(32))
     }
 
     /// Counts one failure from `address` (against `account`, when known) and answers what it earned under
@@ -90,7 +102,7 @@ public final class RedisAuthFailureStore: Sendable {
     public func forget(
         account: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
     ) {
-        delete(failuresPrefix + "account:" + Self.digest(ofAccount: account), on: loop, completion: completion)
+        delete(failuresPrefix + "account:" + digest(ofAccount: account), on: loop, completion: completion)
     }
 
     private func delete(
@@ -111,16 +123,16 @@ public final class RedisAuthFailureStore: Sendable {
 
     /// `EVALSHA` (`script` is the SHA-1) or `EVAL` (`script` is the text) of one failure.
     func command(_ script: String, named name: String, _ failure: Failure) -> RESPCommand {
-        let digest = failure.account.map { "account:" + Self.digest(ofAccount: $0) } ?? "account:-"
+        let account = failure.account.map { "account:" + digest(ofAccount: $0) } ?? "account:-"
         var command = RESPCommand(argumentCount: 16)
         command.append(name)
         command.append(script)
         command.append("5")
         command.append(failuresPrefix + failure.address)
-        command.append(failuresPrefix + digest)
+        command.append(failuresPrefix + account)
         command.append(banPrefix + failure.address)
         command.append(offensesPrefix + failure.address)
-        command.append(offensesPrefix + digest)
+        command.append(offensesPrefix + account)
         // The window in microseconds, like the script's clock; offenses expire in milliseconds (PEXPIRE).
         command.append(Int64(failure.policy.windowNanoseconds / 1000))
         command.append(Int64(failure.policy.maxFailures))

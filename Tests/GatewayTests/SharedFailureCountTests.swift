@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import Limits
+import Redis
 import RedisTestSupport
 import Store
 import Testing
@@ -17,6 +18,13 @@ struct SharedFailureCountTests {
         try harness.auditRecords().filter {
             $0["type"] as? String == "ban.added" && ($0["reason"] as? String)?.hasPrefix(prefix) == true
         }
+    }
+
+    /// How the gateways name `account` in Redis: keyed with the harness's credential key, which both share.
+    static func digest(ofAccount account: String) throws -> String {
+        let unused = try RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1))
+        return RedisAuthFailureStore(client: unused, accountKey: GatewayHarness.credentialKey).digest(
+            ofAccount: account)
     }
 
     /// Whether `condition` held within 3 s.
@@ -128,7 +136,7 @@ struct SharedFailureCountTests {
     func successForgetsSharedAccountCount() throws {
         let pair = try Pair()
         defer { pair.shutdown() }
-        let key = "portal:failures:account:" + RedisAuthFailureStore.digest(ofAccount: "alice")
+        let key = try "portal:failures:account:" + Self.digest(ofAccount: "alice")
         // One failure from each of nine addresses, over both gateways: one short of a lock.
         func guess(from first: Int) throws {
             for index in 0..<9 {

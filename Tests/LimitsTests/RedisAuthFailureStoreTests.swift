@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Net
 import PortalCore
@@ -13,6 +14,8 @@ import Testing
 @Suite("Failure counts in Redis")
 struct RedisAuthFailureStoreTests {
     static let second: Int64 = 1_000_000
+    /// The credential key the stores here digest accounts with.
+    static let accountKey = Array("limits-tests-credential-key-32-bytes!".utf8)
 
     /// A store on a fresh server, and ways to call it.
     final class Counts {
@@ -24,7 +27,7 @@ struct RedisAuthFailureStoreTests {
         init(_ policy: BruteForcePolicy) throws {
             server = try RedisServer()
             fixture = try RedisLimiterFixture(server: server)
-            store = RedisAuthFailureStore(client: fixture.client)
+            store = RedisAuthFailureStore(client: fixture.client, accountKey: RedisAuthFailureStoreTests.accountKey)
             self.policy = policy
         }
 
@@ -112,14 +115,20 @@ struct RedisAuthFailureStoreTests {
         #expect(try counts.server.cli(["LLEN", "portal:failures:192.0.2.10"]) == "2", "3 banned, 2 since")
     }
 
-    @Test("an account is named by the SHA-256 of its name; the name itself never reaches Redis")
+    @Test("an account is named by an HMAC of its name under the credential key; the name itself never reaches Redis")
     func accountDigest() throws {
         let counts = try Counts(BruteForcePolicy(maxFailures: 5))
         defer { counts.shutdown() }
         let typed = "correct horse battery staple"
         _ = try counts.record("192.0.2.20", typed)
-        let digest = RedisAuthFailureStore.digest(ofAccount: typed)
-        #expect(digest.count == 32 && digest == "c4bbcb1fbec99d65bf59d85c8cb62ee2")
+        let digest = counts.store.digest(ofAccount: typed)
+        // Not the plain SHA-256 a dictionary reverses, but an HMAC under the key of a domain-separated message.
+        #expect(digest != String(Digest.hex(Digest.sha256(Array(typed.utf8))).prefix(32)))
+        let message = Array("story-portal failure-count account\u{0}\(typed)".utf8)
+        let code = HMAC.authenticationCode(for: message, key: Self.accountKey)
+        #expect(digest.count == 32 && digest == String(Digest.hex(code).prefix(32)))
+        let otherKey = RedisAuthFailureStore(client: counts.fixture.client, accountKey: Array(repeating: 7, count: 32))
+        #expect(otherKey.digest(ofAccount: typed) != digest)
         #expect(try counts.server.cli(["LLEN", "portal:failures:account:\(digest)"]) == "1")
         let keys = try counts.server.cli(["KEYS", "*"])
         #expect(!keys.contains("horse") && !keys.contains("alice"), "\(keys)")
@@ -208,7 +217,8 @@ struct RedisAuthFailureStoreTests {
         let backend = SharedStoreBackend(
             circuit: BackendCircuit(clock: ManualClock()), writeLoop: group.loops[0], onError: { _, _ in })
         let shared = SharedAuthFailures(
-            store: RedisAuthFailureStore(client: client), policy: BruteForcePolicy(maxFailures: maxFailures),
+            store: RedisAuthFailureStore(client: client, accountKey: Self.accountKey),
+            policy: BruteForcePolicy(maxFailures: maxFailures),
             failMode: mode, instances: instances, backend: backend)
         #expect(shared.fallbackLimit == limit)
     }
