@@ -23,16 +23,24 @@ public final class RedisAuthFailureStore: Sendable {
     public struct Answer: Sendable, Equatable {
         /// The bans and the lock due, with lengths from the policy and offenses counted by every gateway.
         public var verdict: BruteForceVerdict
-        /// The address was banned already (its ban not yet mirrored where it failed); the failure counted for
-        /// nothing.
-        public var addressWasBanned: Bool
+        /// Milliseconds left on the address's ban when it was in the shared ban list already (its ban not yet
+        /// mirrored where it failed; the failure counted for nothing), else 0.
+        public var addressBanMilliseconds: Int64
+        /// Milliseconds left on the account's lock when it was in the shared ban list already (the failure
+        /// counted against the address alone), else 0.
+        public var accountLockMilliseconds: Int64
 
         /// - Parameters:
         ///   - verdict: the bans and the lock due; default none.
-        ///   - addressWasBanned: whether the address was in the shared ban list already; default false.
-        public init(verdict: BruteForceVerdict = BruteForceVerdict(), addressWasBanned: Bool = false) {
+        ///   - addressBanMilliseconds: what was left of the address's shared ban; default 0, none.
+        ///   - accountLockMilliseconds: what was left of the account's shared lock; default 0, none.
+        public init(
+            verdict: BruteForceVerdict = BruteForceVerdict(), addressBanMilliseconds: Int64 = 0,
+            accountLockMilliseconds: Int64 = 0
+        ) {
             self.verdict = verdict
-            self.addressWasBanned = addressWasBanned
+            self.addressBanMilliseconds = addressBanMilliseconds
+            self.accountLockMilliseconds = accountLockMilliseconds
         }
     }
 
@@ -74,13 +82,18 @@ public final class RedisAuthFailureStore: Sendable {
 
     /// Counts one failure from `address` (against `account`, when known) and answers what it earned under
     /// `policy`; `completion` runs once on `loop`'s thread.
-    /// - Parameter minAccountShare: the failures an address must have made against a locked account to be
-    ///   banned with it.
+    /// - Parameters:
+    ///   - lockKey: the account's key in the ban list (`account:<name>`) when it can be locked, else nil; while
+    ///     it is banned the account counts nothing and cannot be locked again.
+    ///   - minAccountShare: the failures an address must have made against a locked account to be banned with
+    ///     it.
     public func record(
-        address: String, account: String?, policy: BruteForcePolicy, minAccountShare: Int, on loop: EventLoop,
-        completion: @escaping @Sendable (Result<Answer, SharedStoreError>) -> Void
+        address: String, account: String?, lockKey: String?, policy: BruteForcePolicy, minAccountShare: Int,
+        on loop: EventLoop, completion: @escaping @Sendable (Result<Answer, SharedStoreError>) -> Void
     ) {
-        let failure = Failure(address: address, account: account, policy: policy, minAccountShare: minAccountShare)
+        let failure = Failure(
+            address: address, account: account, lockKey: account == nil ? nil : lockKey, policy: policy,
+            minAccountShare: minAccountShare)
         client.send(command(AuthFailureScript.sha1, named: "EVALSHA", failure), on: loop) { [self] result in
             if case .failure(let error) = result, error.kind == .errorReply, error.code == "NOSCRIPT" {
                 let eval = command(AuthFailureScript.source, named: "EVAL", failure)
@@ -117,6 +130,7 @@ public final class RedisAuthFailureStore: Sendable {
     struct Failure: Sendable {
         let address: String
         let account: String?
+        let lockKey: String?
         let policy: BruteForcePolicy
         let minAccountShare: Int
     }
@@ -124,15 +138,16 @@ public final class RedisAuthFailureStore: Sendable {
     /// `EVALSHA` (`script` is the SHA-1) or `EVAL` (`script` is the text) of one failure.
     func command(_ script: String, named name: String, _ failure: Failure) -> RESPCommand {
         let account = failure.account.map { "account:" + digest(ofAccount: $0) } ?? "account:-"
-        var command = RESPCommand(argumentCount: 16)
+        var command = RESPCommand(argumentCount: 18)
         command.append(name)
         command.append(script)
-        command.append("5")
+        command.append("6")
         command.append(failuresPrefix + failure.address)
         command.append(failuresPrefix + account)
         command.append(banPrefix + failure.address)
         command.append(offensesPrefix + failure.address)
         command.append(offensesPrefix + account)
+        command.append(banPrefix + (failure.lockKey ?? failure.address))
         // The window in microseconds, like the script's clock; offenses expire in milliseconds (PEXPIRE).
         command.append(Int64(failure.policy.windowNanoseconds / 1000))
         command.append(Int64(failure.policy.maxFailures))
@@ -142,6 +157,7 @@ public final class RedisAuthFailureStore: Sendable {
         command.append(offensesPrefix)
         command.append(failure.address)
         command.append(failure.account == nil ? "0" : "1")
+        command.append(failure.lockKey == nil ? "0" : "1")
         return command
     }
 
@@ -154,11 +170,11 @@ public final class RedisAuthFailureStore: Sendable {
         case .failure(let error):
             return .failure(SharedStoreError(error))
         case .success(let reply):
-            guard let items = reply.arrayValue, let flag = items.first?.integerValue, items.count % 4 == 1 else {
-                return .failure(malformed)
-            }
-            var answer = Answer(addressWasBanned: flag == 1)
-            for index in stride(from: 1, to: items.count, by: 4) {
+            guard let items = reply.arrayValue, items.count % 4 == 2, let banned = items[0].integerValue,
+                let locked = items[1].integerValue, banned >= 0, locked >= 0
+            else { return .failure(malformed) }
+            var answer = Answer(addressBanMilliseconds: banned, accountLockMilliseconds: locked)
+            for index in stride(from: 2, to: items.count, by: 4) {
                 guard let cause = items[index].stringValue, let who = items[index + 1].stringValue,
                     let offense = items[index + 2].integerValue, let failures = items[index + 3].integerValue,
                     offense >= 1, failures >= 1

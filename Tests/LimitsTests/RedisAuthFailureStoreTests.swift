@@ -32,13 +32,15 @@ struct RedisAuthFailureStoreTests {
         }
 
         /// One failure on Redis's clock, as the gateway counts it.
-        func record(_ address: String, _ account: String? = nil) throws -> RedisAuthFailureStore.Answer {
+        func record(
+            _ address: String, _ account: String? = nil, lockKey: String? = nil
+        ) throws -> RedisAuthFailureStore.Answer {
             let store = store
             let policy = policy
             return try fixture.wait { loop, done in
                 store.record(
-                    address: address, account: account, policy: policy, minAccountShare: 2, on: loop,
-                    completion: done)
+                    address: address, account: account, lockKey: lockKey, policy: policy, minAccountShare: 2,
+                    on: loop, completion: done)
             }
             .get()
         }
@@ -49,7 +51,7 @@ struct RedisAuthFailureStoreTests {
         ) throws -> RedisAuthFailureStore.Answer {
             let clock = "{'\(microseconds / RedisAuthFailureStoreTests.second)', '\(microseconds % 1_000_000)'}"
             let failure = RedisAuthFailureStore.Failure(
-                address: address, account: account, policy: policy, minAccountShare: 2)
+                address: address, account: account, lockKey: nil, policy: policy, minAccountShare: 2)
             let command = store.command(AuthFailureScript.source(clock: clock), named: "EVAL", failure)
             let reply = fixture.client.sendAndWait(command, on: fixture.loop)
             return try RedisAuthFailureStore.answer(reply, policy: policy).get()
@@ -138,7 +140,7 @@ struct RedisAuthFailureStoreTests {
         #expect(try counts.server.cli(["EXISTS", "portal:failures:account:\(digest)"]) == "0")
     }
 
-    @Test("an address already in the shared ban list counts for nothing and is reported as banned")
+    @Test("an address already in the shared ban list counts for nothing and is reported with its ban's time left")
     func alreadyBanned() throws {
         let counts = try Counts(BruteForcePolicy(maxFailures: 2))
         defer { counts.shutdown() }
@@ -149,9 +151,37 @@ struct RedisAuthFailureStoreTests {
         .get()
         for _ in 0..<3 {
             let answer = try counts.record("203.0.113.7", "alice")
-            #expect(answer.addressWasBanned && answer.verdict.isEmpty)
+            #expect((58_000...60_000).contains(answer.addressBanMilliseconds) && answer.verdict.isEmpty, "\(answer)")
         }
         #expect(try counts.server.cli(["EXISTS", "portal:failures:203.0.113.7"]) == "0")
+        #expect(try counts.record("203.0.113.8", "alice").addressBanMilliseconds == 0)
+    }
+
+    @Test("an account already locked counts nothing more and is reported with its lock's time left; its address counts")
+    func alreadyLocked() throws {
+        let counts = try Counts(BruteForcePolicy(maxFailures: 2))
+        defer { counts.shutdown() }
+        let bans = RedisBanStore(client: counts.fixture.client)
+        try counts.fixture.wait { loop, done in
+            bans.ban("account:alice", forSeconds: 60, reason: "test", on: loop, completion: done)
+        }
+        .get()
+        let account = "portal:failures:account:" + counts.store.digest(ofAccount: "alice")
+        for index in 0..<3 {
+            let answer = try counts.record("198.51.100.\(index)", "alice", lockKey: "account:alice")
+            #expect((58_000...60_000).contains(answer.accountLockMilliseconds) && answer.verdict.isEmpty, "\(answer)")
+        }
+        #expect(try counts.server.cli(["EXISTS", account]) == "0", "not a failure counted against the account")
+        let banned = try counts.record("198.51.100.0", "alice", lockKey: "account:alice")
+        #expect(banned.verdict.addressBans == [Self.ban("198.51.100.0", .address, failures: 2)])
+        #expect(banned.verdict.accountLock == nil && banned.accountLockMilliseconds > 0)
+        let offenses = "portal:offenses:account:" + counts.store.digest(ofAccount: "alice")
+        #expect(try counts.server.cli(["EXISTS", offenses]) == "0", "no second lock")
+
+        // An account that cannot be locked (no lock key given) is counted whatever the ban list holds.
+        let unlockable = try counts.record("198.51.100.9", "alice")
+        #expect(unlockable.accountLockMilliseconds == 0)
+        #expect(try counts.server.cli(["LLEN", account]) == "1")
     }
 
     enum Step {
