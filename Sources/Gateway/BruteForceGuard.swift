@@ -61,8 +61,11 @@ public final class BruteForceGuard: Sendable {
     /// and until Redis answers whatever the own count would decide alone is held here (in this gateway's list
     /// only, neither shared nor audited), so that a guesser who crossed the limit here is refused at once. The
     /// answer, which counted every gateway's failures, then decides: its bans are imposed, the holds it did not
-    /// confirm are lifted. When Redis cannot answer, the own count decides: by `maxFailures` for a call that
-    /// failed, by the fail mode's `fallbackLimit` while the circuit is open.
+    /// confirm are lifted. A ban of the address or a lock of the account that another gateway made and this
+    /// gateway's mirror has not seen yet is put in force here at once for what is left of it (this list only:
+    /// neither shared, counted nor audited again), so the next request is refused rather than checked. When
+    /// Redis cannot answer, the own count decides: by `maxFailures` for a call that failed, by the fail mode's
+    /// `fallbackLimit` while the circuit is open.
     func recordFailure(
         address: String, account: String?, lockable: Bool, impose: @escaping @Sendable (BruteForceVerdict) -> Void
     ) {
@@ -78,7 +81,8 @@ public final class BruteForceGuard: Sendable {
 
         let local = own()
         let held = hold(local, account: account)
-        shared.record(address: address, account: account) { [bans] result in
+        let lockKey = lockable ? account.map(Self.key(forAccount:)) : nil
+        shared.record(address: address, account: account, lockKey: lockKey) { [bans, clock] result in
             guard case .success(let answer) = result else { return impose(local) }
             // The own count starts over where the shared one did, as it would have on its own decision.
             var verdict = answer.verdict
@@ -86,10 +90,26 @@ public final class BruteForceGuard: Sendable {
             if verdict.accountLock != nil, let account { tracker.forgetFailures(account: account) }
             if !lockable { verdict.accountLock = nil }
 
+            // Bans in Redis that the mirror has not fetched yet: in force here from now, for what is left of them.
+            var mirrored: [(key: String, milliseconds: Int64)] = []
+            if answer.addressBanMilliseconds > 0 {
+                tracker.forgetFailures(address: address)
+                mirrored.append((address, answer.addressBanMilliseconds))
+            }
+            if let lockKey, let account, answer.accountLockMilliseconds > 0 {
+                tracker.forgetFailures(account: account)
+                mirrored.append((lockKey, answer.accountLockMilliseconds))
+            }
+
             var confirmed = Set(verdict.addressBans.map(\.address))
-            if answer.addressWasBanned { confirmed.insert(address) }
             if verdict.accountLock != nil, let account { confirmed.insert(Self.key(forAccount: account)) }
             for key in held where !confirmed.contains(key) { bans.local.lift(key) }
+            let now = clock.monotonicNanoseconds()
+            for (key, milliseconds) in mirrored {
+                // As the mirror does (`BanList.replace`): a ban lasts at most a year, far from overflowing.
+                let until = now &+ UInt64(milliseconds) &* 1_000_000
+                bans.local.ban(key, untilMonotonicNanoseconds: until, reason: "shared")
+            }
             impose(verdict)
         }
     }

@@ -122,11 +122,14 @@ extension GatewayService {
         } catch {
             return answer(grant, .serverError)
         }
-        // Unknown, disabled, overlong: the same answer after the same work, so nothing tells them apart.
+        // Unknown, disabled, overlong: the same answer after the same work, so nothing tells them apart. A name no
+        // user can have counts against the address alone: locking it would keep it (perhaps a password typed into
+        // the name field) in the ban list, and let guessers fill the list with names of any length.
         guard let user, !user.disabled, password.utf8.count <= PasswordPolicy.maximumBytes else {
             hasher.verifyNothing(password)
             grant.credentials.passwordChecks.noteFailure(address: ClientKey.limitKey(grant.exchange.client))
-            return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: username, lockable: true)
+            let account = UserRecord.isValidUsername(username) ? username : nil
+            return refuse(grant, .invalidGrant, reason: "bad_password", kind: .guess, account: account, lockable: true)
         }
         grant.exchange.subject = user.username
         guard hasher.verify(password, against: user.passwordHash) else {

@@ -13,24 +13,34 @@ import Redis
 /// - `<prefix>offenses:<address>` and `<prefix>offenses:account:<digest>`: bans and locks so far, the offense
 ///   memory after the last one.
 ///
-/// An account is named by `digest` (the first 128 bits of its SHA-256, in hex), never by its name: a password
-/// typed into the name field must not sit in Redis. No password or token is ever sent. The script names the
+/// An account is named by `digest(ofAccount:)` (the first 128 bits of an HMAC-SHA256 of its name under the
+/// credential key every gateway shares), never by its name: a password typed into the name field must not sit
+/// in Redis, and without the key a digest cannot be matched against a list of likely names. No password or
+/// token is ever sent. The script names the
 /// failure and offense keys of other addresses from inside, so the store wants a single Redis, not a cluster.
 public final class RedisAuthFailureStore: Sendable {
     /// What the shared count decided for one failure.
     public struct Answer: Sendable, Equatable {
         /// The bans and the lock due, with lengths from the policy and offenses counted by every gateway.
         public var verdict: BruteForceVerdict
-        /// The address was banned already (its ban not yet mirrored where it failed); the failure counted for
-        /// nothing.
-        public var addressWasBanned: Bool
+        /// Milliseconds left on the address's ban when it was in the shared ban list already (its ban not yet
+        /// mirrored where it failed; the failure counted for nothing), else 0.
+        public var addressBanMilliseconds: Int64
+        /// Milliseconds left on the account's lock when it was in the shared ban list already (the failure
+        /// counted against the address alone), else 0.
+        public var accountLockMilliseconds: Int64
 
         /// - Parameters:
         ///   - verdict: the bans and the lock due; default none.
-        ///   - addressWasBanned: whether the address was in the shared ban list already; default false.
-        public init(verdict: BruteForceVerdict = BruteForceVerdict(), addressWasBanned: Bool = false) {
+        ///   - addressBanMilliseconds: what was left of the address's shared ban; default 0, none.
+        ///   - accountLockMilliseconds: what was left of the account's shared lock; default 0, none.
+        public init(
+            verdict: BruteForceVerdict = BruteForceVerdict(), addressBanMilliseconds: Int64 = 0,
+            accountLockMilliseconds: Int64 = 0
+        ) {
             self.verdict = verdict
-            self.addressWasBanned = addressWasBanned
+            self.addressBanMilliseconds = addressBanMilliseconds
+            self.accountLockMilliseconds = accountLockMilliseconds
         }
     }
 
@@ -38,12 +48,16 @@ public final class RedisAuthFailureStore: Sendable {
     private let failuresPrefix: String
     private let offensesPrefix: String
     private let banPrefix: String
+    private let accountKey: HMACKey
 
     /// - Parameters:
     ///   - client: the Redis client.
     ///   - keyPrefix: prepended to every key, the same as the ban store's; default `portal:`.
-    public init(client: RedisClient, keyPrefix: String = "portal:") {
+    ///   - accountKey: the secret account digests are keyed with (`CREDENTIAL_HMAC_KEY`): the same on every
+    ///     gateway, or they count each account apart.
+    public init(client: RedisClient, keyPrefix: String = "portal:", accountKey: [UInt8]) {
         self.client = client
+        self.accountKey = HMACKey(secret: accountKey)
         failuresPrefix = keyPrefix + "failures:"
         offensesPrefix = keyPrefix + "offenses:"
         banPrefix = keyPrefix + "ban:"
@@ -55,20 +69,31 @@ public final class RedisAuthFailureStore: Sendable {
     /// The SHA-1 that `EVALSHA` names the script by.
     public static var scriptSHA1: String { AuthFailureScript.sha1 }
 
-    /// How an account is named in Redis: the first 128 bits of the SHA-256 of its name, in hex.
-    public static func digest(ofAccount account: String) -> String {
-        String(Digest.hex(Digest.sha256(Array(account.utf8))).prefix(32))
+    /// What the account digest's HMAC is taken of before the name, so that it can equal no other HMAC made
+    /// with the credential key (API key secrets are hashed with it too, and hold no NUL).
+    static let accountDigestDomain = Array("story-portal failure-count account\u{0}".utf8)
+
+    /// How an account is named in Redis: the first 128 bits, in hex, of the HMAC-SHA256 under `accountKey` of
+    /// `accountDigestDomain` followed by its name.
+    public func digest(ofAccount account: String) -> String {
+        let code = accountKey.authenticationCode(for: Self.accountDigestDomain + Array(account.utf8))
+        return String(Digest.hex(code).prefix(32))
     }
 
     /// Counts one failure from `address` (against `account`, when known) and answers what it earned under
     /// `policy`; `completion` runs once on `loop`'s thread.
-    /// - Parameter minAccountShare: the failures an address must have made against a locked account to be
-    ///   banned with it.
+    /// - Parameters:
+    ///   - lockKey: the account's key in the ban list (`account:<name>`) when it can be locked, else nil; while
+    ///     it is banned the account counts nothing and cannot be locked again.
+    ///   - minAccountShare: the failures an address must have made against a locked account to be banned with
+    ///     it.
     public func record(
-        address: String, account: String?, policy: BruteForcePolicy, minAccountShare: Int, on loop: EventLoop,
-        completion: @escaping @Sendable (Result<Answer, SharedStoreError>) -> Void
+        address: String, account: String?, lockKey: String?, policy: BruteForcePolicy, minAccountShare: Int,
+        on loop: EventLoop, completion: @escaping @Sendable (Result<Answer, SharedStoreError>) -> Void
     ) {
-        let failure = Failure(address: address, account: account, policy: policy, minAccountShare: minAccountShare)
+        let failure = Failure(
+            address: address, account: account, lockKey: account == nil ? nil : lockKey, policy: policy,
+            minAccountShare: minAccountShare)
         client.send(command(AuthFailureScript.sha1, named: "EVALSHA", failure), on: loop) { [self] result in
             if case .failure(let error) = result, error.kind == .errorReply, error.code == "NOSCRIPT" {
                 let eval = command(AuthFailureScript.source, named: "EVAL", failure)
@@ -90,7 +115,7 @@ public final class RedisAuthFailureStore: Sendable {
     public func forget(
         account: String, on loop: EventLoop, completion: @escaping @Sendable (Result<Void, SharedStoreError>) -> Void
     ) {
-        delete(failuresPrefix + "account:" + Self.digest(ofAccount: account), on: loop, completion: completion)
+        delete(failuresPrefix + "account:" + digest(ofAccount: account), on: loop, completion: completion)
     }
 
     private func delete(
@@ -105,22 +130,24 @@ public final class RedisAuthFailureStore: Sendable {
     struct Failure: Sendable {
         let address: String
         let account: String?
+        let lockKey: String?
         let policy: BruteForcePolicy
         let minAccountShare: Int
     }
 
     /// `EVALSHA` (`script` is the SHA-1) or `EVAL` (`script` is the text) of one failure.
     func command(_ script: String, named name: String, _ failure: Failure) -> RESPCommand {
-        let digest = failure.account.map { "account:" + Self.digest(ofAccount: $0) } ?? "account:-"
-        var command = RESPCommand(argumentCount: 16)
+        let account = failure.account.map { "account:" + digest(ofAccount: $0) } ?? "account:-"
+        var command = RESPCommand(argumentCount: 18)
         command.append(name)
         command.append(script)
-        command.append("5")
+        command.append("6")
         command.append(failuresPrefix + failure.address)
-        command.append(failuresPrefix + digest)
+        command.append(failuresPrefix + account)
         command.append(banPrefix + failure.address)
         command.append(offensesPrefix + failure.address)
-        command.append(offensesPrefix + digest)
+        command.append(offensesPrefix + account)
+        command.append(banPrefix + (failure.lockKey ?? failure.address))
         // The window in microseconds, like the script's clock; offenses expire in milliseconds (PEXPIRE).
         command.append(Int64(failure.policy.windowNanoseconds / 1000))
         command.append(Int64(failure.policy.maxFailures))
@@ -130,6 +157,7 @@ public final class RedisAuthFailureStore: Sendable {
         command.append(offensesPrefix)
         command.append(failure.address)
         command.append(failure.account == nil ? "0" : "1")
+        command.append(failure.lockKey == nil ? "0" : "1")
         return command
     }
 
@@ -142,11 +170,11 @@ public final class RedisAuthFailureStore: Sendable {
         case .failure(let error):
             return .failure(SharedStoreError(error))
         case .success(let reply):
-            guard let items = reply.arrayValue, let flag = items.first?.integerValue, items.count % 4 == 1 else {
-                return .failure(malformed)
-            }
-            var answer = Answer(addressWasBanned: flag == 1)
-            for index in stride(from: 1, to: items.count, by: 4) {
+            guard let items = reply.arrayValue, items.count % 4 == 2, let banned = items[0].integerValue,
+                let locked = items[1].integerValue, banned >= 0, locked >= 0
+            else { return .failure(malformed) }
+            var answer = Answer(addressBanMilliseconds: banned, accountLockMilliseconds: locked)
+            for index in stride(from: 2, to: items.count, by: 4) {
                 guard let cause = items[index].stringValue, let who = items[index + 1].stringValue,
                     let offense = items[index + 2].integerValue, let failures = items[index + 3].integerValue,
                     offense >= 1, failures >= 1

@@ -55,13 +55,15 @@ public final class SharedAuthFailures: Sendable {
 
     /// Counts one failure from `address` (against `account`, when known) with every gateway's; `completion`
     /// runs once, on the write loop, with what the failure earned or the error that kept Redis from answering.
+    /// - Parameter lockKey: the account's key in the ban list when it can be locked (see
+    ///   `RedisAuthFailureStore.record`); default nil.
     public func record(
-        address: String, account: String?,
+        address: String, account: String?, lockKey: String? = nil,
         completion: @escaping @Sendable (Result<RedisAuthFailureStore.Answer, SharedStoreError>) -> Void
     ) {
         let backend = backend
         store.record(
-            address: address, account: account, policy: policy, minAccountShare: minAccountShare,
+            address: address, account: account, lockKey: lockKey, policy: policy, minAccountShare: minAccountShare,
             on: backend.writeLoop
         ) { result in
             backend.note(result, store: "failures")

@@ -30,6 +30,16 @@ public struct UserRecord: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
     }
+
+    /// Whether `name` can be a user's name: 1 to 64 of `A-Z a-z 0-9 . _ @ -`, as `portal user add` requires.
+    public static func isValidUsername(_ name: some StringProtocol) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "@")
+                    || b == UInt8(ascii: "-")
+            }
+    }
 }
 
 /// An API key of a service (`portal key create`), kept only as a keyed hash of its secret.

@@ -83,9 +83,14 @@ enum CredentialSetup {
 
     /// `CREDENTIAL_HMAC_KEY(_FILE)`, or in development a key generated once into the data directory.
     static func hasher(_ settings: PortalSettings) throws -> CredentialHasher {
-        if let key = settings.auth.credentialHMACKey { return CredentialHasher(key: key.bytes) }
-        return CredentialHasher(
-            key: try SigningSecret.generatedFile("credential_hmac_key", in: settings.portalDataDirectory))
+        CredentialHasher(key: try credentialKey(settings))
+    }
+
+    /// The bytes of `CREDENTIAL_HMAC_KEY(_FILE)`, or in development of a key generated once into the data
+    /// directory; `hasher(_:)` and the shared failure counts' account digests are keyed with it.
+    static func credentialKey(_ settings: PortalSettings) throws -> [UInt8] {
+        if let key = settings.auth.credentialHMACKey { return key.bytes }
+        return try SigningSecret.generatedFile("credential_hmac_key", in: settings.portalDataDirectory)
     }
 
     /// Production refuses to start while an enabled account has a weak or default password: one flagged when it

@@ -15,7 +15,7 @@ extension PortalRuntime {
     ) throws -> GatewayService {
         let clock = SystemClock()
         let redis = try makeRedisClient(settings, logger: logger)
-        let shared = makeSharedState(
+        let shared = try makeSharedState(
             settings, redis: redis, group: group, registry: registry, logger: logger, clock: clock)
         let authentication = try makeAuthentication(
             settings: settings, shared: shared, registry: registry, logger: logger, clock: clock)

@@ -18,11 +18,13 @@ extension PortalRuntime {
     /// Builds the lists, and with Redis makes them mirrors of Redis's (synced every second) and shares the failure
     /// counts (`RATE_LIMIT_FAIL_MODE` and `RATE_LIMIT_INSTANCES` for the own count while Redis is away): one circuit
     /// (the `RATE_LIMIT_CIRCUIT_*` thresholds) whose opening and recovery are logged once each, errors counted in
-    /// `shared_state_errors_total{store,kind}`, and the circuit's state in `shared_state_circuit_state`.
+    /// `shared_state_errors_total{store,kind}`, and the circuit's state in `shared_state_circuit_state`. Accounts
+    /// are named in Redis by digests keyed with the credential key (`CredentialSetup.credentialKey`), so every
+    /// gateway needs the same `CREDENTIAL_HMAC_KEY` (it does anyway, to accept the same API keys).
     static func makeSharedState(
         _ settings: PortalSettings, redis: RedisClient?, group: EventLoopGroup, registry: MetricsRegistry,
         logger: Logger, clock: any PortalClock
-    ) -> SharedState {
+    ) throws -> SharedState {
         let localBans = BanList(clock: clock)
         let localRevocations = InMemoryRevocationList(
             clock: clock, leewaySeconds: Int64(settings.auth.jwtLeewaySeconds))
@@ -61,13 +63,15 @@ extension PortalRuntime {
             errors.labels([store, error.label]).increment()
         }
         let prefix = redisSettings.keyPrefix
+        let accountKey = try CredentialSetup.credentialKey(settings)
         return SharedState(
             bans: SharedBans(local: localBans, store: RedisBanStore(client: redis, keyPrefix: prefix), backend: shared),
             revocations: SharedRevocations(
                 local: localRevocations, store: RedisRevocationStore(client: redis, keyPrefix: prefix, clock: clock),
                 backend: shared),
             failures: SharedAuthFailures(
-                store: RedisAuthFailureStore(client: redis, keyPrefix: prefix), policy: bruteForcePolicy(settings),
-                failMode: failMode(backend), instances: backend.instances, backend: shared))
+                store: RedisAuthFailureStore(client: redis, keyPrefix: prefix, accountKey: accountKey),
+                policy: bruteForcePolicy(settings), failMode: failMode(backend), instances: backend.instances,
+                backend: shared))
     }
 }

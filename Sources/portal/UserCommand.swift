@@ -86,16 +86,11 @@ enum UserCommand {
         }
     }
 
-    /// 1 to 64 of `A-Z a-z 0-9 . _ @ -`.
+    /// 1 to 64 of `A-Z a-z 0-9 . _ @ -` (`UserRecord.isValidUsername`).
     static func checkedName(_ name: String) throws -> String {
-        let ok =
-            (1...64).contains(name.utf8.count)
-            && name.utf8.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                    || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "@")
-                    || b == UInt8(ascii: "-")
-            }
-        guard ok else { throw UsageError("a user name is 1 to 64 of A-Z a-z 0-9 . _ @ -") }
+        guard UserRecord.isValidUsername(name) else {
+            throw UsageError("a user name is 1 to 64 of A-Z a-z 0-9 . _ @ -")
+        }
         return name
     }
 

@@ -194,6 +194,29 @@ struct BruteForceTests {
         #expect(try Self.login(harness, from: "127.0.0.51", password: TokenEndpointTests.password).status == 200)
     }
 
+    @Test(
+        "a name no user can have is never locked, however many addresses fail on it; its guesses still ban them",
+        arguments: [String(repeating: "a", count: 65), String(repeating: "n", count: 12_000), "al ice", "\u{e5}lice"]
+    )
+    func impossibleNamesAreNotLocked(name: String) throws {
+        let harness = try Self.harness(maxFailures: 5)
+        defer { harness.shutdown() }
+        func guess(from address: String) throws {
+            let form = [("grant_type", "password"), ("username", name), ("password", "wrong")]
+            let response = try TokenEndpointTests.post(harness, form, headers: [("X-Forwarded-For", address)])
+            #expect(response.status == 400 && response.json?["error"] as? String == "invalid_grant", "\(response.text)")
+        }
+        // Five addresses, one failure each: a lock for a name a user could have (see above), nothing here.
+        for index in 90...94 { try guess(from: "127.0.0.\(index)") }
+        #expect(try harness.metric("bans_active") == 0)
+        #expect(try harness.auditRecords().filter { $0["type"] as? String == "ban.added" }.isEmpty)
+        // Five from one address ban it, by its own failures.
+        for _ in 0..<5 { try guess(from: "127.0.0.95") }
+        #expect(try Self.isBanned(harness, "127.0.0.95"))
+        let bans = try harness.auditRecords().compactMap { $0["type"] as? String == "ban.added" ? $0["reason"] : nil }
+        #expect(bans.count == 1 && (bans.first as? String)?.hasPrefix("address_failures:5;") == true, "\(bans)")
+    }
+
     @Test("an account lock bans the addresses that made at least two of its failures, and only those")
     func heavyGuessersAreBanned() throws {
         let harness = try Self.harness(maxFailures: 5)

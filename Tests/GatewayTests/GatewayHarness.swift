@@ -146,7 +146,8 @@ final class GatewayHarness {
             sharedCircuit = circuit
             sharedFailures = options.bruteForce.map { policy in
                 SharedAuthFailures(
-                    store: RedisAuthFailureStore(client: redis), policy: policy, failMode: options.bruteForceFailMode,
+                    store: RedisAuthFailureStore(client: redis, accountKey: Self.credentialKey), policy: policy,
+                    failMode: options.bruteForceFailMode,
                     instances: options.bruteForceInstances, backend: backend)
             }
         } else {

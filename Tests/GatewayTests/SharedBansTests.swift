@@ -19,11 +19,14 @@ struct SharedBansTests {
         let a: GatewayHarness
         let b: GatewayHarness
 
-        init(server: RedisServer? = nil) throws {
+        /// - Parameter bSyncSeconds: how often B's mirror syncs, when not `SharedBansTests.syncSeconds`.
+        init(server: RedisServer? = nil, bSyncSeconds: Double? = nil) throws {
             let server = try server ?? RedisServer()
             self.server = server
             a = try GatewayHarness(Self.options(server))
-            b = try GatewayHarness(Self.options(server))
+            var bOptions = try Self.options(server)
+            if let bSyncSeconds { bOptions.sharedSyncNanoseconds = UInt64(bSyncSeconds * 1e9) }
+            b = try GatewayHarness(bOptions)
             for harness in [a, b] {
                 try #require(harness.credentials).store.createUser(
                     UserRecord(

@@ -1,6 +1,7 @@
 import Auth
 import Foundation
 import Limits
+import Redis
 import RedisTestSupport
 import Store
 import Testing
@@ -17,6 +18,13 @@ struct SharedFailureCountTests {
         try harness.auditRecords().filter {
             $0["type"] as? String == "ban.added" && ($0["reason"] as? String)?.hasPrefix(prefix) == true
         }
+    }
+
+    /// How the gateways name `account` in Redis: keyed with the harness's credential key, which both share.
+    static func digest(ofAccount account: String) throws -> String {
+        let unused = try RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: 1))
+        return RedisAuthFailureStore(client: unused, accountKey: GatewayHarness.credentialKey).digest(
+            ofAccount: account)
     }
 
     /// Whether `condition` held within 3 s.
@@ -91,6 +99,77 @@ struct SharedFailureCountTests {
         #expect(try pair.server.cli(["EXISTS", "portal:ban:account:alice"]) == "1")
     }
 
+    /// Wrong passwords for alice through `gateway`, from `address(attempt)`, until one is refused (at most 3 s):
+    /// how many were checked (answered 400) before that, and the refusal.
+    static func checkedUntilRefused(
+        _ gateway: GatewayHarness, from address: (Int) -> String
+    ) throws -> (checked: Int, refusal: TestHTTPClient.Response?) {
+        let deadline = Date().addingTimeInterval(3)
+        var checked = 0
+        while Date() < deadline {
+            let response = try BruteForceTests.login(gateway, from: address(checked), password: "guess \(checked)")
+            if response.status == 429 { return (checked, response) }
+            #expect(response.status == 400, "\(response.text)")
+            checked += 1
+            // Time for Redis to answer the failure, as it would between one guesser's requests.
+            usleep(50_000)
+        }
+        return (checked, nil)
+    }
+
+    @Test("an address banned through A fails once through B, whose mirror has not synced: B refuses it at once")
+    func banSeenByTheNextFailure() throws {
+        // B's mirror syncs once a minute: only the failure count's answer can tell B of the ban.
+        let pair = try Pair(bSyncSeconds: 60)
+        defer { pair.shutdown() }
+        let address = "198.51.100.50"
+        for attempt in 0..<10 {
+            #expect(try BruteForceTests.login(pair.a, from: address, password: "guess \(attempt)").status == 400)
+        }
+        #expect(try Self.soon { try SharedBansTests.visit(pair.a, from: address) == 429 })
+        #expect(try SharedBansTests.visit(pair.b, from: address) == 200, "B's mirror has not seen the ban")
+
+        let (checked, refusal) = try Self.checkedUntilRefused(pair.b) { _ in address }
+        #expect(checked == 1 && refusal?.errorCode == "E9402", "\(checked) guesses checked on B")
+        let retryAfter = refusal?.header("Retry-After").flatMap(Int.init) ?? 0
+        #expect((890...900).contains(retryAfter), "the ban's time left in Redis")
+        #expect(try SharedBansTests.visit(pair.b, from: address) == 429)
+        #expect(try SharedBansTests.visit(pair.b, from: "198.51.100.51") == 200)
+        #expect(try Self.bansAdded(pair.a, "address_failures:10;seconds:900;offense:1").count == 1)
+        #expect(try Self.bansAdded(pair.b, "").isEmpty, "B mirrors the ban: no second record")
+        #expect(try pair.server.cli(["GET", "portal:offenses:\(address)"]) == "1")
+    }
+
+    @Test("an account locked through A fails once through B, whose mirror has not synced: B locks it too, once")
+    func lockSeenByTheNextFailure() throws {
+        let pair = try Pair(bSyncSeconds: 60)
+        defer { pair.shutdown() }
+        for index in 0..<10 {
+            #expect(
+                try BruteForceTests.login(pair.a, from: "198.51.100.\(70 + index)", password: "guess").status == 400)
+        }
+        #expect(
+            try Self.soon {
+                let login = try BruteForceTests.login(pair.a, from: "192.0.2.70", password: TokenEndpointTests.password)
+                return login.status == 429 && login.errorCode == "E9450"
+            })
+        #expect(try pair.server.cli(["EXISTS", "portal:ban:account:alice"]) == "1")
+
+        // Fresh addresses each time: only the account's lock can stop them.
+        let (checked, refusal) = try Self.checkedUntilRefused(pair.b) { "203.0.113.\(100 + $0)" }
+        #expect(checked == 1 && refusal?.errorCode == "E9450", "\(checked) guesses checked on B")
+        let retryAfter = refusal?.header("Retry-After").flatMap(Int.init) ?? 0
+        #expect((890...900).contains(retryAfter), "the lock's time left in Redis")
+        let right = try BruteForceTests.login(pair.b, from: "192.0.2.71", password: TokenEndpointTests.password)
+        #expect(right.status == 429 && right.errorCode == "E9450")
+        #expect(try Self.bansAdded(pair.a, "account_lock:10;seconds:900;offense:1").count == 1)
+        #expect(try Self.bansAdded(pair.b, "").isEmpty, "B mirrors the lock: no second record")
+        let offenses = "portal:offenses:account:" + (try Self.digest(ofAccount: "alice"))
+        #expect(try pair.server.cli(["GET", offenses]) == "1")
+        let ttl = Int(try pair.server.cli(["TTL", "portal:ban:account:alice"])) ?? 0
+        #expect((880...900).contains(ttl), "not locked again for twice as long")
+    }
+
     @Test("lifting a ban on the admin API forgets the address's shared count: nine more guesses do not ban it")
     func liftForgetsSharedCount() throws {
         let pair = try Pair()
@@ -128,7 +207,7 @@ struct SharedFailureCountTests {
     func successForgetsSharedAccountCount() throws {
         let pair = try Pair()
         defer { pair.shutdown() }
-        let key = "portal:failures:account:" + RedisAuthFailureStore.digest(ofAccount: "alice")
+        let key = try "portal:failures:account:" + Self.digest(ofAccount: "alice")
         // One failure from each of nine addresses, over both gateways: one short of a lock.
         func guess(from first: Int) throws {
             for index in 0..<9 {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Net
 import PortalCore
@@ -13,6 +14,8 @@ import Testing
 @Suite("Failure counts in Redis")
 struct RedisAuthFailureStoreTests {
     static let second: Int64 = 1_000_000
+    /// The credential key the stores here digest accounts with.
+    static let accountKey = Array("limits-tests-credential-key-32-bytes!".utf8)
 
     /// A store on a fresh server, and ways to call it.
     final class Counts {
@@ -24,18 +27,20 @@ struct RedisAuthFailureStoreTests {
         init(_ policy: BruteForcePolicy) throws {
             server = try RedisServer()
             fixture = try RedisLimiterFixture(server: server)
-            store = RedisAuthFailureStore(client: fixture.client)
+            store = RedisAuthFailureStore(client: fixture.client, accountKey: RedisAuthFailureStoreTests.accountKey)
             self.policy = policy
         }
 
         /// One failure on Redis's clock, as the gateway counts it.
-        func record(_ address: String, _ account: String? = nil) throws -> RedisAuthFailureStore.Answer {
+        func record(
+            _ address: String, _ account: String? = nil, lockKey: String? = nil
+        ) throws -> RedisAuthFailureStore.Answer {
             let store = store
             let policy = policy
             return try fixture.wait { loop, done in
                 store.record(
-                    address: address, account: account, policy: policy, minAccountShare: 2, on: loop,
-                    completion: done)
+                    address: address, account: account, lockKey: lockKey, policy: policy, minAccountShare: 2,
+                    on: loop, completion: done)
             }
             .get()
         }
@@ -46,7 +51,7 @@ struct RedisAuthFailureStoreTests {
         ) throws -> RedisAuthFailureStore.Answer {
             let clock = "{'\(microseconds / RedisAuthFailureStoreTests.second)', '\(microseconds % 1_000_000)'}"
             let failure = RedisAuthFailureStore.Failure(
-                address: address, account: account, policy: policy, minAccountShare: 2)
+                address: address, account: account, lockKey: nil, policy: policy, minAccountShare: 2)
             let command = store.command(AuthFailureScript.source(clock: clock), named: "EVAL", failure)
             let reply = fixture.client.sendAndWait(command, on: fixture.loop)
             return try RedisAuthFailureStore.answer(reply, policy: policy).get()
@@ -112,14 +117,20 @@ struct RedisAuthFailureStoreTests {
         #expect(try counts.server.cli(["LLEN", "portal:failures:192.0.2.10"]) == "2", "3 banned, 2 since")
     }
 
-    @Test("an account is named by the SHA-256 of its name; the name itself never reaches Redis")
+    @Test("an account is named by an HMAC of its name under the credential key; the name itself never reaches Redis")
     func accountDigest() throws {
         let counts = try Counts(BruteForcePolicy(maxFailures: 5))
         defer { counts.shutdown() }
         let typed = "correct horse battery staple"
         _ = try counts.record("192.0.2.20", typed)
-        let digest = RedisAuthFailureStore.digest(ofAccount: typed)
-        #expect(digest.count == 32 && digest == "c4bbcb1fbec99d65bf59d85c8cb62ee2")
+        let digest = counts.store.digest(ofAccount: typed)
+        // Not the plain SHA-256 a dictionary reverses, but an HMAC under the key of a domain-separated message.
+        #expect(digest != String(Digest.hex(Digest.sha256(Array(typed.utf8))).prefix(32)))
+        let message = Array("story-portal failure-count account\u{0}\(typed)".utf8)
+        let code = HMAC.authenticationCode(for: message, key: Self.accountKey)
+        #expect(digest.count == 32 && digest == String(Digest.hex(code).prefix(32)))
+        let otherKey = RedisAuthFailureStore(client: counts.fixture.client, accountKey: Array(repeating: 7, count: 32))
+        #expect(otherKey.digest(ofAccount: typed) != digest)
         #expect(try counts.server.cli(["LLEN", "portal:failures:account:\(digest)"]) == "1")
         let keys = try counts.server.cli(["KEYS", "*"])
         #expect(!keys.contains("horse") && !keys.contains("alice"), "\(keys)")
@@ -129,7 +140,7 @@ struct RedisAuthFailureStoreTests {
         #expect(try counts.server.cli(["EXISTS", "portal:failures:account:\(digest)"]) == "0")
     }
 
-    @Test("an address already in the shared ban list counts for nothing and is reported as banned")
+    @Test("an address already in the shared ban list counts for nothing and is reported with its ban's time left")
     func alreadyBanned() throws {
         let counts = try Counts(BruteForcePolicy(maxFailures: 2))
         defer { counts.shutdown() }
@@ -140,9 +151,37 @@ struct RedisAuthFailureStoreTests {
         .get()
         for _ in 0..<3 {
             let answer = try counts.record("203.0.113.7", "alice")
-            #expect(answer.addressWasBanned && answer.verdict.isEmpty)
+            #expect((58_000...60_000).contains(answer.addressBanMilliseconds) && answer.verdict.isEmpty, "\(answer)")
         }
         #expect(try counts.server.cli(["EXISTS", "portal:failures:203.0.113.7"]) == "0")
+        #expect(try counts.record("203.0.113.8", "alice").addressBanMilliseconds == 0)
+    }
+
+    @Test("an account already locked counts nothing more and is reported with its lock's time left; its address counts")
+    func alreadyLocked() throws {
+        let counts = try Counts(BruteForcePolicy(maxFailures: 2))
+        defer { counts.shutdown() }
+        let bans = RedisBanStore(client: counts.fixture.client)
+        try counts.fixture.wait { loop, done in
+            bans.ban("account:alice", forSeconds: 60, reason: "test", on: loop, completion: done)
+        }
+        .get()
+        let account = "portal:failures:account:" + counts.store.digest(ofAccount: "alice")
+        for index in 0..<3 {
+            let answer = try counts.record("198.51.100.\(index)", "alice", lockKey: "account:alice")
+            #expect((58_000...60_000).contains(answer.accountLockMilliseconds) && answer.verdict.isEmpty, "\(answer)")
+        }
+        #expect(try counts.server.cli(["EXISTS", account]) == "0", "not a failure counted against the account")
+        let banned = try counts.record("198.51.100.0", "alice", lockKey: "account:alice")
+        #expect(banned.verdict.addressBans == [Self.ban("198.51.100.0", .address, failures: 2)])
+        #expect(banned.verdict.accountLock == nil && banned.accountLockMilliseconds > 0)
+        let offenses = "portal:offenses:account:" + counts.store.digest(ofAccount: "alice")
+        #expect(try counts.server.cli(["EXISTS", offenses]) == "0", "no second lock")
+
+        // An account that cannot be locked (no lock key given) is counted whatever the ban list holds.
+        let unlockable = try counts.record("198.51.100.9", "alice")
+        #expect(unlockable.accountLockMilliseconds == 0)
+        #expect(try counts.server.cli(["LLEN", account]) == "1")
     }
 
     enum Step {
@@ -208,7 +247,8 @@ struct RedisAuthFailureStoreTests {
         let backend = SharedStoreBackend(
             circuit: BackendCircuit(clock: ManualClock()), writeLoop: group.loops[0], onError: { _, _ in })
         let shared = SharedAuthFailures(
-            store: RedisAuthFailureStore(client: client), policy: BruteForcePolicy(maxFailures: maxFailures),
+            store: RedisAuthFailureStore(client: client, accountKey: Self.accountKey),
+            policy: BruteForcePolicy(maxFailures: maxFailures),
             failMode: mode, instances: instances, backend: backend)
         #expect(shared.fallbackLimit == limit)
     }

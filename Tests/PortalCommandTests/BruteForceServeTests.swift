@@ -41,7 +41,7 @@ struct BruteForceServeTests {
         #expect(!audit.contains(password) && !audit.contains("wrong-"))
     }
 
-    @Test("two portal serve processes on one Redis: five wrong passwords at each from one address ban it at both")
+    @Test("two portal serve processes on one Redis: spread guesses ban an address and lock an account on both")
     func sharedAcrossProcesses() throws {
         let server = try RedisServer()
         let password = "the right and long passphrase"
@@ -60,6 +60,8 @@ struct BruteForceServeTests {
             env["TRUSTED_PROXIES"] = "127.0.0.1/32"
             env["RATE_LIMIT_REQUESTS_PER_MINUTE"] = "100000"
             env["RATE_LIMIT_BURST"] = "10000"
+            // Accounts are named in Redis by digests under the credential key: the gateways share it.
+            env["CREDENTIAL_HMAC_KEY"] = "brute-force-serve-tests-credential-key-0123456789"
             let added = try PortalProcess.run(
                 ["user", "add", "carol", "--roles", "viewer"], environment: env, in: dir, stdin: password + "\n")
             #expect(added.status == 0)
@@ -80,22 +82,35 @@ struct BruteForceServeTests {
         for attempt in 0..<10 {
             #expect(try login(tokenURLs[attempt % 2], "203.0.113.60", "wrong-\(attempt)") == 400, "attempt \(attempt)")
         }
-        for url in tokenURLs {
-            let deadline = Date().addingTimeInterval(3)
-            var status = 0
-            while status != 429 && Date() < deadline {
-                status = try login(url, "203.0.113.60", password)
-                if status != 429 { usleep(50_000) }
+        /// Whether `address`'s logins with the right password are refused through every gateway within 3 s.
+        func refusedEverywhere(_ address: String) throws -> Bool {
+            try tokenURLs.allSatisfy { url in
+                let deadline = Date().addingTimeInterval(3)
+                var status = 0
+                while status != 429 && Date() < deadline {
+                    status = try login(url, address, password)
+                    if status != 429 { usleep(50_000) }
+                }
+                return status == 429
             }
-            #expect(status == 429, "\(url)")
         }
+        #expect(try refusedEverywhere("203.0.113.60"))
         #expect(try login(tokenURLs[0], "198.51.100.20", password) == 200)
         #expect(try server.cli(["EXISTS", "portal:ban:203.0.113.60"]) == "1")
+
+        // Ten addresses, one wrong password each, spread over both: the account's count is shared too.
+        for attempt in 0..<10 {
+            #expect(try login(tokenURLs[attempt % 2], "198.51.100.\(30 + attempt)", "wrong-\(attempt)") == 400)
+        }
+        #expect(try refusedEverywhere("198.51.100.21"))
+        #expect(try server.cli(["EXISTS", "portal:ban:account:carol"]) == "1")
         for portal in portals { #expect(portal.terminate() == 0) }
         let bans = try directories.flatMap { dir in
             try String(contentsOf: dir.appendingPathComponent("audit.log"), encoding: .utf8).split(separator: "\n")
                 .filter { $0.contains(#""type":"ban.added""#) }
         }
-        #expect(bans.count == 1 && bans.first?.contains("address_failures:10;seconds:900;offense:1") == true)
+        #expect(bans.count == 2, "\(bans)")
+        #expect(bans.filter { $0.contains("address_failures:10;seconds:900;offense:1") }.count == 1)
+        #expect(bans.filter { $0.contains("account_lock:10;seconds:900;offense:1") }.count == 1)
     }
 }
