@@ -46,73 +46,52 @@ extension PostgresEventStore {
     /// Each batch holds the append lock while it re-wraps, so no append or erasure of any data layer interleaves
     /// with it; between batches they go on, reading keys wrapped by either master key.
     public func rewrapKeys(batchSize: Int) throws -> MasterKeyRotation {
-        precondition(batchSize >= 1, "a batch re-wraps at least one key")
-        guard let encryption, let previous = encryption.previousMasterKey else { throw StoreError.noMasterKey }
-        let inUse = try masterKeyIDsInUse()
-        guard inUse.isSubset(of: encryption.masterKeyIDs) else { throw StoreError.wrongMasterKey }
-        // An empty store has no hashes to keep: nothing is recorded, so that its first data layer derives the
-        // subject-hash key from the current master key.
-        if inUse.isEmpty { return MasterKeyRotation(rewrappedKeys: 0, batches: 0, currentKeys: 0, previousKeys: 0) }
-        // Recorded before anything moves: a store that never recorded it derives it from the previous key, which
-        // it could no longer tell once the data keys are wrapped by the current one.
-        _ = try subjectHashKey(encryption)
-        var rotation = MasterKeyRotation(rewrappedKeys: 0, batches: 0, currentKeys: 0, previousKeys: 0)
-        // A key-id cursor, so that a key that does not open is passed over once, not read again by every batch.
-        var after = ""
-        while true {
-            let (read, moved, skipped) = try lockedTransaction { connection, deadline in
-                let batch = try connection.query(
-                    "SELECT key_id, wrapped_key FROM mcp_documents.subject_keys "
-                        + "WHERE master_key_id = $1 AND wrapped_key IS NOT NULL AND key_id > $2 "
-                        + "ORDER BY key_id LIMIT $3",
-                    [.text(previous.id), .text(after), .integer(Int64(batchSize))], deadline: deadline)
-                var read: [String] = [], keyIDs: [String] = [], rewrapped: [String] = [], skipped: [String] = []
-                for row in 0..<batch.count {
-                    // Both go into array literals unquoted: key ids are hex (or the one fixed name), and wrapped
-                    // keys come out base64url.
-                    guard let keyID = batch.text(row, 0), isKeyID(keyID) || keyID == SubjectHashKey.keyID,
-                        let wrapped = batch.text(row, 1)
-                    else { throw StoreError.corruptRow }
-                    read.append(keyID)
-                    guard let key = try encryption.rewrapIfOpens(wrapped, keyID: keyID) else {
-                        skipped.append(keyID)
-                        continue
+        try MasterKeyRotation.run(
+            batchSize: batchSize, encryption: encryption, inUse: masterKeyIDsInUse,
+            recordHashKey: { _ = try subjectHashKey($0) },
+            batch: { after, encryption, previous in
+                try lockedTransaction { connection, deadline in
+                    let rows = try connection.query(
+                        "SELECT key_id, wrapped_key FROM mcp_documents.subject_keys "
+                            + "WHERE master_key_id = $1 AND wrapped_key IS NOT NULL AND key_id > $2 "
+                            + "ORDER BY key_id LIMIT $3",
+                        [.text(previous.id), .text(after), .integer(Int64(batchSize))], deadline: deadline)
+                    let keys = try (0..<rows.count).map { row -> (keyID: String, wrapped: String) in
+                        // Both go into array literals unquoted below: key ids are hex (or the one fixed name), and
+                        // wrapped keys come out base64url.
+                        guard let keyID = rows.text(row, 0), isKeyID(keyID) || keyID == SubjectHashKey.keyID,
+                            let wrapped = rows.text(row, 1)
+                        else { throw StoreError.corruptRow }
+                        return (keyID, wrapped)
                     }
-                    keyIDs.append(keyID)
-                    rewrapped.append(key)
+                    let (rewrapped, batch) = try encryption.rewrapBatch(keys)
+                    guard !rewrapped.isEmpty else { return batch }
+                    // One statement for the batch, so that its round trips, and the time it holds the lock, stay few.
+                    _ = try connection.query(
+                        "UPDATE mcp_documents.subject_keys AS k SET wrapped_key = v.wrapped, master_key_id = $3 "
+                            + "FROM unnest($1::text[], $2::text[]) AS v (key_id, wrapped) "
+                            + "WHERE k.key_id = v.key_id AND k.master_key_id = $4 AND k.wrapped_key IS NOT NULL",
+                        [
+                            .text("{" + rewrapped.map(\.keyID).joined(separator: ",") + "}"),
+                            .text("{" + rewrapped.map(\.wrapped).joined(separator: ",") + "}"),
+                            .text(encryption.masterKey.id), .text(previous.id),
+                        ], deadline: deadline)
+                    return batch
                 }
-                guard !keyIDs.isEmpty else { return (read, 0, skipped) }
-                // One statement for the batch, so that its round trips, and the time it holds the lock, stay few.
-                _ = try connection.query(
-                    "UPDATE mcp_documents.subject_keys AS k SET wrapped_key = v.wrapped, master_key_id = $3 "
-                        + "FROM unnest($1::text[], $2::text[]) AS v (key_id, wrapped) "
-                        + "WHERE k.key_id = v.key_id AND k.master_key_id = $4 AND k.wrapped_key IS NOT NULL",
-                    [
-                        .text("{" + keyIDs.joined(separator: ",") + "}"),
-                        .text("{" + rewrapped.joined(separator: ",") + "}"), .text(encryption.masterKey.id),
-                        .text(previous.id),
-                    ], deadline: deadline)
-                return (read, keyIDs.count, skipped)
-            }
-            guard let last = read.last else { break }
-            after = last
-            rotation.skippedKeyIDs += skipped
-            if moved > 0 {
-                rotation.rewrappedKeys += moved
-                rotation.batches += 1
-            }
-            if read.count < batchSize { break }
-        }
-        let counts = try pool.withConnection { connection, deadline in
-            try connection.query(
-                "SELECT master_key_id, count(*) FROM mcp_documents.subject_keys WHERE wrapped_key IS NOT NULL "
-                    + "GROUP BY master_key_id", deadline: deadline)
-        }
-        for row in 0..<counts.count {
-            if counts.text(row, 0) == encryption.masterKey.id { rotation.currentKeys = Int(try counts.integer(row, 1)) }
-            if counts.text(row, 0) == previous.id { rotation.previousKeys = Int(try counts.integer(row, 1)) }
-        }
-        return rotation
+            },
+            counts: { current, previous in
+                let rows = try pool.withConnection { connection, deadline in
+                    try connection.query(
+                        "SELECT master_key_id, count(*) FROM mcp_documents.subject_keys WHERE wrapped_key IS NOT NULL "
+                            + "GROUP BY master_key_id", deadline: deadline)
+                }
+                var counts = (current: 0, previous: 0)
+                for row in 0..<rows.count {
+                    if rows.text(row, 0) == current { counts.current = Int(try rows.integer(row, 1)) }
+                    if rows.text(row, 0) == previous { counts.previous = Int(try rows.integer(row, 1)) }
+                }
+                return counts
+            })
     }
 
     /// Runs `body` in a transaction that holds the append lock (see `appendLock`).
