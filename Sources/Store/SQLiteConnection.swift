@@ -48,6 +48,21 @@ final class SQLiteConnection {
         guard rc == SQLITE_OK else { throw StoreError.step(rc, "execute") }
     }
 
+    /// Runs `body` on this connection inside `BEGIN IMMEDIATE` … `COMMIT`, which takes the write lock first, so
+    /// that what `body` reads cannot change before it writes, in this process or another; rolls back when `body`
+    /// (or the commit) throws, and rethrows.
+    func immediateTransaction<R>(_ body: (SQLiteConnection) throws -> R) throws -> R {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body(self)
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
     /// Runs `sql` with `bindings` and calls `row` for every result row.
     ///
     /// The statement is prepared once and cached; it is reset and cleared after each use.

@@ -8,8 +8,7 @@ extension SQLiteEventStore: AuditRecordStore {
         let receivedAt = clock.unixNanoseconds() / 1000
         return try writer.withLock { db in
             // The head is read and the rows written under one write lock, as PostgreSQL's advisory lock does.
-            try db.execute("BEGIN IMMEDIATE")
-            do {
+            try db.immediateTransaction { db in
                 let head = try Self.head(of: batch.source, in: db)
                 let plan = try AuditBatchPlan(batch: batch, head: head)
                 if let first = plan.replayed.first, let last = plan.replayed.last {
@@ -34,13 +33,9 @@ extension SQLiteEventStore: AuditRecordStore {
                             .text(record.line), .integer(receivedAt),
                         ])
                 }
-                try db.execute("COMMIT")
                 return AuditAppendResult(
                     inserted: plan.fresh.count, duplicates: plan.replayed.count,
                     lastSequence: plan.fresh.last?.sequence ?? head?.sequence ?? 0)
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
             }
         }
     }

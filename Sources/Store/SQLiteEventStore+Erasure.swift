@@ -5,8 +5,7 @@ extension SQLiteEventStore {
         let now = clock.unixNanoseconds() / 1000
         let recordID = EventID.make()
         let (keyIDs, events) = try writer.withLock { db -> ([String], Int) in
-            try db.execute("BEGIN IMMEDIATE")
-            do {
+            try db.immediateTransaction { db in
                 // Crypto-shredding: the wrapped keys go first, and with them every copy of the ciphertext's use.
                 var keyIDs: [String] = []
                 try db.query(
@@ -25,11 +24,7 @@ extension SQLiteEventStore {
                 try Self.appendRecord(
                     id: recordID, subjectHash: subjectHash, actor: actor, keys: keyIDs.count, events: events,
                     now: now, db)
-                try db.execute("COMMIT")
                 return (keyIDs, events)
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
             }
         }
         encryption.cache.destroy(keyIDs)

@@ -63,11 +63,10 @@ public final class SQLiteEventStore: EventStore {
         let id = EventID.make()
         let createdAt = clock.unixNanoseconds() / 1000
         let subjectHash = try encryption.map { try subjectHashKey($0).hash(event.aggregateID) }
-        return try writer.withLock { db in
+        let (stored, freshKey) = try writer.withLock { db in
             // The version must be read and written under one write lock, or two appends race; it is read before
             // sealing, which binds it.
-            try db.execute("BEGIN IMMEDIATE")
-            do {
+            try db.immediateTransaction { db -> (StoredEvent, (keyID: String, key: [UInt8])?) in
                 var version: Int64 = 1
                 try db.query(
                     "SELECT COALESCE(MAX(version), 0) + 1 FROM events WHERE aggregate_id = ?",
@@ -93,18 +92,17 @@ public final class SQLiteEventStore: EventStore {
                         columns.keyID.map { .text($0) } ?? .null, .integer(columns.format.rawValue),
                     ]
                 ) { row in sequence = row.integer(0) }
-                try db.execute("COMMIT")
-                if let freshKey { encryption?.cache.insert(freshKey.key, for: freshKey.keyID) }
-                return StoredEvent(
+                let stored = StoredEvent(
                     id: id, eventType: event.eventType, aggregateType: event.aggregateType,
                     aggregateID: event.aggregateID, payloadJSON: event.payloadJSON,
                     metadataJSON: event.metadataJSON, createdAtMicroseconds: createdAt, version: version,
                     sequence: sequence)
-            } catch {
-                try? db.execute("ROLLBACK")
-                throw error
+                return (stored, freshKey)
             }
         }
+        // Cached once committed: a key whose row rolled back is never used.
+        if let freshKey { encryption?.cache.insert(freshKey.key, for: freshKey.keyID) }
+        return stored
     }
 
     /// The subject's live data key, created (and wrapped) when it has none; inside the append's transaction, so

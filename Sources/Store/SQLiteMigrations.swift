@@ -102,21 +102,20 @@ enum SQLiteMigrations {
         for migration in migrations {
             // BEGIN IMMEDIATE takes the write lock first, so two processes starting at once
             // cannot both decide that the same migration is missing.
-            try connection.execute("BEGIN IMMEDIATE")
             do {
-                var applied = false
-                try connection.query(
-                    "SELECT 1 FROM schema_migrations WHERE version = ?", [.integer(migration.version)]
-                ) { _ in applied = true }
-                if !applied {
-                    for statement in migration.statements { try connection.execute(statement) }
+                try connection.immediateTransaction { connection in
+                    var applied = false
                     try connection.query(
-                        "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                        [.integer(migration.version), .integer(nowMicroseconds)])
+                        "SELECT 1 FROM schema_migrations WHERE version = ?", [.integer(migration.version)]
+                    ) { _ in applied = true }
+                    if !applied {
+                        for statement in migration.statements { try connection.execute(statement) }
+                        try connection.query(
+                            "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                            [.integer(migration.version), .integer(nowMicroseconds)])
+                    }
                 }
-                try connection.execute("COMMIT")
             } catch {
-                try? connection.execute("ROLLBACK")
                 throw StoreError.migration((error as? StoreError)?.sqliteCode ?? 0)
             }
         }
