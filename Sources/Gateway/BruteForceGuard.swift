@@ -103,6 +103,8 @@ public final class BruteForceGuard: Sendable {
 
             var confirmed = Set(verdict.addressBans.map(\.address))
             if verdict.accountLock != nil, let account { confirmed.insert(Self.key(forAccount: account)) }
+            // A hold the shared list keeps is replaced below, never lifted first: no request slips in between.
+            confirmed.formUnion(mirrored.map(\.key))
             for key in held where !confirmed.contains(key) { bans.local.lift(key) }
             let now = clock.monotonicNanoseconds()
             for (key, milliseconds) in mirrored {
