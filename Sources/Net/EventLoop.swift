@@ -157,6 +157,14 @@ public final class EventLoop: @unchecked Sendable {
         }
         runPendingTasks()
         runDeferredFlushes()
+        // Nothing runs here again: what the loop held (registered descriptors' owners, timers, per-loop state) is
+        // let go on this thread, so that objects that refer back to the loop do not keep it, and its descriptors,
+        // alive after its group shut down.
+        selectables.removeAll()
+        timers = TimerHeap()
+        storage.removeAll()
+        flushQueue.removeAll()
+        pending.withLock { $0.removeAll() }
     }
 
     private func runDeferredFlushes() {
