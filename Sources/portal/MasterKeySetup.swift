@@ -90,7 +90,8 @@ enum MasterKeySetup {
         let unknown = inUse.subtracting(encryption.masterKeyIDs)
         guard !unknown.isEmpty else { return }
         if let generatedPath { try? FileManager.default.removeItem(atPath: generatedPath) }
-        // Master-key ids are public (derived one way, stored beside every wrapped key); naming them helps tell keys apart.
+        // Master-key ids are public (derived one way, stored beside every wrapped key); naming them helps tell
+        // keys apart.
         let ids = "master key id " + unknown.sorted().joined(separator: ", ")
         guard encryption.previousMasterKey == nil else {
             throw SigningSecret.Failure(
