@@ -28,19 +28,9 @@ enum MasterKeySetup {
     static func encryption(
         _ settings: PortalSettings, creating: Bool = true
     ) throws -> (encryption: EventEncryption, generatedPath: String?) {
-        let previous = try settings.portalMasterKeyPrevious.map { configured in
-            guard let key = MasterKey(secret: configured.bytes) else {
-                throw SigningSecret.Failure(
-                    description: "PORTAL_MASTER_KEY_PREVIOUS: must be at least 32 bytes", badSetting: true)
-            }
-            return key
-        }
+        let previous = try settings.portalMasterKeyPrevious.map { try key($0, "PORTAL_MASTER_KEY_PREVIOUS") }
         if let configured = settings.portalMasterKey {
-            guard let key = MasterKey(secret: configured.bytes) else {
-                throw SigningSecret.Failure(
-                    description: "PORTAL_MASTER_KEY: must be at least 32 bytes", badSetting: true)
-            }
-            return (try combine(key, previous), nil)
+            return (try combine(try key(configured, "PORTAL_MASTER_KEY"), previous), nil)
         }
         guard settings.portalEnvironment == .development else {
             throw SigningSecret.Failure(
@@ -60,6 +50,14 @@ enum MasterKeySetup {
                 description: "PORTAL_MASTER_KEY: \(path) holds fewer than 32 bytes", badSetting: true)
         }
         return (try combine(key, previous), existed ? nil : path)
+    }
+
+    /// The master key of the setting `variable`, refused in one line naming it when too short.
+    private static func key(_ configured: SecretValue, _ variable: String) throws -> MasterKey {
+        guard let key = MasterKey(secret: configured.bytes) else {
+            throw SigningSecret.Failure(description: "\(variable): must be at least 32 bytes", badSetting: true)
+        }
+        return key
     }
 
     /// The current and previous keys together; the same key twice is a mistake in the settings (the previous

@@ -55,10 +55,11 @@ extension EventEncryption {
     /// `rewrap(_:keyID:)`, or nil when `wrapped` does not open under the previous master key (a damaged row, or
     /// one of a third key filed under the previous key's id): rotation skips such a key and moves the rest.
     func rewrapIfOpens(_ wrapped: String, keyID: String) throws -> String? {
+        guard previousMasterKey != nil else { throw StoreError.wrongMasterKey }
         do {
             return try rewrap(wrapped, keyID: keyID)
-        } catch let error as StoreError where "\(error.operation)" == "\(StoreError.undecryptable.operation)" {
-            // StoreError's == compares codes only, which `wrongMasterKey` shares.
+        } catch let error as StoreError where error.isEncryptionFailure {
+            // `rewrap` names the previous key itself, so an encryption failure can only mean the key does not open.
             return nil
         }
     }
